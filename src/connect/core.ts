@@ -1,0 +1,11 @@
+import type { AnalyzePlanRequest, AnalyzePlanResponse, ExecutePlanResponse, Plan } from "../gen/spark/connect/base_pb.js";
+
+/** What the DataFrame layer needs from a session: run plans and ask about them. */
+export interface SessionCore {
+  /** Runs a plan (reattachably), yielding every response; errors arrive as SparkConnectError. */
+  execute(plan: Plan, options?: { signal?: AbortSignal }): AsyncIterable<ExecutePlanResponse>;
+  /** One AnalyzePlan call; `analyze` is the request's oneof. */
+  analyze(analyze: AnalyzePlanRequest["analyze"]): Promise<AnalyzePlanResponse>;
+  /** A fresh plan id, unique within this session, for RelationCommon.plan_id. */
+  nextPlanId(): bigint;
+}

@@ -1,0 +1,26 @@
+/** The pyspark release provisioned into the local venv; its jars are the Spark the server runs. */
+export const PYSPARK_VERSION = "4.1.4";
+
+export const DEFAULT_CONNECT_PORT = 15002;
+export const LOOPBACK_HOST = "127.0.0.1";
+
+export const MIN_JAVA_MAJOR = 17;
+/** pyspark 4.1 declares Requires-Python >=3.10, so an older python cannot install it. */
+export const MIN_PYTHON: readonly [number, number] = [3, 10];
+
+export const CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer";
+/** Spark 4 reads the pre-shared token from this env var; passing it by env keeps it out of `ps`. */
+export const CONNECT_TOKEN_ENV = "SPARK_CONNECT_AUTHENTICATE_TOKEN";
+
+/** Local mode runs executors inside the driver JVM, so this is all the heap Spark gets. */
+export const DEFAULT_DRIVER_MEMORY = "4g";
+
+export const DEFAULT_READY_TIMEOUT_MS = 120_000;
+
+/** Env vars that change where/how the server runs. */
+export const ENV = {
+  home: "SPARK_AUTOBUNDLE_HOME",
+  port: "SPARK_AUTOBUNDLE_PORT",
+  python: "SPARK_AUTOBUNDLE_PYTHON",
+  keepServer: "SPARK_AUTOBUNDLE_KEEP_SERVER",
+} as const;
