@@ -1,0 +1,171 @@
+// Bundle option types, defaults, errors, and loading the project's own config
+// (the "sparkAutobundle" field of its package.json).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export const MiB = 1024 * 1024;
+/** One file above this is almost always data or a build artifact, not source. */
+export const DEFAULT_MAX_FILE_BYTES = 10 * MiB;
+/** Every job uploads the bundle once per session; keep it far below Spark's message limits. */
+export const DEFAULT_MAX_BUNDLE_BYTES = 100 * MiB;
+/** Field of the project's package.json that holds settings. */
+export const CONFIG_FIELD = "sparkAutobundle";
+
+export interface ExtraEntry {
+  /** Forward-slash path inside the zip, e.g. "_sab_loader_0123456789ab.py". */
+  zipPath: string;
+  content: Buffer;
+}
+
+export type BundleEvent =
+  | { type: "scan"; files: number; ms: number }
+  | { type: "warning"; code: WarningCode; message: string; path?: string }
+  | { type: "build"; hash: string; bytes: number; fromCache: boolean };
+
+export type WarningEvent = Extract<BundleEvent, { type: "warning" }>;
+
+export type WarningCode =
+  | "secret-skipped"
+  | "symlink-escape"
+  | "symlink-loop"
+  | "symlink-broken"
+  | "special-file"
+  | "nested-repo"
+  | "git-unavailable"
+  | "unsafe-path"
+  | "empty-bundle";
+
+/** Settings that may also live in package.json (everything but functions). */
+export interface BundleConfig {
+  /** Project root; in package.json it is relative to that package.json's directory. */
+  root?: string;
+  /** fast-glob patterns (relative to root) of extra files to bundle; these also override the secret guard. */
+  include?: string[];
+  /** fast-glob patterns (relative to root) of files or directories to leave out. Wins over include. */
+  exclude?: string[];
+  /** Directories (relative to root) that are Python source roots; overrides layout detection. */
+  pythonRoots?: string[];
+  /** Jar files for the session (consumed by the upload step, not by bundling). */
+  jars?: string[];
+  /** Where bundle archives are cached; default see defaultCacheDir(). */
+  cacheDir?: string;
+  maxFileBytes?: number;
+  maxBundleBytes?: number;
+  /** Re-bundle on change (consumed by the session hook). */
+  watch?: boolean;
+}
+
+export interface BundleOptions extends BundleConfig {
+  /** Where discovery starts when root is not given: a path or file:// URL of the calling module. */
+  callerFile?: string;
+  onEvent?: (event: BundleEvent) => void;
+  /** Generated entries added after hashing, e.g. the loader module named after hash12. */
+  extraEntries?: (hash12: string) => ExtraEntry[];
+}
+
+export type BundleErrorCode =
+  | "ROOT_NOT_FOUND"
+  | "BAD_CONFIG"
+  | "FILE_TOO_LARGE"
+  | "BUNDLE_TOO_LARGE"
+  | "UNREADABLE"
+  | "FILE_CHANGING"
+  | "ZIP_PATH_COLLISION"
+  | "GIT_FAILED"
+  | "CACHE_FAILED";
+
+/** Every bundling failure a user can act on; the message names the cause and the fix. */
+export class BundleError extends Error {
+  readonly code: BundleErrorCode;
+  readonly path: string | undefined;
+  constructor(code: BundleErrorCode, message: string, opts: { path?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "BundleError";
+    this.code = code;
+    this.path = opts.path;
+  }
+}
+
+const STRING_LIST_KEYS = ["include", "exclude", "pythonRoots", "jars"] as const;
+const STRING_KEYS = ["root", "cacheDir"] as const;
+const BYTE_KEYS = ["maxFileBytes", "maxBundleBytes"] as const;
+const KNOWN_KEYS = new Set<string>([...STRING_LIST_KEYS, ...STRING_KEYS, ...BYTE_KEYS, "watch"]);
+
+/** Reads and validates `"sparkAutobundle"` from dir/package.json; {} when the file or field is absent. */
+export function loadProjectConfig(dir: string): BundleConfig {
+  const file = join(dir, "package.json");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return {};
+    throw new BundleError("BAD_CONFIG", `Cannot read ${file}: ${(err as Error).message}. Fix its permissions.`, {
+      path: file,
+      cause: err,
+    });
+  }
+  let pkg: unknown;
+  try {
+    pkg = JSON.parse(text);
+  } catch (err) {
+    throw new BundleError("BAD_CONFIG", `${file} is not valid JSON (${(err as Error).message}). Fix the syntax.`, {
+      path: file,
+      cause: err,
+    });
+  }
+  const raw = (pkg as Record<string, unknown> | null)?.[CONFIG_FIELD];
+  if (raw === undefined) return {};
+  return validateConfig(raw, `${file} field "${CONFIG_FIELD}"`);
+}
+
+export function validateConfig(raw: unknown, where: string): BundleConfig {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new BundleError("BAD_CONFIG", `${where} must be an object like {"include": ["data/*.csv"]}.`);
+  }
+  const obj = raw as Record<string, unknown>;
+  const out: BundleConfig = {};
+  for (const [key, value] of Object.entries(obj)) {
+    if (!KNOWN_KEYS.has(key)) {
+      throw new BundleError(
+        "BAD_CONFIG",
+        `${where} has unknown key "${key}". Known keys: ${[...KNOWN_KEYS].join(", ")}. Remove or rename it.`,
+      );
+    }
+    if (value === undefined) continue;
+    if ((STRING_LIST_KEYS as readonly string[]).includes(key)) {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+        throw new BundleError("BAD_CONFIG", `${where}.${key} must be an array of strings, e.g. ["pkg/**"].`);
+      }
+      (out as Record<string, unknown>)[key] = [...value];
+    } else if ((STRING_KEYS as readonly string[]).includes(key)) {
+      if (typeof value !== "string" || value === "") {
+        throw new BundleError("BAD_CONFIG", `${where}.${key} must be a non-empty string path.`);
+      }
+      (out as Record<string, unknown>)[key] = value;
+    } else if ((BYTE_KEYS as readonly string[]).includes(key)) {
+      if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
+        throw new BundleError("BAD_CONFIG", `${where}.${key} must be a positive integer number of bytes, e.g. ${50 * MiB}.`);
+      }
+      (out as Record<string, unknown>)[key] = value;
+    } else if (typeof value !== "boolean") {
+      throw new BundleError("BAD_CONFIG", `${where}.${key} must be true or false.`);
+    } else {
+      out.watch = value;
+    }
+  }
+  return out;
+}
+
+/** Explicit options win over config, key by key (undefined means "not given"). */
+export function mergeConfig<T extends BundleConfig>(explicit: T, config: BundleConfig): T & BundleConfig {
+  const merged: Record<string, unknown> = { ...config };
+  for (const [key, value] of Object.entries(explicit)) if (value !== undefined) merged[key] = value;
+  return merged as T & BundleConfig;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < MiB) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 * MiB) return `${(n / MiB).toFixed(1)} MiB`;
+  return `${(n / (1024 * MiB)).toFixed(2)} GiB`;
+}

@@ -1,0 +1,153 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { ErrorInfoSchema, StatusSchema } from "../gen/google/rpc/status_pb.js";
+import type { FetchErrorDetailsResponse } from "../gen/spark/connect/base_pb.js";
+
+/** gRPC status codes we name in code; the numbers are gRPC's. */
+export const GrpcCode = {
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+
+export interface SparkConnectErrorFields {
+  errorClass?: string;
+  sqlState?: string;
+  messageParameters?: Record<string, string>;
+  grpcCode?: number;
+  /** Exception class names, most specific first (e.g. org.apache.spark.sql.AnalysisException). */
+  exceptionClasses?: string[];
+  serverStackTrace?: string;
+  /** What the user can do about it, when we know. */
+  fix?: string;
+  cause?: unknown;
+}
+
+/**
+ * The one error type of the client. Its fields come from Spark's structured
+ * error details (the ErrorInfo trailer and FetchErrorDetails), never from
+ * parsing the message text.
+ */
+export class SparkConnectError extends Error {
+  override name = "SparkConnectError";
+  readonly errorClass?: string;
+  readonly sqlState?: string;
+  readonly messageParameters: Record<string, string>;
+  readonly grpcCode?: number;
+  readonly exceptionClasses: string[];
+  readonly serverStackTrace?: string;
+  readonly fix?: string;
+
+  constructor(message: string, fields: SparkConnectErrorFields = {}) {
+    super(fields.fix ? `${message}\n${fields.fix}` : message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.errorClass = fields.errorClass;
+    this.sqlState = fields.sqlState;
+    this.messageParameters = fields.messageParameters ?? {};
+    this.grpcCode = fields.grpcCode;
+    this.exceptionClasses = fields.exceptionClasses ?? [];
+    this.serverStackTrace = fields.serverStackTrace;
+    this.fix = fields.fix;
+  }
+}
+
+/** The parts of a grpc-js ServiceError we read, so tests can build one by hand. */
+export interface GrpcErrorLike {
+  code?: number;
+  details?: string;
+  message?: string;
+  metadata?: { get(key: string): Array<string | Buffer> };
+}
+
+export interface ErrorInfoFields {
+  reason: string;
+  errorClass?: string;
+  sqlState?: string;
+  messageParameters?: Record<string, string>;
+  errorId?: string;
+  exceptionClasses: string[];
+  stackTrace?: string;
+}
+
+/** Reads Spark's google.rpc.ErrorInfo from the "grpc-status-details-bin" trailer. */
+export function readErrorInfo(err: GrpcErrorLike): ErrorInfoFields | undefined {
+  const raw = err.metadata?.get("grpc-status-details-bin")?.[0];
+  if (raw === undefined || typeof raw === "string") return undefined;
+  const status = fromBinary(StatusSchema, raw);
+  const detail = status.details.find((d) => d.typeUrl.endsWith("/google.rpc.ErrorInfo"));
+  if (!detail) return undefined;
+  const info = fromBinary(ErrorInfoSchema, detail.value);
+  const meta = info.metadata;
+  return {
+    reason: info.reason,
+    errorClass: meta.errorClass || undefined,
+    sqlState: meta.sqlState || undefined,
+    messageParameters: meta.messageParameters ? parseJsonObject(meta.messageParameters) : undefined,
+    errorId: meta.errorId || undefined,
+    exceptionClasses: meta.classes ? parseJsonArray(meta.classes) : info.reason ? [info.reason] : [],
+    stackTrace: meta.stackTrace || undefined,
+  };
+}
+
+function parseJsonObject(text: string): Record<string, string> {
+  const value: unknown = JSON.parse(text);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
+}
+
+function parseJsonArray(text: string): string[] {
+  const value: unknown = JSON.parse(text);
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+/** Builds the error (with its server-side cause chain) from a FetchErrorDetails answer. */
+export function errorFromDetails(
+  details: FetchErrorDetailsResponse,
+  grpcCode: number | undefined,
+  cause?: unknown,
+): SparkConnectError | undefined {
+  if (details.rootErrorIdx === undefined) return undefined;
+  const build = (idx: number, depth: number): SparkConnectError => {
+    const e = details.errors[idx]!;
+    const inner = e.causeIdx !== undefined && depth < 32 ? build(e.causeIdx, depth + 1) : cause;
+    const trace = e.stackTrace.length
+      ? e.stackTrace.map((s) => `\tat ${s.declaringClass}.${s.methodName}(${s.fileName ?? "Unknown Source"}:${s.lineNumber})`).join("\n")
+      : undefined;
+    return new SparkConnectError(describe(e.errorTypeHierarchy[0], e.message), {
+      errorClass: e.sparkThrowable?.errorClass,
+      sqlState: e.sparkThrowable?.sqlState,
+      messageParameters: e.sparkThrowable ? { ...e.sparkThrowable.messageParameters } : {},
+      grpcCode,
+      exceptionClasses: e.errorTypeHierarchy,
+      serverStackTrace: trace,
+      cause: inner,
+    });
+  };
+  return build(details.rootErrorIdx, 0);
+}
+
+/** Builds the error from the trailer alone (no FetchErrorDetails available). */
+export function errorFromGrpc(err: GrpcErrorLike, info: ErrorInfoFields | undefined): SparkConnectError {
+  const message = err.details || err.message || "Spark Connect call failed";
+  return new SparkConnectError(info ? describe(info.exceptionClasses[0] ?? info.reason, message) : message, {
+    errorClass: info?.errorClass,
+    sqlState: info?.sqlState,
+    messageParameters: info?.messageParameters,
+    grpcCode: err.code,
+    exceptionClasses: info?.exceptionClasses,
+    serverStackTrace: info?.stackTrace,
+    cause: err,
+  });
+}
+
+// Spark's messages already start with "[ERROR_CLASS] ..."; prefixing the short
+// exception name tells Python/analysis/runtime failures apart at a glance.
+function describe(exceptionClass: string | undefined, message: string): string {
+  if (!exceptionClass) return message;
+  const short = exceptionClass.slice(exceptionClass.lastIndexOf(".") + 1);
+  return message.startsWith(short) ? message : `${short}: ${message}`;
+}

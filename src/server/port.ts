@@ -1,0 +1,52 @@
+import net from "node:net";
+import { DEFAULT_CONNECT_PORT, ENV, LOOPBACK_HOST } from "./constants.js";
+import { PortBusyError } from "./errors.js";
+
+/** Port from the option, else `$SPARK_AUTOBUNDLE_PORT`, else 15002; `explicit` says whether one was asked for. */
+export function resolvePort(option: number | undefined, env: NodeJS.ProcessEnv): { port: number; explicit: boolean } {
+  if (option !== undefined) return { port: validPort(option, "the port option"), explicit: true };
+  const fromEnv = env[ENV.port];
+  if (fromEnv) return { port: validPort(Number(fromEnv), `${ENV.port}=${fromEnv}`), explicit: true };
+  return { port: DEFAULT_CONNECT_PORT, explicit: false };
+}
+
+function validPort(port: number, source: string): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new RangeError(`Invalid port from ${source}: use an integer between 1 and 65535 (e.g. ${DEFAULT_CONNECT_PORT}).`);
+  }
+  return port;
+}
+
+/** Advice shared by the pre-start check and the "server died with a bind error" path. */
+export function portBusyAdvice(port: number): string {
+  return (
+    `Port ${port} on ${LOOPBACK_HOST} is already in use by another process. ` +
+    `Stop that process (\`lsof -i :${port}\` or \`ss -ltnp | grep ${port}\` shows which one), ` +
+    `or pick another port with the \`port\` option / --port / ${ENV.port}.`
+  );
+}
+
+/** Tries to listen on the port ourselves: the only check that sees exactly what the server will see. */
+export async function assertPortFree(port: number, logFile: string): Promise<void> {
+  const server = net.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ port, host: LOOPBACK_HOST, exclusive: true }, resolve);
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE" || code === "EACCES") {
+      const advice =
+        code === "EADDRINUSE"
+          ? portBusyAdvice(port)
+          : `Listening on port ${port} was denied (ports below 1024 need privileges); pick a port above 1024 with the \`port\` option / --port / ${ENV.port}.`;
+      throw new PortBusyError(port, `Cannot start the local Spark Connect server: ${advice}\nServer log: ${logFile}`, {
+        cause: error,
+        logFile,
+      });
+    }
+    throw error;
+  }
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}

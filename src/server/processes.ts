@@ -1,0 +1,122 @@
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export interface CapturedRun {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a short command to completion and captures its output; only a failure to spawn rejects. */
+export function runCapture(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CapturedRun> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      { env: options.env, timeout: options.timeoutMs ?? 30_000, windowsHide: true },
+      (error, stdout, stderr) => {
+        // execFile reports a non-zero exit as an error carrying a numeric code; spawn failures carry a string code.
+        if (error && typeof error.code === "string") return reject(error);
+        const exitCode = error ? (typeof error.code === "number" ? error.code : null) : 0;
+        resolve({ exitCode, signal: (error?.signal as NodeJS.Signals) ?? null, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Looks `name` up on PATH the way a shell would, using the given env (so tests can inject a fake PATH). */
+export function findOnPath(name: string, env: NodeJS.ProcessEnv, platform = process.platform): string | undefined {
+  const pathVar = env.PATH ?? env.Path ?? "";
+  const extensions =
+    platform === "win32" ? (env.PATHEXT ?? ".EXE;.CMD;.BAT").split(";").filter(Boolean) : [""];
+  for (const dir of pathVar.split(path.delimiter)) {
+    if (!dir) continue;
+    for (const ext of extensions) {
+      const candidate = path.join(dir, name + ext);
+      if (isExecutableFile(candidate)) return candidate;
+    }
+  }
+  return undefined;
+}
+
+export function isExecutableFile(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "EACCES" || code === "ENOTDIR") return false;
+    throw error;
+  }
+}
+
+export function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ESRCH") return false;
+    // EPERM: it exists but belongs to someone else.
+    if (code === "EPERM") return true;
+    throw error;
+  }
+}
+
+/**
+ * The command line of a running process, or undefined when it is gone. Used to make sure a pid
+ * from an old state file still is our Spark server before signalling it (pids get reused).
+ */
+export async function processCommandLine(pid: number): Promise<string | undefined> {
+  if (process.platform === "linux") {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+  }
+  if (process.platform === "win32") {
+    const run = await runCapture("wmic", ["process", "where", `ProcessId=${pid}`, "get", "CommandLine"]);
+    const text = run.stdout.replace(/^CommandLine\s*/i, "").trim();
+    return text || undefined;
+  }
+  const run = await runCapture("ps", ["-p", String(pid), "-o", "args="]);
+  const text = run.stdout.trim();
+  return run.exitCode === 0 && text ? text : undefined;
+}
+
+/** SIGTERM (Spark's shutdown hooks clean up), then SIGKILL if it is still there after `graceMs`. */
+export async function terminateProcess(pid: number, graceMs = 20_000): Promise<"exited" | "killed"> {
+  if (!signal(pid, "SIGTERM")) return "exited";
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isPidAlive(pid)) return "exited";
+    await sleep(200);
+  }
+  signal(pid, "SIGKILL");
+  const killDeadline = Date.now() + 10_000;
+  while (isPidAlive(pid)) {
+    if (Date.now() > killDeadline) throw new Error(`process ${pid} survived SIGKILL for 10 s`);
+    await sleep(100);
+  }
+  return "killed";
+}
+
+/** Sends a signal; false when the process was already gone. */
+function signal(pid: number, name: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, name);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw error;
+  }
+}
