@@ -4,9 +4,9 @@ import {
   SparkConnectService,
   type AddArtifactsRequestSchema,
   type AddArtifactsResponse,
-  type AnalyzePlanRequest,
+  type AnalyzePlanRequestSchema,
   type AnalyzePlanResponse,
-  type ConfigRequest,
+  type ConfigRequestSchema,
   type ConfigResponse,
   type ExecutePlanResponse,
   type Plan,
@@ -15,6 +15,9 @@ import { errorFromDetails, errorFromGrpc, GrpcCode, readErrorInfo, SparkConnectE
 import { reattachableExecute } from "./execute.js";
 import { defaultRetryPolicy, systemClock, withRetry, type Clock, type RetryPolicy } from "./retry.js";
 import { Rpc, type ChannelSpec } from "./rpc.js";
+
+/** The oneof of an AnalyzePlan request, e.g. { case: "schema", value: { plan } }. */
+export type AnalyzeInit = NonNullable<MessageInitShape<typeof AnalyzePlanRequestSchema>["analyze"]>;
 
 export interface ClientOptions {
   channel: ChannelSpec;
@@ -83,13 +86,13 @@ export class SparkConnectClient {
     };
   }
 
-  async analyze(analyze: AnalyzePlanRequest["analyze"]): Promise<AnalyzePlanResponse> {
+  async analyze(analyze: AnalyzeInit): Promise<AnalyzePlanResponse> {
     const response = await this.call(() => this.rpc.unary(SparkConnectService.method.analyzePlan, { ...this.identity(), analyze }));
     this.observe(response.serverSideSessionId);
     return response;
   }
 
-  async config(operation: ConfigRequest["operation"]): Promise<ConfigResponse> {
+  async config(operation: MessageInitShape<typeof ConfigRequestSchema>["operation"]): Promise<ConfigResponse> {
     const response = await this.call(() => this.rpc.unary(SparkConnectService.method.config, { ...this.identity(), operation }));
     this.observe(response.serverSideSessionId);
     return response;

@@ -1,11 +1,12 @@
-import type { AnalyzePlanRequest, AnalyzePlanResponse, ExecutePlanResponse, Plan } from "../gen/spark/connect/base_pb.js";
+import type { AnalyzePlanResponse, ExecutePlanResponse, Plan } from "../gen/spark/connect/base_pb.js";
+import type { AnalyzeInit } from "./client.js";
 
 /** What the DataFrame layer needs from a session: run plans and ask about them. */
 export interface SessionCore {
   /** Runs a plan (reattachably), yielding every response; errors arrive as SparkConnectError. */
   execute(plan: Plan, options?: { signal?: AbortSignal }): AsyncIterable<ExecutePlanResponse>;
   /** One AnalyzePlan call; `analyze` is the request's oneof. */
-  analyze(analyze: AnalyzePlanRequest["analyze"]): Promise<AnalyzePlanResponse>;
+  analyze(analyze: AnalyzeInit): Promise<AnalyzePlanResponse>;
   /** A fresh plan id, unique within this session, for RelationCommon.plan_id. */
   nextPlanId(): bigint;
 }

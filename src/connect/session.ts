@@ -1,0 +1,153 @@
+import type { AnalyzePlanResponse, ExecutePlanResponse, Plan } from "../gen/spark/connect/base_pb.js";
+import type { Relation } from "../gen/spark/connect/relations_pb.js";
+import { SparkSessionBuilder } from "./builder.js";
+import type { AnalyzeInit, SparkConnectClient, SessionChange } from "./client.js";
+import { RuntimeConfig } from "./conf.js";
+import type { SessionCore } from "./core.js";
+import { DataFrame } from "./dataframe.js";
+import { SparkConnectError } from "./errors.js";
+import { lit } from "./functions.js";
+import { DataFrameReader } from "./reader.js";
+import { localRelationFromRows, rangeRelation, tableRelation } from "./relations-builders.js";
+import { UDFRegistration } from "./udf.js";
+import type { DataTypeInput } from "./datatypes.js";
+
+/** Runs before every plan that may execute user code; the auto-bundle hook is one. */
+export type PlanHook = (kind: "execute" | "analyze") => Promise<void>;
+
+// Analyses that never run user code, so hooks are skipped for them.
+const CODE_FREE_ANALYSES = new Set(["sparkVersion", "ddlParse"]);
+
+/**
+ * A Spark Connect session. Create one with SparkSession.builder().
+ * DataFrames are lazy; actions (collect, count, show, write...) run on the server.
+ */
+export class SparkSession implements SessionCore {
+  readonly conf: RuntimeConfig;
+  readonly udf: UDFRegistration;
+  /** The server's Spark version, e.g. "4.1.4". */
+  readonly version: string;
+  private planIds = 0n;
+  private readonly hooks: PlanHook[] = [];
+  private stopped = false;
+
+  /** @internal Use SparkSession.builder(). */
+  constructor(
+    readonly client: SparkConnectClient,
+    version: string,
+    private readonly onStop: () => void = () => {},
+  ) {
+    this.version = version;
+    this.conf = new RuntimeConfig(client);
+    this.udf = new UDFRegistration(this);
+  }
+
+  static builder(): SparkSessionBuilder {
+    return new SparkSessionBuilder();
+  }
+
+  /** The client-side session id (a UUID). */
+  get sessionId(): string {
+    return this.client.sessionId;
+  }
+
+  /** The server's id for this session; it changes when the server restarts. */
+  get serverSessionId(): string | undefined {
+    return this.client.serverSessionId;
+  }
+
+  /** Subscribe to server-side session changes (restart/expiry). Returns an unsubscribe function. */
+  onSessionChange(listener: (change: SessionChange) => void): () => void {
+    return this.client.onSessionChange(listener);
+  }
+
+  /** Adds a hook run before every ExecutePlan and code-bearing AnalyzePlan. */
+  addPlanHook(hook: PlanHook): () => void {
+    this.hooks.push(hook);
+    return () => {
+      const i = this.hooks.indexOf(hook);
+      if (i >= 0) this.hooks.splice(i, 1);
+    };
+  }
+
+  nextPlanId(): bigint {
+    return this.planIds++;
+  }
+
+  async *execute(plan: Plan, options: { signal?: AbortSignal } = {}): AsyncGenerator<ExecutePlanResponse> {
+    this.assertOpen();
+    for (const hook of this.hooks) await hook("execute");
+    yield* this.client.execute(plan, options);
+  }
+
+  async analyze(analyze: AnalyzeInit): Promise<AnalyzePlanResponse> {
+    this.assertOpen();
+    if (!CODE_FREE_ANALYSES.has(analyze.case ?? "")) for (const hook of this.hooks) await hook("analyze");
+    return this.client.analyze(analyze);
+  }
+
+  /**
+   * Runs SQL eagerly (so DDL/DML happen once, now) and returns its result as a DataFrame.
+   * `args` binds named (`:name`, given an object) or positional (`?`, given an array) parameters.
+   */
+  async sql(query: string, args?: Record<string, unknown> | unknown[]): Promise<DataFrame> {
+    const named = args && !Array.isArray(args) ? Object.fromEntries(Object.entries(args).map(([k, v]) => [k, literalOf(v)])) : {};
+    const positional = Array.isArray(args) ? args.map(literalOf) : [];
+    let relation: Relation | undefined;
+    const plan = { opType: { case: "command", value: { commandType: { case: "sqlCommand", value: { sql: query, args: named, posArgs: positional } } } } } as const;
+    for await (const response of this.execute(plan as unknown as Plan)) {
+      if (response.responseType.case === "sqlCommandResult") relation = response.responseType.value.relation;
+    }
+    if (!relation) throw new SparkConnectError(`The server returned no result relation for SQL: ${query}`);
+    return new DataFrame(this, relation);
+  }
+
+  /** Rows with one LongType column `id`: range(end), range(start, end, step?, numPartitions?). */
+  range(startOrEnd: number | bigint, end?: number | bigint, step: number | bigint = 1, numPartitions?: number): DataFrame {
+    const [s, e] = end === undefined ? [0, startOrEnd] : [startOrEnd, end];
+    return new DataFrame(this, rangeRelation(this, BigInt(s), BigInt(e), BigInt(step), numPartitions));
+  }
+
+  table(name: string): DataFrame {
+    return new DataFrame(this, tableRelation(this, name));
+  }
+
+  /** A DataFrame from plain objects, sent as an Arrow local relation. `schema` is a DDL string or a struct type. */
+  createDataFrame(rows: Array<Record<string, unknown>>, schema?: DataTypeInput): DataFrame {
+    return new DataFrame(this, localRelationFromRows(this, rows, schema));
+  }
+
+  get read(): DataFrameReader {
+    return new DataFrameReader(this);
+  }
+
+  /** Interrupts every running operation of this session; returns their ids. */
+  interruptAll(): Promise<string[]> {
+    return this.client.interruptAll();
+  }
+
+  /** Releases the session on the server and closes the channel. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.onStop();
+    try {
+      await this.client.releaseSession();
+    } finally {
+      this.client.close();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.stopped) {
+      throw new SparkConnectError("This SparkSession was stopped.", { fix: "Create a new one with SparkSession.builder().getOrCreate()." });
+    }
+  }
+}
+
+function literalOf(value: unknown) {
+  const expr = lit(value).expr;
+  if (expr.exprType.case !== "literal") throw new SparkConnectError(`SQL parameter ${String(value)} is not a literal value.`);
+  return expr.exprType.value;
+}
+
