@@ -55,7 +55,8 @@ export class ConnectionStringError extends SparkConnectError {
 
 /** Replaces secret-looking parameter values (and any user:password@) with <redacted>. */
 export function redactUrl(url: string): string {
-  const withoutUserInfo = url.replace(/^([^:/;]*:\/\/)[^/;?#]*@/, "$1<redacted>@");
+  // A token with a raw "#" would otherwise leave its tail in the fragment.
+  const withoutUserInfo = url.replace(/^([^:/;]*:\/\/)[^/;?#]*@/, "$1<redacted>@").replace(/#[\s\S]*$/, "#<redacted>");
   return withoutUserInfo.replace(/([;?&])([^;?&#]*)/g, (segment, sep: string, body: string) => {
     const eq = body.indexOf("=");
     if (eq < 0) return (KNOWN_KEYS as readonly string[]).includes(body) || body === "" ? segment : `${sep}<redacted>`;
