@@ -60,38 +60,15 @@ export type PickleValue =
   | ReadonlyMap<PickleValue, PickleValue>
   | { readonly [key: string]: PickleValue };
 
+// Opcode bytes from CPython's Lib/pickle.py.
 const OP = {
-  PROTO: 0x80,
-  STOP: 0x2e, // .
-  NONE: 0x4e, // N
-  NEWTRUE: 0x88,
-  NEWFALSE: 0x89,
-  BININT1: 0x4b, // K
-  BININT2: 0x4d, // M
-  BININT: 0x4a, // J
-  LONG1: 0x8a,
-  LONG4: 0x8b,
-  BINFLOAT: 0x47, // G
-  SHORT_BINUNICODE: 0x8c,
-  BINUNICODE: 0x58, // X
-  BINUNICODE8: 0x8d,
-  SHORT_BINBYTES: 0x43, // C
-  BINBYTES: 0x42, // B
-  BINBYTES8: 0x8e,
-  MARK: 0x28, // (
-  EMPTY_TUPLE: 0x29, // )
-  TUPLE1: 0x85,
-  TUPLE2: 0x86,
-  TUPLE3: 0x87,
-  TUPLE: 0x74, // t
-  EMPTY_LIST: 0x5d, // ]
-  APPEND: 0x61, // a
-  APPENDS: 0x65, // e
-  EMPTY_DICT: 0x7d, // }
-  SETITEM: 0x73, // s
-  SETITEMS: 0x75, // u
-  STACK_GLOBAL: 0x93,
-  REDUCE: 0x52, // R
+  PROTO: 0x80, STOP: 0x2e, NONE: 0x4e, NEWTRUE: 0x88, NEWFALSE: 0x89,
+  BININT1: 0x4b, BININT2: 0x4d, BININT: 0x4a, LONG1: 0x8a, LONG4: 0x8b, BINFLOAT: 0x47,
+  SHORT_BINUNICODE: 0x8c, BINUNICODE: 0x58, BINUNICODE8: 0x8d,
+  SHORT_BINBYTES: 0x43, BINBYTES: 0x42, BINBYTES8: 0x8e,
+  MARK: 0x28, EMPTY_TUPLE: 0x29, TUPLE1: 0x85, TUPLE2: 0x86, TUPLE3: 0x87, TUPLE: 0x74,
+  EMPTY_LIST: 0x5d, APPEND: 0x61, APPENDS: 0x65, EMPTY_DICT: 0x7d, SETITEM: 0x73, SETITEMS: 0x75,
+  STACK_GLOBAL: 0x93, REDUCE: 0x52,
 } as const;
 
 const PROTOCOL = 4;
@@ -256,7 +233,7 @@ function writeDict(out: ByteSink, entries: Array<[PickleValue, PickleValue]>, in
 // Python would only fail at load time (on the worker); fail here instead, where the cause is visible.
 function assertHashable(key: PickleValue): void {
   if (key instanceof PyTuple) return key.items.forEach(assertHashable);
-  if (Array.isArray(key) || key instanceof Map || (typeof key === "object" && isPlainObject(key))) {
+  if (Array.isArray(key) || key instanceof Map || (key !== null && typeof key === "object" && isPlainObject(key))) {
     throw new TypeError("pickle: dict keys must be hashable in Python; use a PyTuple instead of a list/dict key");
   }
 }

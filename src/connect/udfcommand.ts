@@ -1,0 +1,57 @@
+import { pickle, PyCall, PyTuple } from "./pickle.js";
+
+export interface PythonUdfCommandArgs {
+  /** Module at the bundle's root whose `resolve(module_path, function_name)` imports the UDF on the worker. */
+  loaderModule: string;
+  /** Dotted module path of the UDF, e.g. "mylib.text". */
+  modulePath: string;
+  /** Function inside that module; dotted for nested attributes, e.g. "Tokenizer.split". */
+  functionName: string;
+  /** Spark's JSON form of the UDF's return type, e.g. '{"type":"array","elementType":"integer","containsNull":true}'. */
+  returnTypeJson: string;
+}
+
+const DOTTED_NAME = /^[\p{L}_][\p{L}\p{N}_]*(\.[\p{L}_][\p{L}\p{N}_]*)*$/u;
+
+/**
+ * The `PythonUDF.command` bytes: a pickle the worker loads (pyspark worker.read_command) into
+ * `(func, return_type)`, built as
+ * `(<loaderModule>.resolve(modulePath, functionName), pyspark.sql.types._parse_datatype_json_string(returnTypeJson))`
+ * so both halves are computed on the worker. `_parse_datatype_json_string` exists in pyspark 3.x and 4.x.
+ */
+export function pythonUdfCommand(args: PythonUdfCommandArgs): Uint8Array {
+  const { loaderModule, modulePath, functionName, returnTypeJson } = args;
+  requireDottedName(loaderModule, "loaderModule", "_sab_loader_0123456789ab");
+  requireDottedName(modulePath, "modulePath", "mylib.text");
+  requireDottedName(functionName, "functionName", "tokenize");
+  requireJson(returnTypeJson);
+  return pickle(
+    new PyTuple([
+      new PyCall(loaderModule, "resolve", [modulePath, functionName]),
+      new PyCall("pyspark.sql.types", "_parse_datatype_json_string", [returnTypeJson]),
+    ]),
+  );
+}
+
+function requireDottedName(value: string, field: string, example: string): void {
+  if (typeof value !== "string" || !DOTTED_NAME.test(value)) {
+    throw new TypeError(
+      `pythonUdfCommand: ${field} ${JSON.stringify(value)} is not a dotted Python name; pass something like "${example}"`,
+    );
+  }
+}
+
+function requireJson(returnTypeJson: string): void {
+  if (typeof returnTypeJson !== "string") {
+    throw new TypeError("pythonUdfCommand: returnTypeJson must be a string of Spark's JSON type, e.g. '\"string\"'");
+  }
+  try {
+    JSON.parse(returnTypeJson);
+  } catch (error) {
+    throw new TypeError(
+      `pythonUdfCommand: returnTypeJson is not JSON (${(error as Error).message}); pass Spark's JSON type ` +
+        `(DataType.json()), e.g. '"string"' or '{"type":"array","elementType":"integer","containsNull":true}'`,
+      { cause: error },
+    );
+  }
+}
