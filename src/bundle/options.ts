@@ -59,8 +59,11 @@ export interface BundleOptions extends BundleConfig {
   /** Where discovery starts when root is not given: a path or file:// URL of the calling module. */
   callerFile?: string;
   onEvent?: (event: BundleEvent) => void;
-  /** Generated entries added after hashing, e.g. the loader module named after hash12. */
-  extraEntries?: (hash12: string) => ExtraEntry[];
+  /**
+   * Generated entries added after hashing, e.g. the loader module named after hash12. Gets the
+   * project files' zip paths (sorted). Called again if the build is retried.
+   */
+  extraEntries?: (hash12: string, zipPaths: readonly string[]) => ExtraEntry[];
 }
 
 export type BundleErrorCode =
@@ -168,4 +171,19 @@ export function formatBytes(n: number): string {
   if (n < MiB) return `${(n / 1024).toFixed(1)} KiB`;
   if (n < 1024 * MiB) return `${(n / MiB).toFixed(1)} MiB`;
   return `${(n / (1024 * MiB)).toFixed(2)} GiB`;
+}
+
+/** An fs error while reading project files, turned into a message that names the file and the fix. */
+export function unreadableError(absPath: string, err: unknown): BundleError {
+  const e = err as NodeJS.ErrnoException;
+  const fix =
+    e.code === "EACCES" || e.code === "EPERM"
+      ? `make it readable by this user (e.g. \`chmod u+r "${absPath}"\`)`
+      : "check the file system";
+  return new BundleError(
+    "UNREADABLE",
+    `Cannot read ${absPath}: ${e.code ?? "error"} (${e.message}). Fix: ${fix}, or leave it out of the bundle with the ` +
+      `\`exclude\` option or "${CONFIG_FIELD}.exclude" in package.json.`,
+    { path: absPath, cause: err },
+  );
 }

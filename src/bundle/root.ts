@@ -84,7 +84,7 @@ export function callerFileFromStack(skipFrames = 0): string | undefined {
   return undefined;
 }
 
-/** File names of the current stack above `below`, via V8 CallSites; falls back to parsing error.stack text. */
+/** File names of the current stack above `below`, via V8 CallSites, else by parsing the text form. */
 function stackFileNames(below: Function): string[] {
   const savedPrepare = Error.prepareStackTrace;
   const savedLimit = Error.stackTraceLimit;
@@ -94,20 +94,19 @@ function stackFileNames(below: Function): string[] {
     Error.prepareStackTrace = (_err, callSites) => callSites;
     Error.captureStackTrace(holder, below);
     const sites = holder.stack;
-    if (Array.isArray(sites)) {
+    if (Array.isArray(sites) && sites.every((s) => typeof (s as NodeJS.CallSite)?.getFileName === "function")) {
       return (sites as NodeJS.CallSite[]).map((site) => site.getFileName() ?? "").filter((name) => name !== "");
     }
+    // Some runners (vitest) keep their own prepareStackTrace in charge: parse the text instead.
+    const text = typeof sites === "string" ? sites : (new Error().stack ?? "");
+    return text
+      .split("\n")
+      .map(fileFromStackLine)
+      .filter((name): name is string => name !== undefined);
   } finally {
     Error.prepareStackTrace = savedPrepare;
     Error.stackTraceLimit = savedLimit;
   }
-  // Another tool froze or wrapped prepareStackTrace: parse the text form instead.
-  const text = new Error().stack ?? "";
-  return text
-    .split("\n")
-    .slice(1)
-    .map(fileFromStackLine)
-    .filter((name): name is string => name !== undefined);
 }
 
 /** Maps a CallSite file name to an absolute path; undefined for node internals, eval and the like. */

@@ -1,0 +1,185 @@
+// Content hash of the selected files, with a stat cache so unchanged files are not re-read.
+import { createHash, randomBytes } from "node:crypto";
+import { closeSync, fstatSync, openSync, readFileSync, type Stats } from "node:fs";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { unreadableError } from "./options.js";
+import type { SelectedFile } from "./select.js";
+
+export interface HashedFile extends SelectedFile {
+  /** SHA-256 (hex) of the file's bytes. */
+  sha256: string;
+}
+
+export interface ContentHash {
+  /** SHA-256 (hex) over the framing described at hashFiles. */
+  hash: string;
+  hash12: string;
+  /** The input files sorted by zip path (UTF-8 byte order), each with its content digest. */
+  files: HashedFile[];
+}
+
+/** Thrown when a file's bytes or stat change while the bundle is built; the build retries. */
+export class FileChangedError extends Error {
+  constructor(readonly absPath: string) {
+    super(`${absPath} changed while the bundle was being built`);
+    this.name = "FileChangedError";
+  }
+}
+
+const HASH_DOMAIN = "spark-autobundle/content-hash/v1\n";
+
+/**
+ * hash = SHA-256( "spark-autobundle/content-hash/v1\n" ‖ for each file, sorted by the UTF-8 bytes
+ * of its zip path:  u32be(byte length of zipPath) ‖ zipPath (UTF-8) ‖ u8(1 if executable else 0)
+ * ‖ u64be(size) ‖ SHA-256(content) (32 raw bytes) ).
+ * Every field is fixed-size or length-prefixed, so no two file lists frame to the same bytes; no
+ * mtimes or absolute paths enter, so identical trees hash identically on every machine. Hashing
+ * per-file digests (not raw bytes) lets the stat cache skip reading unchanged files.
+ */
+export async function hashFiles(files: readonly SelectedFile[], cache?: StatCache): Promise<ContentHash> {
+  const sorted = sortByZipPath(files);
+  const hashed: HashedFile[] = sorted.map((file) => {
+    let sha256 = cache?.get(file);
+    if (sha256 === undefined) {
+      sha256 = sha256Hex(readStable(file));
+      cache?.set(file, sha256);
+    }
+    return { ...file, sha256 };
+  });
+
+  const h = createHash("sha256").update(HASH_DOMAIN);
+  for (const file of hashed) {
+    const name = Buffer.from(file.zipPath, "utf8");
+    const header = Buffer.alloc(4 + name.length + 1 + 8);
+    header.writeUInt32BE(name.length, 0);
+    name.copy(header, 4);
+    header.writeUInt8(file.executable ? 1 : 0, 4 + name.length);
+    header.writeBigUInt64BE(BigInt(file.size), 5 + name.length);
+    h.update(header).update(Buffer.from(file.sha256, "hex"));
+  }
+  const hash = h.digest("hex");
+  return { hash, hash12: hash.slice(0, 12), files: hashed };
+}
+
+/** Sorted by the UTF-8 bytes of zipPath (= code point order; JS string order differs for astral chars). */
+export function sortByZipPath<T extends { zipPath: string }>(items: readonly T[]): T[] {
+  return items
+    .map((item) => ({ item, key: Buffer.from(item.zipPath, "utf8") }))
+    .sort((a, b) => Buffer.compare(a.key, b.key))
+    .map(({ item }) => item);
+}
+
+export function sha256Hex(data: Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/**
+ * The file's bytes, provided it still matches the stat taken at selection (size, mtime, inode),
+ * before and after the read; otherwise FileChangedError. Synchronous on purpose: project files are
+ * small and many, and a sync open/read/close is several times cheaper than five async round trips.
+ */
+export function readStable(file: SelectedFile): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(file.absPath, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new FileChangedError(file.absPath);
+    throw unreadableError(file.absPath, err);
+  }
+  try {
+    const same = (s: Stats) => s.size === file.size && s.mtimeMs === file.mtimeMs && s.ino === file.ino;
+    if (!same(fstatSync(fd))) throw new FileChangedError(file.absPath);
+    const bytes = readFileSync(fd);
+    if (!same(fstatSync(fd)) || bytes.length !== file.size) throw new FileChangedError(file.absPath);
+    return bytes;
+  } catch (err) {
+    if (err instanceof FileChangedError) throw err;
+    throw unreadableError(file.absPath, err);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+type StatRecord = [size: number, mtimeMs: number, ino: number, sha256: string];
+
+/**
+ * (absolute path, size, mtimeMs, inode) → content SHA-256, in memory and persisted as JSON
+ * (written atomically). Saving keeps only the entries used since load, so deleted files drop out.
+ */
+export class StatCache {
+  private static readonly loaded = new Map<string, StatCache>();
+  private records = new Map<string, StatRecord>();
+  private used = new Set<string>();
+  private dirty = false;
+
+  private constructor(readonly file: string | undefined) {}
+
+  /** One instance per file per process, so repeated builds skip even the JSON read. */
+  static async open(file: string | undefined): Promise<StatCache> {
+    if (file === undefined) return new StatCache(undefined);
+    const existing = StatCache.loaded.get(file);
+    if (existing) return existing;
+    const cache = new StatCache(file);
+    let text: string | undefined;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw unreadableError(file, err);
+    }
+    if (text !== undefined) cache.records = parseRecords(text);
+    StatCache.loaded.set(file, cache);
+    return cache;
+  }
+
+  get(f: SelectedFile): string | undefined {
+    const r = this.records.get(f.absPath);
+    if (!r || r[0] !== f.size || r[1] !== f.mtimeMs || r[2] !== f.ino) return undefined;
+    this.used.add(f.absPath);
+    return r[3];
+  }
+
+  set(f: SelectedFile, sha256: string): void {
+    this.records.set(f.absPath, [f.size, f.mtimeMs, f.ino, sha256]);
+    this.used.add(f.absPath);
+    this.dirty = true;
+  }
+
+  async save(): Promise<void> {
+    if (this.file === undefined) return;
+    const pruned = [...this.records.keys()].some((path) => !this.used.has(path));
+    if (!this.dirty && !pruned) return;
+    const entries = Object.fromEntries([...this.used].map((path) => [path, this.records.get(path)!]));
+    const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    await mkdir(dirname(this.file), { recursive: true });
+    try {
+      await writeFile(tmp, JSON.stringify({ version: 1, entries }));
+      await rename(tmp, this.file);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    this.records = new Map(Object.entries(entries));
+    this.used = new Set();
+    this.dirty = false;
+  }
+}
+
+/** A cache file from another version, or garbled, is simply a cold cache. */
+function parseRecords(text: string): Map<string, StatRecord> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    if (err instanceof SyntaxError) return new Map();
+    throw err;
+  }
+  if (typeof data !== "object" || data === null) return new Map();
+  const { version, entries } = data as { version?: unknown; entries?: unknown };
+  if (version !== 1 || typeof entries !== "object" || entries === null) return new Map();
+  const out = new Map<string, StatRecord>();
+  for (const [path, r] of Object.entries(entries as Record<string, unknown>)) {
+    if (Array.isArray(r) && r.length === 4 && typeof r[3] === "string") out.set(path, r as StatRecord);
+  }
+  return out;
+}
