@@ -15,19 +15,3 @@ export function writeFileAtomic(file: string, data: string, mode = 0o644): void 
     throw error;
   }
 }
-
-/** Parses a JSON file; undefined when it does not exist. */
-export function readJsonFile(file: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new Error(`${file} is not valid JSON; delete it and retry.`, { cause: error });
-  }
-}

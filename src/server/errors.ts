@@ -59,11 +59,22 @@ export function readLogTail(logFile: string, count = 20): string {
   return lines.slice(-count).join("\n");
 }
 
-/** "Last N lines of LOG:" block for error messages, indented so it reads as a quote. */
+/** Java stack traces push the real cause out of the tail; this finds the first error and the line after it. */
+export function firstErrorLines(text: string): string[] {
+  const lines = text.split(/\r?\n/);
+  const index = lines.findIndex((line) => /\b(ERROR|FATAL)\b|^(Exception|Error)\b|^[\w.$]+(Exception|Error):/.test(line));
+  return index < 0 ? [] : lines.slice(index, index + 2).filter((line) => line.trim() !== "");
+}
+
+/** "Last N lines of LOG:" block for error messages, indented so it reads as a quote, led by the first error. */
 export function quoteLogTail(logFile: string, count = 20): string {
-  const tail = readLogTail(logFile, count)
-    .split("\n")
-    .map((line) => `  | ${line}`)
-    .join("\n");
-  return `Last lines of ${logFile}:\n${tail}\nFull log: ${logFile}`;
+  const tail = readLogTail(logFile, count);
+  const quote = (lines: string[]) => lines.map((line) => `  | ${line}`).join("\n");
+  const parts: string[] = [];
+  const firstError = fs.existsSync(logFile) ? firstErrorLines(fs.readFileSync(logFile, "utf8")) : [];
+  if (firstError.length > 0 && !tail.includes(firstError[0]!)) {
+    parts.push(`First error in the log:\n${quote(firstError)}`);
+  }
+  parts.push(`Last lines of ${logFile}:\n${quote(tail.split("\n"))}`, `Full log: ${logFile}`);
+  return parts.join("\n");
 }

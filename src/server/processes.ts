@@ -93,7 +93,11 @@ export async function processCommandLine(pid: number): Promise<string | undefine
   return run.exitCode === 0 && text ? text : undefined;
 }
 
-/** SIGTERM (Spark's shutdown hooks clean up), then SIGKILL if it is still there after `graceMs`. */
+/**
+ * SIGTERM (Spark's shutdown hooks clean up), then SIGKILL if it is still there after `graceMs`.
+ * The server runs detached as its own process group, so on POSIX the whole group is signalled:
+ * that takes its Python worker daemons along.
+ */
 export async function terminateProcess(pid: number, graceMs = 20_000): Promise<"exited" | "killed"> {
   if (!signal(pid, "SIGTERM")) return "exited";
   const deadline = Date.now() + graceMs;
@@ -110,10 +114,15 @@ export async function terminateProcess(pid: number, graceMs = 20_000): Promise<"
   return "killed";
 }
 
-/** Sends a signal; false when the process was already gone. */
+/** Sends a signal to the process group (POSIX) or the process; false when it was already gone. */
 function signal(pid: number, name: NodeJS.Signals): boolean {
+  if (process.platform !== "win32" && trySignal(-pid, name)) return true;
+  return trySignal(pid, name);
+}
+
+function trySignal(target: number, name: NodeJS.Signals): boolean {
   try {
-    process.kill(pid, name);
+    process.kill(target, name);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;

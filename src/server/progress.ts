@@ -13,7 +13,7 @@ export function stderrProgress(stream: NodeJS.WriteStream = process.stderr): Std
   let open = false;
   const report = ((line: string) => {
     if (stream.isTTY) {
-      const width = Math.max(20, (stream.columns ?? 100) - 1);
+      const width = Math.max(20, (stream.columns || 100) - 1);
       stream.write(`\r\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
       open = true;
     } else {

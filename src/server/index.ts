@@ -1,0 +1,17 @@
+export { ensureLocalServer } from "./ensure.js";
+export { stopLocalServer, localServerStatus, type StopResult, type StopOptions, type LocalServerStatus } from "./control.js";
+export type { LocalServer, LocalServerOptions } from "./options.js";
+export { parseLocalRemote, type Cores } from "./local-remote.js";
+export { checkHealth, HealthCheckError, type HealthTarget } from "./health.js";
+export { resolveHome } from "./paths.js";
+export { PYSPARK_VERSION, DEFAULT_CONNECT_PORT, MIN_JAVA_MAJOR, MIN_PYTHON, ENV as SERVER_ENV } from "./constants.js";
+export { detectJava, detectPython, parseJavaVersion, parsePythonVersion } from "./requirements.js";
+export {
+  LocalServerError,
+  RequirementError,
+  ProvisionError,
+  PortBusyError,
+  ServerStartError,
+  LockTimeoutError,
+} from "./errors.js";
+export { registerServerUser } from "./users.js";

@@ -1,0 +1,90 @@
+import { CONNECT_SERVER_CLASS } from "./constants.js";
+import { validateCores, type Cores } from "./local-remote.js";
+import { homeLayout, resolveHome, type HomeLayout } from "./paths.js";
+import { resolvePort } from "./port.js";
+import { processCommandLine } from "./processes.js";
+import { stderrProgress, type ProgressCallback } from "./progress.js";
+import type { ServerState } from "./state.js";
+
+export interface LocalServerOptions {
+  /** Spark master cores: `local[cores]`; default "*" (all cores). */
+  cores?: Cores;
+  /** Default `$SPARK_AUTOBUNDLE_PORT`, else 15002. */
+  port?: number;
+  /** Default `$SPARK_AUTOBUNDLE_HOME`, else the platform cache dir + `/spark-autobundle`. */
+  home?: string;
+  /** Progress lines; default: one updating line on stderr. */
+  onProgress?: (line: string) => void;
+  /** Env used for lookups (JAVA_HOME, PATH, SPARK_AUTOBUNDLE_*) and as the server's base env. */
+  env?: NodeJS.ProcessEnv;
+  /** Extra Spark `--conf` settings for a newly started server; they override the defaults. */
+  sparkConf?: Record<string, string>;
+  /** How long to wait for a new server's health check; default 120 s. */
+  readyTimeoutMs?: number;
+}
+
+export interface LocalServer {
+  /** `sc://127.0.0.1:PORT/;token=TOKEN` */
+  url: string;
+  host: string;
+  port: number;
+  token: string;
+  pid: number;
+  logFile: string;
+  sparkVersion: string;
+  /** The venv's python, which also runs the server's Python workers. */
+  pythonExecutable: string;
+  /** "3.11" */
+  pythonVersion: string;
+  home: string;
+  cores: Cores;
+  /** True when an already running server was returned. */
+  reused: boolean;
+}
+
+export interface ResolvedOptions {
+  env: NodeJS.ProcessEnv;
+  layout: HomeLayout;
+  port: number;
+  /** Whether the port was asked for (option or env) rather than defaulted. */
+  portExplicit: boolean;
+  cores: Cores;
+  /** Whether cores were asked for; only then is reusing a server with other cores worth a note. */
+  coresExplicit: boolean;
+  progress: ProgressCallback;
+  /** Call when done so the default stderr line is terminated. */
+  endProgress: () => void;
+}
+
+export function resolveOptions(options: LocalServerOptions = {}): ResolvedOptions {
+  const env = options.env ?? process.env;
+  const layout = homeLayout(options.home ?? resolveHome({ env }));
+  const { port, explicit } = resolvePort(options.port, env);
+  const base = { env, layout, port, portExplicit: explicit, cores: validateCores(options.cores), coresExplicit: options.cores !== undefined };
+  if (options.onProgress) return { ...base, progress: options.onProgress, endProgress: () => undefined };
+  const progress = stderrProgress();
+  return { ...base, progress, endProgress: progress.end };
+}
+
+export function toLocalServer(state: ServerState, home: string, reused: boolean): LocalServer {
+  return {
+    url: `sc://${state.host}:${state.port}/;token=${state.token}`,
+    host: state.host,
+    port: state.port,
+    token: state.token,
+    pid: state.pid,
+    logFile: state.logFile,
+    sparkVersion: state.sparkVersion,
+    pythonExecutable: state.pythonExecutable,
+    pythonVersion: state.pythonVersion,
+    home,
+    cores: state.cores,
+    reused,
+  };
+}
+
+/** Whether `pid` still is a Spark Connect server, not an unrelated process that got the pid later. */
+export async function isConnectServerProcess(pid: number): Promise<boolean> {
+  const commandLine = await processCommandLine(pid);
+  return commandLine !== undefined && commandLine.includes(CONNECT_SERVER_CLASS);
+}
