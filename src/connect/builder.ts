@@ -70,12 +70,15 @@ export class SparkSessionBuilder {
     return live;
   }
 
+  private embedded: SparkSession["embeddedServer"];
+
   private async connectionConfig(): Promise<ConnectionConfig> {
     const resolved = resolveRemote(this.remoteUrl);
     if (resolved.kind === "remote") return resolved.config;
     // Loaded lazily: only embedded-server users pay for it.
     const { ensureLocalServer } = await import("../server/index.js");
     const server = await ensureLocalServer({ cores: resolved.cores, onProgress: this.progress });
+    this.embedded = { pythonVersion: server.pythonVersion, pythonExecutable: server.pythonExecutable, logFile: server.logFile };
     return parseConnectionString(server.url);
   }
 
@@ -88,12 +91,17 @@ export class SparkSessionBuilder {
       clientType: clientType(config),
       retryPolicy: this.retry,
       displayUrl: config.url,
+      unreachableFix: this.embedded
+        ? `The embedded Spark server stopped answering; its log is ${this.embedded.logFile}. Restart it with \`spark-autobundle server start\`.`
+        : undefined,
     });
     try {
       const response = await client.analyze({ case: "sparkVersion", value: {} });
       const version = response.result.case === "sparkVersion" ? response.result.value.version : "";
       if (!version) throw new SparkConnectError(`The server at ${config.url} did not report a Spark version; is it a Spark Connect server?`);
-      return new SparkSession(client, version, onStop);
+      const session = new SparkSession(client, version, onStop);
+      session.embeddedServer = this.embedded;
+      return session;
     } catch (err) {
       client.close();
       throw err;

@@ -53,6 +53,8 @@ export class SparkConnectClient {
   private readonly displayUrl: string;
   private readonly unreachableFix: string;
   private serverSideSessionId: string | undefined;
+  /** RPC counts of reattachable executions, for tests and diagnostics. */
+  readonly executionStats = { executes: 0, reattaches: 0, releases: 0 };
   private readonly changeListeners = new Set<(change: SessionChange) => void>();
 
   constructor(options: ClientOptions) {
@@ -138,7 +140,8 @@ export class SparkConnectClient {
       clock: this.clock,
       signal: options.signal,
       transport: {
-        execute: (operationId) =>
+        execute: (operationId) => (
+          this.executionStats.executes++,
           converted(
             this.rpc.serverStream(method.executePlan, {
               ...identity,
@@ -147,10 +150,14 @@ export class SparkConnectClient {
               tags: options.tags ?? [],
               requestOptions: [{ requestOption: { case: "reattachOptions", value: { reattachable: true } } }],
             }),
-          ),
-        reattach: (operationId, lastResponseId) =>
-          converted(this.rpc.serverStream(method.reattachExecute, { ...identity, operationId, lastResponseId })),
+          )
+        ),
+        reattach: (operationId, lastResponseId) => (
+          this.executionStats.reattaches++,
+          converted(this.rpc.serverStream(method.reattachExecute, { ...identity, operationId, lastResponseId }))
+        ),
         releaseAll: async (operationId) => {
+          this.executionStats.releases++;
           await this.rpc.unary(method.releaseExecute, { ...identity, operationId, release: { case: "releaseAll", value: {} } });
         },
       },

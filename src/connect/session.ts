@@ -6,14 +6,18 @@ import { RuntimeConfig } from "./conf.js";
 import type { SessionCore } from "./core.js";
 import { DataFrame } from "./dataframe.js";
 import { SparkConnectError } from "./errors.js";
-import { lit } from "./functions.js";
+import { toLiteral } from "./literal.js";
 import { DataFrameReader } from "./reader.js";
 import { localRelationFromRows, rangeRelation, tableRelation } from "./relations-builders.js";
 import { UDFRegistration } from "./udf.js";
 import type { DataTypeInput } from "./datatypes.js";
 
-/** Runs before every plan that may execute user code; the auto-bundle hook is one. */
-export type PlanHook = (kind: "execute" | "analyze") => Promise<void>;
+/**
+ * Runs before every plan that may execute user code; the auto-bundle hook is one.
+ * `message` is the Plan (execute) or the analyze request's body; hooks may fill in
+ * placeholders inside it (Python UDF commands) before it is sent.
+ */
+export type PlanHook = (kind: "execute" | "analyze", message: object) => Promise<void>;
 
 // Analyses that never run user code, so hooks are skipped for them.
 const CODE_FREE_ANALYSES = new Set(["sparkVersion", "ddlParse"]);
@@ -27,6 +31,8 @@ export class SparkSession implements SessionCore {
   readonly udf: UDFRegistration;
   /** The server's Spark version, e.g. "4.1.4". */
   readonly version: string;
+  /** Set when the session runs on the embedded local server. */
+  embeddedServer?: { pythonVersion: string; pythonExecutable: string; logFile: string };
   private planIds = 0n;
   private readonly hooks: PlanHook[] = [];
   private stopped = false;
@@ -76,13 +82,13 @@ export class SparkSession implements SessionCore {
 
   async *execute(plan: Plan, options: { signal?: AbortSignal } = {}): AsyncGenerator<ExecutePlanResponse> {
     this.assertOpen();
-    for (const hook of this.hooks) await hook("execute");
+    for (const hook of this.hooks) await hook("execute", plan);
     yield* this.client.execute(plan, options);
   }
 
   async analyze(analyze: AnalyzeInit): Promise<AnalyzePlanResponse> {
     this.assertOpen();
-    if (!CODE_FREE_ANALYSES.has(analyze.case ?? "")) for (const hook of this.hooks) await hook("analyze");
+    if (!CODE_FREE_ANALYSES.has(analyze.case ?? "")) for (const hook of this.hooks) await hook("analyze", analyze);
     return this.client.analyze(analyze);
   }
 
@@ -146,8 +152,6 @@ export class SparkSession implements SessionCore {
 }
 
 function literalOf(value: unknown) {
-  const expr = lit(value).expr;
-  if (expr.exprType.case !== "literal") throw new SparkConnectError(`SQL parameter ${String(value)} is not a literal value.`);
-  return expr.exprType.value;
+  return toLiteral(value);
 }
 
