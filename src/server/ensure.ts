@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import { writeFileAtomic } from "./atomic-file.js";
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_READY_TIMEOUT_MS, LOOPBACK_HOST, PYSPARK_VERSION } from "./constants.js";
@@ -125,7 +127,7 @@ async function startServer(resolved: ResolvedOptions, options: LocalServerOption
     findProvisioned(layout) ?? (await ensureProvisioned(layout, await detectPython(env), progress, env));
   await assertPortFree(port, layout.serverLog);
 
-  const token = randomBytes(32).toString("hex");
+  const token = serverToken(layout.tokenFile);
   const child = spawnServer({ layout, spark, javaHome: java.javaHome, port, cores, token, extraConf: options.sparkConf, env });
   if (child.pid === undefined) {
     const [error] = (await once(child, "error")) as [Error];
@@ -173,4 +175,17 @@ async function startServer(resolved: ResolvedOptions, options: LocalServerOption
     removeState(layout.stateFile);
     throw error;
   }
+}
+
+/** The home's token: created once (0600), then reused by every server started from this home. */
+function serverToken(file: string): string {
+  try {
+    const existing = fs.readFileSync(file, "utf8").trim();
+    if (/^[0-9a-f]{64}$/.test(existing)) return existing;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  const token = randomBytes(32).toString("hex");
+  writeFileAtomic(file, token, 0o600);
+  return token;
 }

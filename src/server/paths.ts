@@ -38,6 +38,8 @@ export interface HomeLayout {
   venvDir: string;
   venvMarker: string;
   stateFile: string;
+  /** The server's auth token, kept across restarts so connected clients see "session changed", not "unauthenticated". */
+  tokenFile: string;
   lockFile: string;
   logsDir: string;
   serverLog: string;
@@ -54,6 +56,7 @@ export function homeLayout(home: string): HomeLayout {
     venvDir,
     venvMarker: path.join(venvDir, ".spark-autobundle-complete.json"),
     stateFile: path.join(home, "server.json"),
+    tokenFile: path.join(home, "token"),
     lockFile: path.join(home, "server.lock"),
     logsDir,
     serverLog: path.join(logsDir, "spark-connect.log"),

@@ -17,6 +17,7 @@ import {
   type LocalServer,
 } from "../../src/server/index.js";
 import { homeLayout } from "../../src/server/paths.js";
+import { autoBundleOf, lit, SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
 import { ensureProvisioned } from "../../src/server/provision.js";
 
 // Real Java, real pyspark, real server — in a private home and on a free port, so the machine's
@@ -123,6 +124,41 @@ describe.skipIf(process.platform === "win32")("local Spark Connect server", () =
     const after = await runCli(["server", "status", "--json", "--home", home]);
     expect(after.code).toBe(1);
     expect(JSON.parse(after.stdout)).toMatchObject({ state: "stopped", home });
+  });
+
+  it("after a restart, a connected session gets a plain error, listeners hear it, and the bundle is sent again", async () => {
+    const port = await freePort();
+    const first = await ensureLocalServer({ home, port, cores: 1, onProgress });
+    const root = path.join(path.dirname(new URL(import.meta.url).pathname), "../../fixtures/srclayout");
+    const spark = withAutoBundle(await SparkSession.builder().remote(first.url).create(), {
+      root,
+      cacheDir: fs.mkdtempSync(path.join(os.tmpdir(), "sab-cache-")),
+    });
+    try {
+      const normalize = spark.udf.python("textkit.text:normalize", "string");
+      const run = async () => (await spark.range(1).select(normalize(lit(" A  B ")).alias("v")).collect())[0]!.v;
+      expect(await run()).toBe("a b");
+      expect(autoBundleOf(spark)!.counters.uploads).toBe(1);
+      const changes: unknown[] = [];
+      spark.onSessionChange((change) => changes.push(change));
+
+      await stopLocalServer({ home });
+      const second = await ensureLocalServer({ home, port, cores: 1, onProgress });
+      expect(second.pid).not.toBe(first.pid);
+      expect(second.token).toBe(first.token); // same home, same token: clients survive the restart
+
+      const err = await run().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SparkConnectError);
+      expect(err).toMatchObject({ errorClass: "INVALID_HANDLE.SESSION_CHANGED" });
+      expect((err as Error).message).toMatch(/no longer has this session[\s\S]*restarted/);
+      expect(changes).toHaveLength(1);
+
+      expect(await run()).toBe("a b"); // a fresh server-side session, with the bundle uploaded again
+      expect(autoBundleOf(spark)!.counters.uploads).toBe(2);
+    } finally {
+      await spark.stop();
+      await stopLocalServer({ home });
+    }
   });
 
   it("replaces a stale state file, and two concurrent CLI starts share one server", async () => {
