@@ -125,7 +125,8 @@ describe("withAutoBundle on a real server", () => {
   });
 
   it("sends zero bytes and makes no upload call when nothing changed", async () => {
-    const s = await session(copyFixture("flatlib"));
+    const events: AutoBundleEvent[] = [];
+    const s = await session(copyFixture("flatlib"), events);
     const day = s.udf.python("weblog.parse:day_of", "string");
     await one(s, day, "x");
     const engine = autoBundleOf(s)!;
@@ -135,6 +136,8 @@ describe("withAutoBundle on a real server", () => {
     await one(s, day, "y");
     await s.range(3).count();
     expect(engine.counters).toEqual(after);
+    // An sc:// session is not known to be embedded, so the workers' Python was found by the probe job.
+    expect(events.filter((e) => e.type === "python-version")).toEqual([{ type: "python-version", version: inject("sparkPythonVersion") }]);
   });
 
   it("shares one build and one upload between concurrent jobs", async () => {

@@ -1,0 +1,75 @@
+// uploadMissing's decisions, with a stand-in for the session's client: Spark 3.5's refusal of an
+// identical re-add and a failed CRC check are faults the 4.1 test server does not produce.
+import { describe, expect, it } from "vitest";
+import { create } from "@bufbuild/protobuf";
+import { AddArtifactsResponseSchema } from "../../src/gen/spark/connect/base_pb.js";
+import type { SparkConnectClient } from "../../src/connect/client.js";
+import { SparkConnectError } from "../../src/connect/errors.js";
+import { uploadMissing, type UploadCounters } from "../../src/bundle/upload.js";
+
+type Sent = Array<{ names: string[] }>;
+
+/** Answers AddArtifacts like a server: names from the payloads, CRC verdicts from `crcOk`. */
+function fakeClient(sent: Sent, options: { exists?: Set<string>; crcOk?: boolean } = {}) {
+  return {
+    async addArtifacts(requests: Iterable<{ payload?: { case?: string; value?: unknown } }>) {
+      const names: string[] = [];
+      for (const r of requests) {
+        if (r.payload?.case === "batch") names.push(...(r.payload.value as { artifacts: Array<{ name: string }> }).artifacts.map((a) => a.name));
+        if (r.payload?.case === "beginChunk") names.push((r.payload.value as { name: string }).name);
+      }
+      sent.push({ names });
+      const clash = names.find((n) => options.exists?.has(n));
+      if (clash) throw new SparkConnectError(`[ARTIFACT_ALREADY_EXISTS] The artifact ${clash} already exists.`, { errorClass: "ARTIFACT_ALREADY_EXISTS" });
+      return create(AddArtifactsResponseSchema, { artifacts: names.map((name) => ({ name, isCrcSuccessful: options.crcOk ?? true })) });
+    },
+  } as unknown as SparkConnectClient;
+}
+
+const artifact = (name: string, bytes = 10) => ({ name, read: async () => new Uint8Array(bytes) });
+const counters = (): UploadCounters => ({ uploads: 0, bytes: 0, artifacts: 0 });
+
+describe("uploadMissing", () => {
+  it("sends only what the session does not hold, in one stream, and counts it", async () => {
+    const sent: Sent = [];
+    const held = new Set(["pyfiles/a-000000000000.zip"]);
+    const c = counters();
+    const names = await uploadMissing(fakeClient(sent), held, [artifact("pyfiles/a-000000000000.zip"), artifact("jars/j-111111111111.jar", 7)], c);
+    expect(names).toEqual(["jars/j-111111111111.jar"]);
+    expect(sent).toEqual([{ names: ["jars/j-111111111111.jar"] }]);
+    expect(c).toEqual({ uploads: 1, bytes: 7, artifacts: 1 });
+    expect(held.has("jars/j-111111111111.jar")).toBe(true);
+  });
+
+  it("makes no call at all when everything is held", async () => {
+    const sent: Sent = [];
+    const c = counters();
+    await uploadMissing(fakeClient(sent), new Set(["x"]), [artifact("x")], c);
+    expect(sent).toEqual([]);
+    expect(c).toEqual({ uploads: 0, bytes: 0, artifacts: 0 });
+  });
+
+  it("treats ARTIFACT_ALREADY_EXISTS for a content-addressed name as held, and still sends the rest", async () => {
+    const sent: Sent = [];
+    const held = new Set<string>();
+    const exists = new Set(["pyfiles/a-000000000000.zip"]);
+    await uploadMissing(fakeClient(sent, { exists }), held, [artifact("pyfiles/a-000000000000.zip"), artifact("jars/j-111111111111.jar")], counters());
+    expect(sent.map((s) => s.names)).toEqual([["pyfiles/a-000000000000.zip", "jars/j-111111111111.jar"], ["pyfiles/a-000000000000.zip"], ["jars/j-111111111111.jar"]]);
+    expect([...held].sort()).toEqual(["jars/j-111111111111.jar", "pyfiles/a-000000000000.zip"]);
+  });
+
+  it("fails clearly when the server's CRC check fails, and records nothing as held", async () => {
+    const held = new Set<string>();
+    const err = await uploadMissing(fakeClient([], { crcOk: false }), held, [artifact("pyfiles/a-000000000000.zip")], counters()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SparkConnectError);
+    expect((err as SparkConnectError).errorClass).toBe("ARTIFACT_CRC_FAILED");
+    expect((err as Error).message).toMatch(/CRC32 check failed[\s\S]*Retry/);
+    expect(held.size).toBe(0);
+  });
+
+  it("rethrows any other failure untouched", async () => {
+    const boom = new SparkConnectError("disk full", { errorClass: "SOMETHING_ELSE" });
+    const client = { addArtifacts: async () => Promise.reject(boom) } as unknown as SparkConnectClient;
+    await expect(uploadMissing(client, new Set(), [artifact("a")], counters())).rejects.toBe(boom);
+  });
+});
