@@ -9,5 +9,7 @@ export default defineConfig({
     hookTimeout: 600_000,
     // Spark jobs share one JVM on a 2-core machine; parallel files only fight over it.
     fileParallelism: false,
+    // The JSON report lets .ci/run print a plain "N passed, N failed" line.
+    reporters: ["default", ["json", { outputFile: ".test-results.json" }]],
   },
 });

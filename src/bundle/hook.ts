@@ -58,16 +58,17 @@ export class AutoBundle {
   /** The plan hook: sync, then fill every Python UDF placeholder for this bundle. */
   async beforePlan(message: object): Promise<void> {
     const bundle = await this.sync();
+    await this.fillPlaceholders(message, bundle);
+  }
+
+  /** Points every Python UDF placeholder in `message` at this bundle's loader. */
+  private async fillPlaceholders(message: object, bundle: BundleResult): Promise<void> {
     const placeholders = pythonUdfPlaceholders(message);
     if (placeholders.length === 0) return;
     const pythonVer = await this.workerPythonVersion();
+    const loaderModule = loaderModuleName(bundle.hash12);
     for (const { udf, ref } of placeholders) {
-      udf.command = pythonUdfCommand({
-        loaderModule: loaderModuleName(bundle.hash12),
-        modulePath: ref.module,
-        functionName: ref.qualname,
-        returnTypeJson: ref.returnTypeJson,
-      });
+      udf.command = pythonUdfCommand({ loaderModule, modulePath: ref.module, functionName: ref.qualname, returnTypeJson: ref.returnTypeJson });
       udf.pythonVer = pythonVer;
     }
   }
@@ -113,15 +114,9 @@ export class AutoBundle {
   // registering them again points them at this one.
   private async reregisterSqlUdfs(bundle: BundleResult): Promise<void> {
     this.registeredWith = bundle.hash;
-    const registered = [...this.session.udf.registeredPython];
-    if (registered.length === 0) return;
-    const pythonVer = await this.workerPythonVersion();
-    for (const [name, udf] of registered) {
+    for (const [name, udf] of this.session.udf.registeredPython) {
       const fn = udf.toFunction(name, []);
-      for (const { udf: placeholder, ref } of pythonUdfPlaceholders(fn)) {
-        placeholder.command = pythonUdfCommand({ loaderModule: loaderModuleName(bundle.hash12), modulePath: ref.module, functionName: ref.qualname, returnTypeJson: ref.returnTypeJson });
-        placeholder.pythonVer = pythonVer;
-      }
+      await this.fillPlaceholders(fn, bundle);
       // Straight to the client: going through the session would re-enter this hook.
       const plan = { opType: { case: "command", value: { commandType: { case: "registerFunction", value: fn } } } };
       for await (const response of this.session.client.execute(plan as never)) void response;
