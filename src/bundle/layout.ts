@@ -1,6 +1,7 @@
 // Where the project's Python sources live: explicit pythonRoots, pyproject setuptools keys, src/, or flat.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { parse as parseToml } from "smol-toml";
 import { BundleError } from "./options.js";
 
 export interface PythonRoot {
@@ -95,14 +96,25 @@ export function pyprojectName(root: string): string | undefined {
   return typeof name === "string" ? name : undefined;
 }
 
-type TomlValue = string | TomlValue[] | { [key: string]: TomlValue };
-const isStringMap = (v: unknown): v is Record<string, TomlValue> => typeof v === "object" && v !== null && !Array.isArray(v);
+type TomlTable = Record<string, unknown>;
+const isTable = (v: unknown): v is TomlTable => typeof v === "object" && v !== null && !Array.isArray(v);
+const isStringMap = (v: unknown): v is Record<string, string> => isTable(v) && Object.values(v).every((x) => typeof x === "string");
 
-interface MiniToml {
-  get(table: string, key: string): TomlValue | undefined;
+/** The value at a dotted table path plus key, e.g. ("tool.setuptools", "package-dir"). */
+function lookup(doc: TomlTable, table: string, key: string): unknown {
+  let node: unknown = doc;
+  for (const part of [...table.split("."), key]) {
+    if (!isTable(node)) return undefined;
+    node = node[part];
+  }
+  return node;
 }
 
-function readPyproject(root: string): MiniToml | undefined {
+interface PyprojectDoc {
+  get(table: string, key: string): unknown;
+}
+
+function readPyproject(root: string): PyprojectDoc | undefined {
   const file = join(root, "pyproject.toml");
   let text: string;
   try {
@@ -111,157 +123,11 @@ function readPyproject(root: string): MiniToml | undefined {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
+  let doc: TomlTable;
   try {
-    return readMiniToml(text);
+    doc = parseToml(text) as TomlTable;
   } catch (err) {
-    throw new BundleError("BAD_CONFIG", `Cannot read ${file}: ${(err as Error).message}. Fix the TOML, or pass the pythonRoots option to skip layout detection.`, { path: file, cause: err });
+    throw new BundleError("BAD_CONFIG", `Cannot read ${file}: ${(err as Error).message.split("\n")[0]}. Fix the TOML, or pass the pythonRoots option to skip layout detection.`, { path: file, cause: err });
   }
-}
-
-/**
- * Minimal TOML reader for the few keys above (a real parser, smol-toml, is wanted as a dependency).
- * Handles: [table] and [[array]] headers (quoted segments too), bare/quoted keys, basic and literal
- * strings (multi-line ones are skipped safely), arrays and inline tables of strings, comments.
- * Numbers, booleans and dates are kept as raw text. Dotted keys inside a table are kept verbatim.
- */
-export function readMiniToml(text: string): MiniToml {
-  const values = new Map<string, TomlValue>();
-  let table = "";
-  for (const statement of splitStatements(text)) {
-    if (statement.startsWith("[[")) {
-      table = "\0array"; // entries of arrays of tables are never the keys we read
-    } else if (statement.startsWith("[")) {
-      const cursor = new Cursor(statement, 1);
-      table = cursor.keyPath("]");
-    } else {
-      const cursor = new Cursor(statement, 0);
-      const key = cursor.keyPath("=");
-      values.set(`${table}\0${key}`, cursor.value());
-    }
-  }
-  return { get: (t, k) => values.get(`${t}\0${k}`) };
-}
-
-/** Splits into header/key-value statements: newlines end one unless inside brackets or strings. */
-function splitStatements(text: string): string[] {
-  const out: string[] = [];
-  let current = "";
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (ch === '"' || ch === "'") {
-      const end = stringEnd(text, i);
-      current += text.slice(i, end);
-      i = end - 1;
-    } else if (ch === "#") {
-      while (i + 1 < text.length && text[i + 1] !== "\n") i++;
-    } else if (ch === "\n" && depth === 0) {
-      if (current.trim() !== "") out.push(current.trim());
-      current = "";
-    } else {
-      if (ch === "[" || ch === "{") depth++;
-      if (ch === "]" || ch === "}") depth = Math.max(0, depth - 1);
-      current += ch;
-    }
-  }
-  if (current.trim() !== "") out.push(current.trim());
-  return out;
-}
-
-/** Index just past the string literal starting at `start` (handles """ ''' and escapes). */
-function stringEnd(text: string, start: number): number {
-  const quote = text[start]!;
-  const triple = text.startsWith(quote.repeat(3), start);
-  const closing = triple ? quote.repeat(3) : quote;
-  for (let i = start + closing.length; i < text.length; i++) {
-    if (quote === '"' && text[i] === "\\") {
-      i++;
-    } else if (text.startsWith(closing, i)) {
-      let end = i + closing.length;
-      // Up to two quotes may end a multi-line string's content: """a"""" is the string a".
-      for (let extra = 0; triple && extra < 2 && text[end] === quote; extra++) end++;
-      return end;
-    } else if (!triple && text[i] === "\n") {
-      throw new Error(`unterminated string at offset ${start}`);
-    }
-  }
-  throw new Error(`unterminated string at offset ${start}`);
-}
-
-class Cursor {
-  constructor(private readonly s: string, private i: number) {}
-
-  private skipSpace(): void {
-    while (this.i < this.s.length && /\s/.test(this.s[this.i]!)) this.i++;
-  }
-
-  /** Reads `a."b c".d` up to `stop`, returning segments joined by "." (quotes removed). */
-  keyPath(stop: string): string {
-    const parts: string[] = [];
-    for (;;) {
-      this.skipSpace();
-      const ch = this.s[this.i];
-      if (ch === '"' || ch === "'") {
-        parts.push(this.string());
-      } else {
-        const m = /^[A-Za-z0-9_-]+/.exec(this.s.slice(this.i));
-        if (!m) throw new Error(`bad key in "${this.s.slice(0, 60)}"`);
-        parts.push(m[0]);
-        this.i += m[0].length;
-      }
-      this.skipSpace();
-      if (this.s[this.i] === ".") {
-        this.i++;
-        continue;
-      }
-      if (this.s[this.i] !== stop) throw new Error(`expected "${stop}" in "${this.s.slice(0, 60)}"`);
-      this.i++;
-      return parts.join(".");
-    }
-  }
-
-  value(): TomlValue {
-    this.skipSpace();
-    const ch = this.s[this.i];
-    if (ch === '"' || ch === "'") return this.string();
-    if (ch === "[") return this.list("]", () => this.value());
-    if (ch === "{") {
-      const table: Record<string, TomlValue> = {};
-      this.list("}", () => {
-        const key = this.keyPath("=");
-        table[key] = this.value();
-        return table[key]!;
-      });
-      return table;
-    }
-    const m = /^[^,\]}\s]+/.exec(this.s.slice(this.i));
-    if (!m) throw new Error(`bad value in "${this.s.slice(0, 60)}"`);
-    this.i += m[0].length;
-    return m[0];
-  }
-
-  private list(close: string, item: () => TomlValue): TomlValue[] {
-    const items: TomlValue[] = [];
-    this.i++;
-    for (;;) {
-      this.skipSpace();
-      if (this.s[this.i] === close) break;
-      items.push(item());
-      this.skipSpace();
-      if (this.s[this.i] === ",") this.i++;
-      else if (this.s[this.i] !== close) throw new Error(`expected "," or "${close}" in "${this.s.slice(0, 60)}"`);
-    }
-    this.i++;
-    return items;
-  }
-
-  private string(): string {
-    const end = stringEnd(this.s, this.i);
-    const raw = this.s.slice(this.i, end);
-    this.i = end;
-    if (raw.startsWith("'''")) return raw.slice(3, -3).replace(/^\n/, "");
-    if (raw.startsWith("'")) return raw.slice(1, -1);
-    if (raw.startsWith('"""')) return raw.slice(3, -3).replace(/^\n/, "");
-    return JSON.parse(raw.replace(/\\U([0-9A-Fa-f]{8})/g, (_m, hex: string) => String.fromCodePoint(parseInt(hex, 16)))) as string;
-  }
+  return { get: (table, key) => lookup(doc, table, key) };
 }

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { projectNameOf } from "../../src/bundle/build.js";
-import { detectLayout, pyprojectName, readMiniToml } from "../../src/bundle/layout.js";
+import { detectLayout, pyprojectName, pyprojectSourceDirs } from "../../src/bundle/layout.js";
 import { BundleError } from "../../src/bundle/options.js";
 import { FIXTURES, makeTree, python } from "./helpers.js";
 
@@ -67,42 +67,30 @@ describe("detectLayout", () => {
   });
 });
 
-describe("readMiniToml agrees with Python's tomllib on the keys it reads", () => {
-  const doc = [
-    `# comment with [tool.setuptools] inside`,
-    `[project]`,
-    `name = "text-kit"  # trailing`,
-    `description = """`,
-    `[tool.setuptools.packages.find]`,
-    `where = ["wrong"]"""`,
-    `authors = [{ name = "A, B", email = "a@b" }]`,
-    `readme = 'README.md'`,
-    `dynamic = ["version"]`,
-    `[[project.urls]]`,
-    `where = ["also-wrong"]`,
-    `[ tool . "setuptools" ]`,
-    `package-dir = { "" = "lib", "pkg.sub" = 'odd\\path' }`,
-    `zip-safe = false`,
-    `[tool.setuptools.packages.find]`,
-    `where = ["src", "lib\\u00e9"]`,
-  ].join("\n");
-
-  test("values match tomllib", () => {
-    const toml = readMiniToml(doc);
-    const mine = {
-      name: toml.get("project", "name"),
-      packageDir: toml.get("tool.setuptools", "package-dir"),
-      where: toml.get("tool.setuptools.packages.find", "where"),
-    };
-    // [[project.urls]] is invalid next to a [project] table in strict TOML, so drop it for tomllib.
-    const strict = doc.replace(/\[\[project\.urls\]\]\nwhere = \["also-wrong"\]\n/, "");
+describe("pyproject keys", () => {
+  test("package-dir, packages.find.where and [project] name are read as tomllib reads them", () => {
+    const root = makeTree({
+      "pyproject.toml": [
+        `# comment with [tool.setuptools] inside`,
+        `[project]`,
+        `name = "text-kit"  # trailing`,
+        `description = """`,
+        `[tool.setuptools.packages.find]`,
+        `where = ["wrong"]"""`,
+        `[tool.setuptools]`,
+        `package-dir = { "" = "lib" }`,
+        `[tool.setuptools.packages.find]`,
+        `where = ["src"]`,
+      ].join("\n"),
+    });
+    expect(pyprojectName(root)).toBe("text-kit");
+    expect(pyprojectSourceDirs(root)).toEqual(["lib", "src"]);
     const expected = JSON.parse(
-      python(
-        `import json,sys,tomllib\nd=tomllib.loads(sys.argv[1])\nprint(json.dumps({"name": d["project"]["name"], "packageDir": d["tool"]["setuptools"]["package-dir"], "where": d["tool"]["setuptools"]["packages"]["find"]["where"]}))`,
-        [strict],
-      ),
+      python(`import json,sys,tomllib\nd=tomllib.load(open(sys.argv[1],"rb"))\nprint(json.dumps([d["tool"]["setuptools"]["package-dir"][""], *d["tool"]["setuptools"]["packages"]["find"]["where"]]))`, [
+        `${root}/pyproject.toml`,
+      ]),
     );
-    expect(mine).toEqual(expected);
+    expect(pyprojectSourceDirs(root)).toEqual(expected);
   });
 });
 
