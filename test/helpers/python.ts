@@ -1,9 +1,12 @@
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { inject } from "vitest";
+import { homeLayout, resolveHome, venvPython } from "../../src/server/paths.js";
 
 /**
  * The Python interpreter (with pyspark installed) tests must use: the one the global Spark setup
- * provides, else $SPARK_AUTOBUNDLE_TEST_PYTHON. Throws rather than letting tests skip silently.
+ * provides, else $SPARK_AUTOBUNDLE_TEST_PYTHON, else the embedded server's provisioned venv.
+ * Throws rather than letting tests skip silently.
  */
 export function pysparkPython(): string {
   // Cast: the "sparkPython" key is declared by the global setup, which unit runs don't load.
@@ -11,9 +14,11 @@ export function pysparkPython(): string {
   if (typeof provided === "string" && provided !== "") return provided;
   const fromEnv = process.env.SPARK_AUTOBUNDLE_TEST_PYTHON;
   if (fromEnv) return fromEnv;
+  const provisioned = venvPython(homeLayout(resolveHome()).venvDir);
+  if (existsSync(provisioned)) return provisioned;
   throw new Error(
     "No Python with pyspark for tests: the vitest global setup did not provide 'sparkPython' and " +
-      "SPARK_AUTOBUNDLE_TEST_PYTHON is unset. Fix: run with the default vitest config, or set " +
+      "SPARK_AUTOBUNDLE_TEST_PYTHON is unset, and no venv is provisioned yet. Fix: run `npm test` once, or set " +
       "SPARK_AUTOBUNDLE_TEST_PYTHON=/path/to/venv/bin/python (a venv with pyspark installed).",
   );
 }
