@@ -3,18 +3,19 @@ import { DataFrame } from "./dataframe.js";
 import { toJSON } from "./datatypes-json.js";
 import type { DataTypeInput } from "./datatypes.js";
 import { newRelation, tableRelation } from "./relations-builders.js";
-import { setOption, type OptionValue } from "./writer.js";
+import { OptionsBuilder } from "./writer.js";
 
 /**
  * `spark.read`: a DataSource read, built like pyspark's Connect reader. The schema is sent as given
  * (a DDL string) or as Spark JSON (an object), and the server parses it.
  */
-export class DataFrameReader {
+export class DataFrameReader extends OptionsBuilder {
   private source?: string;
   private schemaText?: string;
-  private readonly options_: Record<string, string> = {};
 
-  constructor(private readonly core: SessionCore) {}
+  constructor(private readonly core: SessionCore) {
+    super();
+  }
 
   format(source: string): this {
     this.source = source;
@@ -25,14 +26,6 @@ export class DataFrameReader {
     if (typeof schema === "string") this.schemaText = schema;
     else if (schema?.type === "struct") this.schemaText = toJSON(schema);
     else throw new TypeError('schema(): pass a DDL string like "a int, b string" or a struct type object.');
-    return this;
-  }
-  option(key: string, value: OptionValue): this {
-    setOption(this.options_, key, value);
-    return this;
-  }
-  options(options: Record<string, OptionValue>): this {
-    for (const [k, v] of Object.entries(options)) setOption(this.options_, k, v);
     return this;
   }
 

@@ -27,17 +27,31 @@ export function setOption(options: Record<string, string>, key: string, value: O
 }
 
 /** `df.write`: saves by path (`save`, `parquet`, ...) or as a table (`saveAsTable`, `insertInto`). */
-export class DataFrameWriter {
+/** The option()/options() setters shared by readers and writers. */
+export abstract class OptionsBuilder {
+  protected readonly options_: Record<string, string> = {};
+  option(key: string, value: OptionValue): this {
+    setOption(this.options_, key, value);
+    return this;
+  }
+  options(options: Record<string, OptionValue>): this {
+    for (const [k, v] of Object.entries(options)) setOption(this.options_, k, v);
+    return this;
+  }
+}
+
+export class DataFrameWriter extends OptionsBuilder {
   private source?: string;
   private saveMode = SaveMode.UNSPECIFIED;
-  private readonly options_: Record<string, string> = {};
   private partitioningColumns: string[] = [];
 
   /** @internal Use df.write. */
   constructor(
     private readonly core: SessionCore,
     private readonly input: Relation,
-  ) {}
+  ) {
+    super();
+  }
 
   /** "append", "overwrite", "error"/"errorifexists"/"default" (the default: fail if data exists), or "ignore". */
   mode(saveMode: string): this {
@@ -48,14 +62,6 @@ export class DataFrameWriter {
   }
   format(source: string): this {
     this.source = source;
-    return this;
-  }
-  option(key: string, value: OptionValue): this {
-    setOption(this.options_, key, value);
-    return this;
-  }
-  options(options: Record<string, OptionValue>): this {
-    for (const [k, v] of Object.entries(options)) setOption(this.options_, k, v);
     return this;
   }
   partitionBy(...cols: (string | readonly string[])[]): this {
@@ -107,9 +113,8 @@ export class DataFrameWriter {
 }
 
 /** `df.writeTo(table)`: DataSource V2 table writes. */
-export class DataFrameWriterV2 {
+export class DataFrameWriterV2 extends OptionsBuilder {
   private provider?: string;
-  private readonly options_: Record<string, string> = {};
   private readonly properties: Record<string, string> = {};
   private partitioning: Column[] = [];
 
@@ -118,18 +123,12 @@ export class DataFrameWriterV2 {
     private readonly core: SessionCore,
     private readonly input: Relation,
     private readonly table: string,
-  ) {}
+  ) {
+    super();
+  }
 
   using(provider: string): this {
     this.provider = provider;
-    return this;
-  }
-  option(key: string, value: OptionValue): this {
-    setOption(this.options_, key, value);
-    return this;
-  }
-  options(options: Record<string, OptionValue>): this {
-    for (const [k, v] of Object.entries(options)) setOption(this.options_, k, v);
     return this;
   }
   tableProperty(key: string, value: string): this {
