@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { SparkSession } from "../connect/session.js";
+import { commandPlan } from "../connect/relations-builders.js";
 import { pythonUdfPlaceholders } from "../connect/udf.js";
 import { pythonUdfCommand } from "../connect/udfcommand.js";
 import { buildBundle, projectNameOf, resolveBundleSettings, type BundleResult } from "./build.js";
@@ -118,8 +119,7 @@ export class AutoBundle {
       const fn = udf.toFunction(name, []);
       await this.fillPlaceholders(fn, bundle);
       // Straight to the client: going through the session would re-enter this hook.
-      const plan = { opType: { case: "command", value: { commandType: { case: "registerFunction", value: fn } } } };
-      for await (const response of this.session.client.execute(plan as never)) void response;
+      for await (const response of this.session.client.execute(commandPlan({ case: "registerFunction", value: fn }))) void response;
     }
   }
 }

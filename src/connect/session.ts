@@ -8,7 +8,7 @@ import { DataFrame } from "./dataframe.js";
 import { SparkConnectError } from "./errors.js";
 import { toLiteral } from "./literal.js";
 import { DataFrameReader } from "./reader.js";
-import { localRelationFromRows, rangeRelation, tableRelation } from "./relations-builders.js";
+import { commandPlan, localRelationFromRows, rangeRelation, tableRelation } from "./relations-builders.js";
 import { UDFRegistration } from "./udf.js";
 import type { DataTypeInput } from "./datatypes.js";
 
@@ -100,8 +100,8 @@ export class SparkSession implements SessionCore {
     const named = args && !Array.isArray(args) ? Object.fromEntries(Object.entries(args).map(([k, v]) => [k, literalOf(v)])) : {};
     const positional = Array.isArray(args) ? args.map(literalOf) : [];
     let relation: Relation | undefined;
-    const plan = { opType: { case: "command", value: { commandType: { case: "sqlCommand", value: { sql: query, args: named, posArgs: positional } } } } } as const;
-    for await (const response of this.execute(plan as unknown as Plan)) {
+    const plan = commandPlan({ case: "sqlCommand", value: { sql: query, args: named, posArgs: positional } });
+    for await (const response of this.execute(plan)) {
       if (response.responseType.case === "sqlCommandResult") relation = response.responseType.value.relation;
     }
     if (!relation) throw new SparkConnectError(`The server returned no result relation for SQL: ${query}`);

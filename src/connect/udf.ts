@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { Plan } from "../gen/spark/connect/base_pb.js";
+import { runCommand } from "./relations-builders.js";
 import {
   CommonInlineUserDefinedFunctionSchema,
   PythonUDFSchema,
@@ -118,8 +119,7 @@ export class UDFRegistration {
 
   /** @internal Registers a function message with Command.register_function. */
   async runRegistration(fn: CommonInlineUserDefinedFunction): Promise<void> {
-    const plan = { opType: { case: "command", value: { commandType: { case: "registerFunction", value: fn } } } } as unknown as Plan;
-    for await (const response of this.core.execute(plan)) void response;
+    await runCommand(this.core, { case: "registerFunction", value: fn });
   }
 }
 
