@@ -1,6 +1,7 @@
 // include/exclude globs (fast-glob syntax, relative to the root). A pattern naming a directory
 // means everything under it.
-import { isAbsolute, relative, sep } from "node:path";
+import { statSync } from "node:fs";
+import { isAbsolute, join, relative, sep } from "node:path";
 import fg from "fast-glob";
 import { BundleError, CONFIG_FIELD } from "./options.js";
 import { DEFAULT_EXCLUDES, isDefaultExcluded } from "./ignore.js";
@@ -14,8 +15,19 @@ export function checkGlobPatterns(patterns: readonly string[], option: "include"
   }
 }
 
-const withDirContents = (patterns: readonly string[]) =>
-  patterns.flatMap((p) => [p, `${p.replace(/\/+$/, "")}/**`]);
+/** Each pattern, plus "<pattern>/**" unless it names a file (on disk, fast-glob fails with ENOTDIR there). */
+const withDirContents = (patterns: readonly string[], isFile: (pattern: string) => boolean = () => false) =>
+  patterns.flatMap((p) => (isFile(p) ? [p] : [p, `${p.replace(/\/+$/, "")}/**`]));
+
+function isLiteralFile(root: string, pattern: string): boolean {
+  if (fg.isDynamicPattern(pattern)) return false;
+  try {
+    return statSync(join(root, pattern)).isFile();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") return false;
+    throw err;
+  }
+}
 
 /** Default excludes as fast-glob ignore patterns, so include globs never walk node_modules or a venv. */
 const DEFAULT_EXCLUDE_GLOBS = DEFAULT_EXCLUDES.filter((p) => p.endsWith("/")).map((p) =>
@@ -25,7 +37,7 @@ const DEFAULT_EXCLUDE_GLOBS = DEFAULT_EXCLUDES.filter((p) => p.endsWith("/")).ma
 /** Files and symlinks on disk matched by `patterns` (relative paths), minus default excludes. */
 export async function globOnDisk(root: string, patterns: readonly string[]): Promise<string[]> {
   if (patterns.length === 0) return [];
-  const found = await fg(withDirContents(patterns), {
+  const found = await fg(withDirContents(patterns, (p) => isLiteralFile(root, p)), {
     cwd: root,
     dot: true,
     onlyFiles: false,
