@@ -12,21 +12,9 @@ const REPO_OVERRIDING_ENV = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_
  * is reported) so the caller falls back to reading .gitignore files itself.
  */
 export async function listGitFiles(root: string, warn: (w: WarningEvent) => void): Promise<string[] | undefined> {
-  const env = { ...process.env };
-  for (const name of REPO_OVERRIDING_ENV) delete env[name];
   let stdout: Buffer;
   try {
-    stdout = await new Promise<Buffer>((resolvePromise, reject) => {
-      execFile(
-        "git",
-        ["-c", "core.quotepath=off", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        { cwd: root, env, encoding: "buffer", maxBuffer: 1024 * 1024 * 1024, windowsHide: true },
-        (err, out, stderr) => {
-          if (err) reject(Object.assign(err, { stderrText: stderr.toString("utf8") }));
-          else resolvePromise(out);
-        },
-      );
-    });
+    stdout = await execGit(root, ["-c", "core.quotepath=off", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]);
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderrText?: string };
     const stderr = e.stderrText ?? "";
@@ -47,4 +35,42 @@ export async function listGitFiles(root: string, warn: (w: WarningEvent) => void
     if (entry !== "") paths.add(entry.endsWith("/") ? entry.slice(0, -1) : entry);
   }
   return [...paths];
+}
+
+/**
+ * What git ignores under root (for explaining a selection): paths relative to root, a wholly
+ * ignored directory as one "dir/" entry. From `git status --ignored`, because `ls-files --ignored
+ * --directory` skips ignored files inside untracked directories. Only called once listGitFiles worked there.
+ */
+export async function listGitIgnored(root: string): Promise<string[]> {
+  let prefix: string;
+  let stdout: Buffer;
+  try {
+    prefix = (await execGit(root, ["rev-parse", "--show-prefix"])).toString("utf8").trim();
+    stdout = await execGit(root, ["status", "--porcelain=v1", "-z", "--ignored=traditional", "--untracked-files=normal", "--", "."]);
+  } catch (err) {
+    const stderr = (err as { stderrText?: string }).stderrText ?? "";
+    throw new BundleError("GIT_FAILED", `\`git status --ignored\` failed in ${root}: ${stderr.trim() || (err as Error).message}. Fix the repository (try \`git status\` there).`, { path: root, cause: err });
+  }
+  const ignored: string[] = [];
+  const entries = stdout.toString("utf8").split("\0");
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (entry.startsWith("R") || entry.startsWith("C")) i++; // a rename/copy carries its source path next
+    // Status paths are relative to the repository root; keep the ones under root, relative to it.
+    if (entry.startsWith("!! ") && entry.slice(3).startsWith(prefix)) ignored.push(entry.slice(3 + prefix.length));
+  }
+  return ignored;
+}
+
+/** Runs git in root with this process's env minus repository overrides; rejects with stderrText attached. */
+function execGit(root: string, args: string[]): Promise<Buffer> {
+  const env = { ...process.env };
+  for (const name of REPO_OVERRIDING_ENV) delete env[name];
+  return new Promise<Buffer>((resolvePromise, reject) => {
+    execFile("git", args, { cwd: root, env, encoding: "buffer", maxBuffer: 1024 * 1024 * 1024, windowsHide: true }, (err, out, stderr) => {
+      if (err) reject(Object.assign(err, { stderrText: stderr.toString("utf8") }));
+      else resolvePromise(out);
+    });
+  });
 }

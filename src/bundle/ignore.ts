@@ -35,19 +35,23 @@ interface IgnoreLevel {
   rules: Ignore;
 }
 
+/** Why the walk left a path out; a pruned directory is reported once, as "dir/". */
+export type WalkSkip = (path: string, reason: "default-excluded" | "gitignored") => void;
+
 /**
  * Files and symlinks under root (relative, forward slashes) that git would list as tracked or
  * untracked-not-ignored, judged from the .gitignore files alone: each applies relative to its own
  * directory, deeper files override shallower ones, and nothing inside an ignored directory can be
  * re-included. Symlinks are listed, not followed (as git does). Default-excluded dirs are pruned.
+ * `onSkip` hears every path left out (for explanations).
  */
-export async function walkGitignored(root: string): Promise<string[]> {
+export async function walkGitignored(root: string, onSkip?: WalkSkip): Promise<string[]> {
   const out: string[] = [];
-  await walkDir(root, "", [], out);
+  await walkDir(root, "", [], out, onSkip);
   return out;
 }
 
-async function walkDir(root: string, relDir: string, levels: IgnoreLevel[], out: string[]): Promise<void> {
+async function walkDir(root: string, relDir: string, levels: IgnoreLevel[], out: string[], onSkip: WalkSkip | undefined): Promise<void> {
   const absDir = relDir === "" ? root : join(root, relDir);
   let entries;
   try {
@@ -62,11 +66,15 @@ async function walkDir(root: string, relDir: string, levels: IgnoreLevel[], out:
     const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
     const isDir = entry.isDirectory();
     if (!isDir && !entry.isFile() && !entry.isSymbolicLink()) continue; // git skips sockets and FIFOs too
-    if (isDefaultExcluded(rel, isDir) || isGitignored(active, rel, isDir)) continue;
+    const defaultExcluded = isDefaultExcluded(rel, isDir);
+    if (defaultExcluded || isGitignored(active, rel, isDir)) {
+      onSkip?.(isDir ? `${rel}/` : rel, defaultExcluded ? "default-excluded" : "gitignored");
+      continue;
+    }
     if (isDir) subdirs.push(rel);
     else out.push(rel);
   }
-  for (const sub of subdirs) await walkDir(root, sub, active, out);
+  for (const sub of subdirs) await walkDir(root, sub, active, out, onSkip);
 }
 
 async function readGitignore(file: string): Promise<string> {

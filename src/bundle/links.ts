@@ -9,6 +9,7 @@ export interface StatEntry {
   size: number;
   mtimeMs: number;
   ino: number;
+  ctimeMs: number;
   mode: number;
   /** Matched by an `include` glob (directly or through a followed link). */
   included: boolean;
@@ -92,7 +93,7 @@ export function statWithLinks(
 }
 
 function entryOf(absPath: string, s: Stats, included: boolean): StatEntry {
-  return { absPath, size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, mode: s.mode, included };
+  return { absPath, size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, ctimeMs: s.ctimeMs, mode: s.mode, included };
 }
 
 function statOrMissing(path: string, stat: (p: string) => Stats): Stats | undefined {

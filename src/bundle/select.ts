@@ -1,9 +1,9 @@
 // Which files go into the bundle, and under which zip paths.
 import { relative, sep } from "node:path";
-import { listGitFiles } from "./gitview.js";
+import { listGitFiles, listGitIgnored } from "./gitview.js";
 import { sortByZipPath } from "./hash.js";
 import { checkGlobPatterns, globOnDisk, globOverPaths } from "./globs.js";
-import { isDefaultExcluded, walkGitignored } from "./ignore.js";
+import { isDefaultExcluded, walkGitignored, type WalkSkip } from "./ignore.js";
 import { SKIPPED_TOP_MODULES, SKIPPED_TOP_PACKAGES, type Layout } from "./layout.js";
 import { statWithLinks, type StatEntry } from "./links.js";
 import {
@@ -25,8 +25,35 @@ export interface SelectedFile {
   size: number;
   mtimeMs: number;
   ino: number;
+  /** Status-change time: moves on every write and can't be set back, unlike mtime (see StatCache). */
+  ctimeMs?: number;
   executable: boolean;
 }
+
+/** Why a path under the root is not in the bundle (see SelectOptions.onExcluded). */
+export type ExclusionReason =
+  /** .git, node_modules, .venv, __pycache__, *.pyc, /dist, /build, … (DEFAULT_EXCLUDES) */
+  | "default-excluded"
+  /** git (or, outside git, the .gitignore files) ignores it */
+  | "gitignored"
+  /** not under any Python source root */
+  | "outside-python-root"
+  /** a top-level file of a source root that is not a .py module (README.md, package.json) */
+  | "not-a-module"
+  /** its top-level name is not a Python identifier, so it cannot be imported */
+  | "not-importable"
+  /** setup.py, conftest.py, noxfile.py */
+  | "tooling-module"
+  /** under a top-level tests/ or test/ */
+  | "tests-dir"
+  /** a top-level directory without __init__.py under an undeclared (flat) root */
+  | "not-a-package"
+  /** matched by an `exclude` pattern */
+  | "exclude-pattern"
+  /** looks like a secret or credential file (also warned) */
+  | "secret"
+  /** its name cannot be stored portably in a zip (also warned) */
+  | "unsafe-path";
 
 export interface SelectOptions {
   include?: string[];
@@ -36,6 +63,11 @@ export interface SelectOptions {
   onEvent?: (event: BundleEvent) => void;
   /** false forces the .gitignore walk even inside a git repository (for tests and diagnostics). */
   useGit?: boolean;
+  /**
+   * Hears each path left out and why: relative to the root, forward slashes; a directory left out
+   * whole is one "dir/" entry. Costs nothing when absent; when given, git is also asked what it ignores.
+   */
+  onExcluded?: (path: string, reason: ExclusionReason) => void;
 }
 
 interface RootRel {
@@ -61,37 +93,57 @@ export async function selectFiles(root: string, layout: Layout, options: SelectO
   checkGlobPatterns(include, "include");
   checkGlobPatterns(exclude, "exclude");
   const warn = (w: WarningEvent) => options.onEvent?.(w);
+  const onExcluded = options.onExcluded;
 
-  const listed = await listTree(root, options.useGit !== false, warn);
+  const treeSkips: Array<[string, ExclusionReason]> = [];
+  const listed = await listTree(root, options.useGit !== false, warn, onExcluded && ((path, reason) => treeSkips.push([path, reason])));
   const pool = new Map<string, boolean>();
-  for (const path of listed) if (!isDefaultExcluded(path)) pool.set(path, false);
+  for (const path of listed) {
+    if (!isDefaultExcluded(path)) pool.set(path, false);
+    else onExcluded?.(path, "default-excluded");
+  }
   for (const path of await globOnDisk(root, include)) pool.set(path, true);
+  // An ignored file that `include` names is bundled after all.
+  for (const [path, reason] of treeSkips) if (!pool.has(path)) onExcluded?.(path, reason);
 
   const roots: RootRel[] = layout.roots
     .map((r) => ({ rel: relative(root, r.dir).split(sep).join("/"), declared: r.declared }))
     .sort((a, b) => b.rel.length - a.rel.length); // deepest first, so nested roots own their files
   const poolRules = new PythonRules(roots, pool.keys());
   const worthStat = [...pool].filter(([path, included]) => included || poolRules.mayBeSource(path)).map(([p]) => p);
+  if (onExcluded) {
+    const statted = new Set(worthStat);
+    for (const path of pool.keys()) if (!statted.has(path)) onExcluded(path, poolRules.whyNotSource(path) ?? "not-a-module");
+  }
   const entries = statWithLinks(root, pool, worthStat, warn);
 
   const rules = new PythonRules(roots, entries.keys());
   const picked = new Map<string, StatEntry>();
   for (const [rel, entry] of entries) {
-    if (isDefaultExcluded(rel)) continue; // paths that appeared under a followed symlink
+    if (isDefaultExcluded(rel)) {
+      onExcluded?.(rel, "default-excluded"); // paths that appeared under a followed symlink
+      continue;
+    }
     if (entry.included || rules.isSource(rel)) picked.set(rel, entry);
+    else if (onExcluded) onExcluded(rel, rules.whyNotSource(rel) ?? "not-a-module");
   }
-  for (const rel of globOverPaths(root, picked.keys(), exclude)) picked.delete(rel);
+  for (const rel of globOverPaths(root, picked.keys(), exclude)) {
+    picked.delete(rel);
+    onExcluded?.(rel, "exclude-pattern");
+  }
 
   const files: SelectedFile[] = [];
   const byZipPath = new Map<string, string>();
   for (const [rel, entry] of picked) {
     if (looksLikeSecret(rel) && !entry.included) {
       warn({ type: "warning", code: "secret-skipped", path: rel, message: `Not bundling ${rel}: it looks like a secret or credential file. If it really belongs in the bundle, name it in the \`include\` option (e.g. include: ["${rel}"]).` });
+      onExcluded?.(rel, "secret");
       continue;
     }
     const zipPath = rules.zipPath(rel);
     if (!isSafeZipPath(zipPath)) {
       warn({ type: "warning", code: "unsafe-path", path: rel, message: `Not bundling ${rel}: its name cannot be stored portably in a zip (backslash, control character, or "." / ".." segment). Rename it.` });
+      onExcluded?.(rel, "unsafe-path");
       continue;
     }
     const other = byZipPath.get(zipPath);
@@ -99,7 +151,7 @@ export async function selectFiles(root: string, layout: Layout, options: SelectO
       throw new BundleError("ZIP_PATH_COLLISION", `Both ${other} and ${rel} would be stored as "${zipPath}" in the bundle (two Python source roots contain the same path). Remove one, or leave one out with the \`exclude\` option.`, { path: rel });
     }
     byZipPath.set(zipPath, rel);
-    files.push({ absPath: entry.absPath, zipPath, size: entry.size, mtimeMs: entry.mtimeMs, ino: entry.ino, executable: (entry.mode & 0o111) !== 0 });
+    files.push({ absPath: entry.absPath, zipPath, size: entry.size, mtimeMs: entry.mtimeMs, ino: entry.ino, ctimeMs: entry.ctimeMs, executable: (entry.mode & 0o111) !== 0 });
   }
   checkSizes(files, byZipPath, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES);
   return sortByZipPath(files);
@@ -109,10 +161,13 @@ export async function selectFiles(root: string, layout: Layout, options: SelectO
  * Git's view when root is in a work tree, else the .gitignore walk. Also the walk when git lists
  * nothing at all: an enclosing repository ignores the whole project (a dotfiles repo, a scratch/ dir).
  */
-async function listTree(root: string, useGit: boolean, warn: (w: WarningEvent) => void): Promise<string[]> {
+async function listTree(root: string, useGit: boolean, warn: (w: WarningEvent) => void, onSkip?: WalkSkip): Promise<string[]> {
   const fromGit = useGit ? await listGitFiles(root, warn) : undefined;
-  if (fromGit !== undefined && fromGit.length > 0) return fromGit;
-  const walked = await walkGitignored(root);
+  if (fromGit !== undefined && fromGit.length > 0) {
+    if (onSkip) for (const path of await listGitIgnored(root)) onSkip(path, "gitignored");
+    return fromGit;
+  }
+  const walked = await walkGitignored(root, onSkip);
   if (fromGit !== undefined && walked.length > 0) {
     warn({ type: "warning", code: "git-unavailable", path: root, message: `git lists no files under ${root} (an enclosing repository's .gitignore ignores it?); using the .gitignore files inside it instead.` });
   }
@@ -153,15 +208,25 @@ class PythonRules {
   }
 
   isSource(rel: string): boolean {
+    return this.whyNotSource(rel) === undefined;
+  }
+
+  /** undefined for Python source; else the rule that leaves rel out. */
+  whyNotSource(rel: string): ExclusionReason | undefined {
     const owner = this.ownerOf(rel);
-    if (!owner) return false;
+    if (!owner) return "outside-python-root";
     const { root, prefix, sub } = owner;
     const slash = sub.indexOf("/");
-    if (slash < 0) return sub.endsWith(".py") && IDENTIFIER.test(sub.slice(0, -3)) && !SKIPPED_TOP_MODULES.has(sub);
+    if (slash < 0) {
+      if (!sub.endsWith(".py")) return "not-a-module";
+      if (!IDENTIFIER.test(sub.slice(0, -3))) return "not-importable";
+      return SKIPPED_TOP_MODULES.has(sub) ? "tooling-module" : undefined;
+    }
     const top = sub.slice(0, slash);
-    if (!IDENTIFIER.test(top) || SKIPPED_TOP_PACKAGES.has(top)) return false;
-    if (this.paths.has(`${prefix}${top}/__init__.py`)) return true;
-    return root.declared && this.dirsWithPython.has(prefix + top);
+    if (!IDENTIFIER.test(top)) return "not-importable";
+    if (SKIPPED_TOP_PACKAGES.has(top)) return "tests-dir";
+    if (this.paths.has(`${prefix}${top}/__init__.py`)) return undefined;
+    return root.declared && this.dirsWithPython.has(prefix + top) ? undefined : "not-a-package";
   }
 
   /** Relative to the owning source root; files outside every root keep their project-relative path. */

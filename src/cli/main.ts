@@ -1,10 +1,17 @@
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
+import { bundleCommand } from "./bundle-command.js";
 import { UsageError, type CliCommand, type CliContext } from "./command.js";
+import { doctorCommand } from "./doctor-command.js";
+import { EXIT_CODES_HELP, ExitCode, exitCodeOf, isExpectedError } from "./exit-codes.js";
+import { lsCommand } from "./ls-command.js";
+import { errorJson, styleFor, writeJson } from "./output.js";
+import { pushCommand } from "./push-command.js";
 import { serverCommand } from "./server-command.js";
+import { watchCommand } from "./watch-command.js";
 
-/** The command table: add `bundle`, `watch`, … here. */
-export const COMMANDS: readonly CliCommand[] = [serverCommand];
+/** The command table. */
+export const COMMANDS: readonly CliCommand[] = [lsCommand, bundleCommand, pushCommand, watchCommand, serverCommand, doctorCommand];
 
 function topLevelHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
@@ -15,36 +22,60 @@ function topLevelHelp(): string {
     "Commands:",
     ...lines,
     "",
+    "Every command takes --json (one JSON document on stdout; `watch`: one JSON object per line) and --help.",
+    "Colour only on a terminal; NO_COLOR turns it off, FORCE_COLOR on.",
+    "",
+    EXIT_CODES_HELP,
+    "",
     "Run `spark-autobundle <command> --help` for a command's options.",
   ].join("\n");
 }
 
-/** Runs the CLI and returns the exit code (0 success, 1 failure); never calls process.exit. */
+/** Runs the CLI and returns the exit code (see exit-codes.ts); never calls process.exit. */
 export async function main(argv: string[], context?: Partial<CliContext>): Promise<number> {
   const ctx: CliContext = {
     stdout: context?.stdout ?? process.stdout,
     stderr: context?.stderr ?? process.stderr,
     env: context?.env ?? process.env,
+    cwd: context?.cwd ?? process.cwd(),
+    signal: context?.signal,
   };
   const [name, ...rest] = argv;
-  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+  if (name === "--help" || name === "-h" || name === "help") {
     ctx.stdout.write(`${topLevelHelp()}\n`);
-    return name === undefined ? 1 : 0;
+    return ExitCode.OK;
+  }
+  if (name === undefined) {
+    ctx.stderr.write(`${topLevelHelp()}\n`);
+    return ExitCode.USAGE;
   }
   const command = COMMANDS.find((candidate) => candidate.name === name);
   if (!command) {
-    ctx.stderr.write(`error: unknown command ${JSON.stringify(name)}\n\n${topLevelHelp()}\n`);
-    return 1;
+    const error = new UsageError(`unknown command ${JSON.stringify(name)}`);
+    if (rest.includes("--json")) writeJson(ctx, { ok: false, exitCode: ExitCode.USAGE, error: errorJson(error) });
+    ctx.stderr.write(`error: ${error.message}\n\n${topLevelHelp()}\n`);
+    return ExitCode.USAGE;
   }
   try {
     return await command.run(rest, ctx);
   } catch (error) {
-    if (error instanceof UsageError) {
-      ctx.stderr.write(`error: ${error.message}\n\n${command.help}\n`);
-      return 1;
-    }
-    ctx.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return 1;
+    const exitCode = exitCodeOf(error);
+    if (rest.includes("--json")) writeJson(ctx, { ok: false, exitCode, error: errorJson(error) });
+    reportError(error, command, ctx, rest.includes("--json"));
+    return exitCode;
+  }
+}
+
+function reportError(error: unknown, command: CliCommand, ctx: CliContext, json: boolean): void {
+  const label = styleFor(ctx.stderr, ctx.env, json).red("error:");
+  if (error instanceof UsageError) {
+    ctx.stderr.write(`${label} ${error.message}\n\n${command.help}\n`);
+  } else if (isExpectedError(error)) {
+    // These messages already name the cause, the fix and (server errors) the log file.
+    ctx.stderr.write(`${label} ${(error as Error).message}\n`);
+  } else {
+    // Not one of ours: a bug or an unexpected condition, so the stack helps whoever reports it.
+    ctx.stderr.write(`${label} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   }
 }
 

@@ -1,15 +1,18 @@
-import { parseArgs } from "node:util";
+import { resolve } from "node:path";
 import {
   DEFAULT_CONNECT_PORT,
   ensureLocalServer,
   localServerStatus,
-  LocalServerError,
   stopLocalServer,
   type Cores,
   type LocalServer,
   type LocalServerOptions,
 } from "../server/index.js";
+import { stderrProgress } from "../server/progress.js";
+import { COMMON_OPTIONS, parseCommandArgs } from "./args.js";
 import { UsageError, type CliCommand, type CliContext } from "./command.js";
+import { EXIT_CODES_HELP, ExitCode } from "./exit-codes.js";
+import { writeJson } from "./output.js";
 
 const HELP = `Usage: spark-autobundle server <start|stop|status> [options]
 
@@ -18,16 +21,17 @@ Manage the embedded local Spark Connect server (pyspark, Java 17+, bound to 127.
 Subcommands:
   start    Start the server, or reuse the one already running; prints its sc:// URL.
   stop     Stop the server recorded in the home directory.
-  status   Show whether it runs. Exit code 0 when running, 1 otherwise.
+  status   Show whether it runs: exit code 0 when running, 1 when stopped or still starting,
+           3 when its process lives but does not answer.
 
 Options:
   --port N      Port to listen on (default $SPARK_AUTOBUNDLE_PORT, else ${DEFAULT_CONNECT_PORT}).
   --cores N     Cores for local[N]; "*" for all (default). Only used when starting.
   --home DIR    State/cache directory (default $SPARK_AUTOBUNDLE_HOME, else the user cache dir).
-  --json        Print machine-readable JSON on stdout (progress still goes to stderr).
+  --json        Print one JSON document on stdout (progress still goes to stderr).
   -h, --help    Show this help.
 
-Exit codes: 0 success, 1 failure (or "not running" for status).`;
+${EXIT_CODES_HELP}`;
 
 export const serverCommand: CliCommand = {
   name: "server",
@@ -37,47 +41,42 @@ export const serverCommand: CliCommand = {
     const { values, positionals } = parseServerArgs(args);
     if (values.help) {
       context.stdout.write(`${HELP}\n`);
-      return 0;
+      return ExitCode.OK;
     }
     const [action, ...extra] = positionals;
     if (!action) throw new UsageError("missing subcommand: use start, stop or status");
     if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
     const options: LocalServerOptions = { env: context.env };
-    if (values.home) options.home = values.home;
+    if (values.home) options.home = resolve(context.cwd, values.home);
     if (values.port !== undefined) options.port = parsePort(values.port);
     if (values.cores !== undefined) options.cores = parseCores(values.cores);
     const json = values.json === true;
 
-    switch (action) {
-      case "start":
-        return start(options, json, context);
-      case "stop":
-        return stop(options, json, context);
-      case "status":
-        return status(options, json, context);
-      default:
-        throw new UsageError(`unknown subcommand ${JSON.stringify(action)}: use start, stop or status`);
+    try {
+      switch (action) {
+        case "start":
+          return await start(options, json, context);
+        case "stop":
+          return await stop(options, json, context);
+        case "status":
+          return await status(options, json, context);
+        default:
+          throw new UsageError(`unknown subcommand ${JSON.stringify(action)}: use start, stop or status`);
+      }
+    } catch (error) {
+      // An invalid $SPARK_AUTOBUNDLE_PORT or cores value: a setting to fix, like a bad option.
+      if (error instanceof RangeError) throw new UsageError(error.message, { cause: error });
+      throw error;
     }
   },
 };
 
 function parseServerArgs(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: "boolean" },
-        port: { type: "string" },
-        cores: { type: "string" },
-        home: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, { cause: error });
-  }
+  return parseCommandArgs({
+    args,
+    allowPositionals: true,
+    options: { ...COMMON_OPTIONS, port: { type: "string" }, cores: { type: "string" }, home: { type: "string" } },
+  });
 }
 
 function parsePort(text: string): number {
@@ -94,17 +93,18 @@ function parseCores(text: string): Cores {
   return Number(text);
 }
 
+/** Failures (Java missing, port busy, start timeout) are LocalServerErrors: main maps them to exit code 3. */
 async function start(options: LocalServerOptions, json: boolean, context: CliContext): Promise<number> {
+  const progress = stderrProgress(context.stderr as NodeJS.WriteStream);
+  let server: LocalServer;
   try {
-    const server = await ensureLocalServer(options);
-    if (json) writeJson(context, { ok: true, server });
-    else context.stdout.write(describeServer(server, server.reused ? "already running (reused)" : "started"));
-    return 0;
-  } catch (error) {
-    if (!(error instanceof LocalServerError) && !(error instanceof RangeError)) throw error;
-    reportFailure(error, json, context);
-    return 1;
+    server = await ensureLocalServer({ ...options, onProgress: progress });
+  } finally {
+    progress.end();
   }
+  if (json) writeJson(context, { ok: true, server });
+  else context.stdout.write(describeServer(server, server.reused ? "already running (reused)" : "started"));
+  return ExitCode.OK;
 }
 
 async function stop(options: LocalServerOptions, json: boolean, context: CliContext): Promise<number> {
@@ -112,12 +112,12 @@ async function stop(options: LocalServerOptions, json: boolean, context: CliCont
   if (json) writeJson(context, { ok: true, ...result });
   else if (result.stopped) context.stdout.write(`Stopped the Spark Connect server (pid ${result.pid}, port ${result.port}).\n`);
   else context.stdout.write(`No server was running in ${result.home}: ${result.reason}.\n`);
-  return 0;
+  return ExitCode.OK;
 }
 
 async function status(options: LocalServerOptions, json: boolean, context: CliContext): Promise<number> {
   const result = await localServerStatus(options);
-  if (json) writeJson(context, result);
+  if (json) writeJson(context, { ok: result.state === "running", ...result });
   else if (result.state === "running") context.stdout.write(describeServer(result.server, "running"));
   else if (result.state === "stopped") context.stdout.write(`Spark Connect server: stopped (${result.reason}).\nHome: ${result.home}\n`);
   else {
@@ -125,7 +125,8 @@ async function status(options: LocalServerOptions, json: boolean, context: CliCo
       `Spark Connect server: ${result.state} (pid ${result.pid}, port ${result.port}): ${result.reason}\nLog: ${result.logFile}\n`,
     );
   }
-  return result.state === "running" ? 0 : 1;
+  if (result.state === "running") return ExitCode.OK;
+  return result.state === "unresponsive" ? ExitCode.UNREACHABLE : ExitCode.FAILURE;
 }
 
 function describeServer(server: LocalServer, how: string): string {
@@ -137,16 +138,4 @@ function describeServer(server: LocalServer, how: string): string {
     `  Home:   ${server.home}`,
     "",
   ].join("\n");
-}
-
-function reportFailure(error: Error, json: boolean, context: CliContext): void {
-  if (json) {
-    const logFile = error instanceof LocalServerError ? error.logFile : undefined;
-    writeJson(context, { ok: false, error: { name: error.name, message: error.message, logFile } });
-  }
-  context.stderr.write(`error: ${error.message}\n`);
-}
-
-function writeJson(context: CliContext, value: unknown): void {
-  context.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

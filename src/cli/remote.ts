@@ -1,0 +1,68 @@
+// Which Spark Connect server a verb talks to: --remote, else SPARK_REMOTE; "local" is the embedded one.
+import { randomUUID } from "node:crypto";
+import { SparkSessionBuilder } from "../connect/builder.js";
+import { isLoopbackHost, parseConnectionString, redactUrl, resolveRemote } from "../connect/connection.js";
+import type { SparkSession } from "../connect/session.js";
+import { ensureLocalServer, localServerStatus, type LocalServer } from "../server/index.js";
+import { stderrProgress } from "../server/progress.js";
+import { UsageError, type CliContext } from "./command.js";
+
+export interface CliTarget {
+  /** The sc:// URL to connect to, always with a session_id. Holds secrets. */
+  url: string;
+  /** The same URL for printing: complete for loopback hosts (a local token), secrets redacted otherwise. */
+  shownUrl: string;
+  sessionId: string;
+  /** The embedded server, when the remote was "local"/"local[N]". */
+  embedded: LocalServer | undefined;
+}
+
+/**
+ * Resolves the remote; for "local" starts (or reuses) the embedded server, with its progress
+ * lines on stderr. The URL gets ";session_id=<uuid>": `sessionId`, else the one it has, else a new one,
+ * so what the verb prints lets a script join the very session the verb used.
+ */
+export async function resolveTarget(remote: string | undefined, sessionId: string | undefined, context: CliContext): Promise<CliTarget> {
+  const resolved = resolveRemote(remote, context.env);
+  let url: string;
+  let embedded: LocalServer | undefined;
+  if (resolved.kind === "local") {
+    const progress = stderrProgress(context.stderr as NodeJS.WriteStream);
+    try {
+      // Plain "local" means the embedded server as it runs; only "local[N]" asks for a core count.
+      const cores = remote?.trim() === "local" || (!remote?.trim() && context.env.SPARK_REMOTE?.trim() === "local") ? undefined : resolved.cores;
+      embedded = await ensureLocalServer({ cores, env: context.env, onProgress: progress });
+    } finally {
+      progress.end();
+    }
+    url = embedded.url;
+  } else {
+    url = (remote?.trim() || context.env.SPARK_REMOTE?.trim())!;
+  }
+  const config = parseConnectionString(url);
+  if (sessionId !== undefined && config.sessionId !== undefined && config.sessionId.toLowerCase() !== sessionId.toLowerCase()) {
+    throw new UsageError(`--session-id ${sessionId} differs from the session_id ${config.sessionId} already in the remote URL: give only one of them`);
+  }
+  const chosen = config.sessionId ?? sessionId ?? randomUUID();
+  if (config.sessionId === undefined) url = withSessionId(url, chosen);
+  const shownUrl = isLoopbackHost(config.host) ? url : redactUrl(url);
+  return { url, shownUrl, sessionId: chosen, embedded };
+}
+
+/** sc://h:p → sc://h:p/;session_id=ID; sc://h:p/;token=t → sc://h:p/;token=t;session_id=ID. */
+export function withSessionId(url: string, sessionId: string): string {
+  const trimmed = url.trim().replace(/;+$/, "");
+  if (trimmed.includes(";")) return `${trimmed};session_id=${sessionId}`;
+  return `${trimmed.endsWith("/") ? trimmed : `${trimmed}/`};session_id=${sessionId}`;
+}
+
+/** A new session on the target (never a cached one: the CLI owns its lifetime). */
+export function connect(target: CliTarget): Promise<SparkSession> {
+  return new SparkSessionBuilder().remote(target.url).create();
+}
+
+/** The embedded server's URL when it runs for this env's home; never starts one. */
+export async function runningEmbeddedServer(context: CliContext): Promise<LocalServer | undefined> {
+  const status = await localServerStatus({ env: context.env });
+  return status.state === "running" ? status.server : undefined;
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import { UsageError } from "../../src/cli/command.js";
+import { EXIT_CODES_HELP, ExitCode, exitCodeOf } from "../../src/cli/exit-codes.js";
+import { colourEnabled } from "../../src/cli/output.js";
+import { BundleError } from "../../src/bundle/options.js";
+import { ConnectionStringError } from "../../src/connect/connection.js";
+import { GrpcCode, SparkConnectError } from "../../src/connect/errors.js";
+import { RequirementError, ServerStartError } from "../../src/server/errors.js";
+import { CapturedStream, jsonOf, plainEnv, runCliProcess, runMain } from "./helpers.js";
+
+describe("exit codes", () => {
+  it("maps each kind of failure to its code", () => {
+    expect(exitCodeOf(new UsageError("x"))).toBe(ExitCode.USAGE);
+    expect(exitCodeOf(new ConnectionStringError("", "no remote", "set one"))).toBe(ExitCode.USAGE);
+    expect(exitCodeOf(new BundleError("FILE_TOO_LARGE", "x"))).toBe(ExitCode.BUNDLE);
+    expect(exitCodeOf(new SparkConnectError("x", { grpcCode: GrpcCode.UNAVAILABLE }))).toBe(ExitCode.UNREACHABLE);
+    expect(exitCodeOf(new SparkConnectError("x", { grpcCode: GrpcCode.UNAUTHENTICATED }))).toBe(ExitCode.UNREACHABLE);
+    expect(exitCodeOf(new RequirementError("no java"))).toBe(ExitCode.UNREACHABLE);
+    expect(exitCodeOf(new ServerStartError("did not start"))).toBe(ExitCode.UNREACHABLE);
+    expect(exitCodeOf(new SparkConnectError("analysis", { errorClass: "TABLE_OR_VIEW_NOT_FOUND" }))).toBe(ExitCode.FAILURE);
+    expect(exitCodeOf(new TypeError("bug"))).toBe(ExitCode.FAILURE);
+  });
+
+  it("are listed in the top-level help and in every command's help", async () => {
+    const top = await runMain(["--help"]);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain(EXIT_CODES_HELP);
+    for (const verb of ["ls", "bundle", "push", "watch", "server", "doctor"]) {
+      const help = await runMain([verb, "--help"]);
+      expect(help.code, verb).toBe(0);
+      expect(help.stdout, verb).toContain(EXIT_CODES_HELP);
+    }
+  });
+});
+
+describe("main", () => {
+  it("exits 2 for an unknown command, with a JSON error when --json is given", async () => {
+    const run = await runMain(["frobnicate", "--json"]);
+    expect(run.code).toBe(2);
+    expect(jsonOf(run)).toEqual({ ok: false, exitCode: 2, error: { name: "UsageError", message: 'unknown command "frobnicate"' } });
+    expect(run.stderr).toContain('error: unknown command "frobnicate"');
+  });
+
+  it("exits 2 without a command, printing the help on stderr", async () => {
+    const run = await runMain([]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain("Usage: spark-autobundle <command>");
+  });
+
+  it("exits 2 for an unknown option, naming it and printing the verb's help", async () => {
+    const run = await runMain(["bundle", "--frob", "--json"]);
+    expect(run.code).toBe(2);
+    expect(jsonOf(run)).toMatchObject({ ok: false, exitCode: 2, error: { name: "UsageError", message: expect.stringContaining("--frob") } });
+    expect(run.stderr).toContain("Usage: spark-autobundle bundle");
+  });
+
+  it("exits 2 when push has no remote: neither --remote nor SPARK_REMOTE", async () => {
+    const env = plainEnv();
+    delete env.SPARK_REMOTE;
+    const run = await runMain(["push", "--root", "fixtures/srclayout", "--json"], { env });
+    expect(run.code).toBe(2);
+    expect(jsonOf(run)).toMatchObject({ ok: false, exitCode: 2, error: { name: "ConnectionStringError", message: expect.stringContaining("SPARK_REMOTE") } });
+  });
+
+  it("exits 2 for a session id that is not a UUID", async () => {
+    const run = await runMain(["push", "--remote", "sc://localhost:1", "--session-id", "abc", "--json"]);
+    expect(run.code).toBe(2);
+    expect(jsonOf(run)).toMatchObject({ error: { message: expect.stringContaining("is not a UUID") } });
+  });
+
+  it("exits 3 when the server cannot be reached", async () => {
+    const run = await runMain(["push", "--remote", "sc://127.0.0.1:1", "--root", "fixtures/srclayout", "--json"]);
+    expect(run.code).toBe(3);
+    expect(jsonOf(run)).toMatchObject({ ok: false, exitCode: 3, error: { name: "SparkConnectError", message: expect.stringContaining("Cannot reach"), fix: expect.any(String) } });
+  });
+
+  it("returns the exit code from a real subprocess (usage error → 2)", async () => {
+    const run = await runCliProcess(["ls", "extra-argument", "--json"]);
+    expect(run.code).toBe(2);
+    expect(jsonOf(run)).toMatchObject({ ok: false, exitCode: 2, error: { message: 'unexpected argument "extra-argument"' } });
+  });
+});
+
+describe("colour", () => {
+  const tty = new CapturedStream({ columns: 80 });
+  const pipe = new CapturedStream();
+
+  it("is on for a terminal only, off with NO_COLOR or TERM=dumb, forced by FORCE_COLOR", () => {
+    expect(colourEnabled(tty, {})).toBe(true);
+    expect(colourEnabled(pipe, {})).toBe(false);
+    expect(colourEnabled(tty, { NO_COLOR: "1" })).toBe(false);
+    expect(colourEnabled(tty, { NO_COLOR: "" })).toBe(true); // no-color.org: only a non-empty value counts
+    expect(colourEnabled(tty, { TERM: "dumb" })).toBe(false);
+    expect(colourEnabled(pipe, { FORCE_COLOR: "1" })).toBe(true);
+    expect(colourEnabled(tty, { FORCE_COLOR: "0" })).toBe(false);
+    expect(colourEnabled(tty, { FORCE_COLOR: "1", NO_COLOR: "1" })).toBe(true);
+  });
+
+  it("colours human output on a terminal, never --json output, and not with NO_COLOR", async () => {
+    const args = ["ls", "--root", "fixtures/flatlib", "--explain"];
+    expect((await runMain(args, { tty: true })).stdout).toContain("\x1b[");
+    expect((await runMain(args, { tty: true, env: plainEnv({ NO_COLOR: "1" }) })).stdout).not.toContain("\x1b[");
+    const json = await runMain([...args, "--json"], { tty: true, env: plainEnv({ FORCE_COLOR: "1" }) });
+    expect(json.stdout).not.toContain("\x1b[");
+    expect(json.stderr).not.toContain("\x1b[");
+  });
+});

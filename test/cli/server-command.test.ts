@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { tempDir } from "../bundle/helpers.js";
+import { jsonOf, plainEnv, runMain } from "./helpers.js";
+
+// Only what needs no server: starting one is test/server's business, status of a running one is in
+// test/cli/doctor.spark.test.ts.
+describe("server verb conventions", () => {
+  it("status of a home with no server: exit 1 and {ok: false, state: stopped} with --json", async () => {
+    const home = tempDir("sab-cli-home-");
+    const run = await runMain(["server", "status", "--json", "--home", home]);
+    expect(run.code).toBe(1);
+    expect(jsonOf(run)).toEqual({ ok: false, state: "stopped", home, reason: "no server is recorded in this home" });
+  });
+
+  it("stop with nothing running is a success that says so", async () => {
+    const home = tempDir("sab-cli-home-");
+    const run = await runMain(["server", "stop", "--json", "--home", home]);
+    expect(run.code).toBe(0);
+    expect(jsonOf(run)).toMatchObject({ ok: true, stopped: false, home });
+  });
+
+  it("exits 2 for a missing or unknown subcommand, a bad --port, and a bad $SPARK_AUTOBUNDLE_PORT", async () => {
+    const home = tempDir("sab-cli-home-");
+    const missing = await runMain(["server", "--json"]);
+    expect([missing.code, jsonOf(missing).error]).toEqual([2, { name: "UsageError", message: "missing subcommand: use start, stop or status" }]);
+    expect((await runMain(["server", "restart", "--home", home])).code).toBe(2);
+    const port = await runMain(["server", "start", "--port", "99999", "--home", home, "--json"]);
+    expect(port.code).toBe(2);
+    expect(jsonOf(port)).toMatchObject({ error: { message: expect.stringContaining("--port 99999 is not a port") } });
+    const envPort = await runMain(["server", "status", "--home", home, "--json"], { env: plainEnv({ SPARK_AUTOBUNDLE_PORT: "http" }) });
+    expect(envPort.code).toBe(2);
+    expect(jsonOf(envPort)).toMatchObject({ ok: false, exitCode: 2, error: { message: expect.stringContaining("Invalid port") } });
+  });
+});
