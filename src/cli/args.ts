@@ -29,7 +29,7 @@ export const REMOTE_HELP = `  --remote URL       Spark Connect server: sc://host
                      (and user) share the session and the bundle it holds.`;
 
 /** Strict parsing: unknown options and (unless allowed) positionals are usage errors. */
-export function parseCommandArgs<const T extends ParseArgsConfig>(config: T) {
+export function parseCommandArgs<const T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<{ strict: true } & T>> {
   try {
     return parseArgs({ strict: true, ...config });
   } catch (error) {
