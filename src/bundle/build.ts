@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { BundleCache, defaultCacheDir } from "./cache.js";
-import { FileChangedError, hashFiles, sortByZipPath, StatCache } from "./hash.js";
+import { FileChangedError, hashFiles, sortByZipPath, StatCache, type ContentHash, type HashedFile } from "./hash.js";
 import { detectLayout, pyprojectName } from "./layout.js";
 import {
   BundleError,
@@ -33,6 +33,16 @@ export interface BundleResult {
   root: string;
   fromCache: boolean;
   warnings: WarningEvent[];
+  /** The project files with their digests, sorted by zip path: what `hash` was computed over. */
+  hashedFiles: HashedFile[];
+}
+
+export interface BuildOptions extends BundleOptions {
+  /**
+   * Called after hashing; an archive it returns is used instead of building the full one (the
+   * session engine's overlays). A FileChangedError from it retries the build like the full archive's.
+   */
+  replaceArchive?: (content: ContentHash, cache: BundleCache) => Promise<{ path: string; bytes: number; fromCache: boolean } | undefined>;
 }
 
 /** Attempts before giving up on a file that keeps changing mid-build. */
@@ -62,7 +72,7 @@ export function resolveBundleSettings(options: BundleOptions): ResolvedSettings 
   return { root, settings: { ...settings, root } };
 }
 
-export async function buildBundle(options: BundleOptions = {}): Promise<BundleResult> {
+export async function buildBundle(options: BuildOptions = {}): Promise<BundleResult> {
   const { root, settings } = resolveBundleSettings(options);
   const cacheDir = settings.cacheDir ?? defaultCacheDir();
   const cache = new BundleCache(cacheDir);
@@ -98,12 +108,9 @@ export async function buildBundle(options: BundleOptions = {}): Promise<BundleRe
       if (files.length === 0) {
         onEvent({ type: "warning", code: "empty-bundle", path: root, message: `No Python files found to bundle under ${layout.roots.map((r) => r.dir).join(", ")}. Fix: set the \`pythonRoots\` option (or "sparkAutobundle.pythonRoots" in package.json) to the directory holding your packages, or name files with \`include\`.` });
       }
-      const extras = settings.extraEntries?.(content.hash12, content.files.map((f) => f.zipPath)) ?? [];
-      const key = bundleKey(content.hash, extras);
-      const cached = await cache.lookup(key);
-      const archive = cached ?? (await cache.store(key, (tmp) => writeDeterministicZip(tmp, content.files, extras)));
+      const archive = (await options.replaceArchive?.(content, cache)) ?? (await fullArchive(cache, content, settings.extraEntries));
       await statCache.save();
-      onEvent({ type: "build", hash: content.hash, bytes: archive.bytes, fromCache: cached !== undefined });
+      onEvent({ type: "build", hash: content.hash, bytes: archive.bytes, fromCache: archive.fromCache });
       return {
         hash: content.hash,
         hash12: content.hash12,
@@ -112,8 +119,9 @@ export async function buildBundle(options: BundleOptions = {}): Promise<BundleRe
         bytes: archive.bytes,
         projectName: projectNameOf(root),
         root,
-        fromCache: cached !== undefined,
+        fromCache: archive.fromCache,
         warnings,
+        hashedFiles: content.files,
       };
     } catch (err) {
       if (!(err instanceof FileChangedError)) throw err;
@@ -122,6 +130,15 @@ export async function buildBundle(options: BundleOptions = {}): Promise<BundleRe
       }
     }
   }
+}
+
+/** The archive of every project file plus the extra entries, from the cache when it has it. */
+async function fullArchive(cache: BundleCache, content: ContentHash, extraEntries: BundleOptions["extraEntries"]) {
+  const extras = extraEntries?.(content.hash12, content.files.map((f) => f.zipPath)) ?? [];
+  const key = bundleKey(content.hash, extras);
+  const cached = await cache.lookup(key);
+  const archive = cached ?? (await cache.store(key, (tmp) => writeDeterministicZip(tmp, content.files, extras)));
+  return { path: archive.path, bytes: archive.bytes, fromCache: cached !== undefined };
 }
 
 /** Cache key: the content hash plus everything else that shapes the archive bytes. */

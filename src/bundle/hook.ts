@@ -4,12 +4,16 @@ import { commandPlan } from "../connect/relations-builders.js";
 import { pythonUdfPlaceholders } from "../connect/udf.js";
 import { pythonUdfCommand } from "../connect/udfcommand.js";
 import { buildBundle, projectNameOf, resolveBundleSettings, type BundleResult } from "./build.js";
+import { defaultCacheDir } from "./cache.js";
 import { findJars, type JarArtifact } from "./jars.js";
 import { loaderModuleName, loaderSource } from "./loader.js";
-import type { BundleEvent, BundleOptions } from "./options.js";
+import { loaderModuleOf, OverlayPlanner, syncedBundle, type SyncedBundle } from "./overlay.js";
+import type { BundleEvent, BundleOptions, WatchEvent } from "./options.js";
 import { discoverPythonVersion } from "./pyver.js";
 import { uploadMissing, type UploadCounters } from "./upload.js";
 import { callerFileFromStack } from "./root.js";
+import { watchEnabled } from "./watch.js";
+import { ChangeTracker } from "./watch-tracker.js";
 
 export interface AutoBundleOptions extends Omit<BundleOptions, "extraEntries" | "onEvent"> {
   /** The workers' Python "major.minor"; discovered from the server when not given. */
@@ -21,14 +25,17 @@ export type AutoBundleEvent =
   | BundleEvent
   | { type: "upload"; names: string[]; bytes: number; hash: string }
   | { type: "up-to-date"; hash: string }
-  | { type: "python-version"; version: string };
+  /** The synced version `hash` is shipped as `artifact`, an overlay on the full upload of `base`. */
+  | { type: "overlay"; hash: string; base: string; artifact: string; changed: number; deleted: number }
+  | { type: "python-version"; version: string }
+  | WatchEvent;
 
 /** The per-session auto-bundle engine; see withAutoBundle. */
 export class AutoBundle {
   /** Client-side counters: an unchanged re-run must add nothing here. */
   readonly counters: UploadCounters = { uploads: 0, bytes: 0, artifacts: 0 };
   /** The bundle the session holds now. */
-  current: BundleResult | undefined;
+  current: SyncedBundle | undefined;
   /** What the session holds on the server, by artifact name. */
   private readonly held = new Set<string>();
   private pythonVersion: Promise<string> | undefined;
@@ -36,30 +43,88 @@ export class AutoBundle {
   private registeredWith: string | undefined;
   private readonly root: string;
   private readonly projectName: string;
+  private readonly overlays: OverlayPlanner;
+  private readonly tracker: ChangeTracker;
+  /** Bumped when the server-side session changes; a sync counts only for the epoch it began in. */
+  private sessionEpoch = 0;
+  private syncedEpoch = -1;
 
   constructor(
     private readonly session: SparkSession,
     private readonly options: AutoBundleOptions,
   ) {
-    this.root = resolveBundleSettings({ ...options, extraEntries: undefined, onEvent: undefined }).root;
+    // Resolved once per engine (root, cache dir, watch); package.json edits still reach each build.
+    const resolved = resolveBundleSettings({ ...options, extraEntries: undefined, onEvent: undefined });
+    this.root = resolved.root;
     this.projectName = projectNameOf(this.root);
+    this.overlays = new OverlayPlanner(this.projectName);
+    this.tracker = new ChangeTracker({
+      scope: { root: this.root, cacheDir: resolved.settings.cacheDir ?? defaultCacheDir() },
+      projectName: this.projectName,
+      watch: watchEnabled(options.watch, resolved.settings.watch),
+      sync: () => this.sync(),
+      uploadedBytes: () => this.counters.bytes,
+      onEvent: options.onEvent,
+    });
     session.onSessionChange(() => {
       // A new server-side session holds nothing we sent, and no UDF we registered.
       this.held.clear();
       this.registeredWith = undefined;
+      this.sessionEpoch++;
     });
+    session.onStop(() => void this.close());
+  }
+
+  /** Full syncs so far (`background`: started by watch mode), for tests and diagnostics. */
+  get syncStats(): { readonly syncs: number; readonly background: number } {
+    return this.tracker.stats;
+  }
+
+  /** Stops watch mode (the watcher and background rebuilds); jobs keep checking for changes themselves. */
+  close(): Promise<void> {
+    return this.tracker.close();
   }
 
   /** Brings the session up to date with the project's current code (single flight). */
   sync(): Promise<BundleResult> {
-    this.inFlight ??= this.syncOnce().finally(() => (this.inFlight = undefined));
+    this.inFlight ??= this.trackedSync().finally(() => (this.inFlight = undefined));
     return this.inFlight;
   }
 
-  /** The plan hook: sync, then fill every Python UDF placeholder for this bundle. */
+  private async trackedSync(): Promise<BundleResult> {
+    const epoch = this.sessionEpoch;
+    const bundle = await this.tracker.track(() => this.syncOnce());
+    this.syncedEpoch = epoch;
+    return bundle;
+  }
+
+  /** The plan hook: bring the session up to date, then fill every Python UDF placeholder. */
   async beforePlan(message: object): Promise<void> {
-    const bundle = await this.sync();
+    const bundle = await this.upToDate();
     await this.fillPlaceholders(message, bundle);
+  }
+
+  /**
+   * The bundle this job runs with: the synced one when nothing changed (watch mode: a flag check;
+   * otherwise a stat fingerprint, no git, no hashing), else a full sync.
+   */
+  private async upToDate(): Promise<BundleResult> {
+    // A sync that began before this job may predate an edit made just before it: let it finish and
+    // judge afresh. Its failure goes to whoever started it (a job, or watch mode's error event).
+    if (this.inFlight) await this.inFlight.then(ignore, ignore);
+    const current = this.current;
+    const synced = current !== undefined && this.syncedEpoch === this.sessionEpoch && this.registeredWith === current.hash;
+    if (synced && (await this.tracker.unchanged()) && (await this.jarsHeld()) && this.current === current) {
+      this.options.onEvent?.({ type: "up-to-date", hash: current.hash });
+      return current;
+    }
+    return this.sync();
+  }
+
+  /** Jars are found anew per job (a glob, cheap): a rebuilt jar gets a new content-addressed name. */
+  private async jarsHeld(): Promise<boolean> {
+    if (!this.options.jars?.length) return true;
+    return (await findJars(this.root, this.options.jars)).every((jar) => this.held.has(jar.name));
   }
 
   /** Points every Python UDF placeholder in `message` at this bundle's loader. */
@@ -67,7 +132,7 @@ export class AutoBundle {
     const placeholders = pythonUdfPlaceholders(message);
     if (placeholders.length === 0) return;
     const pythonVer = await this.workerPythonVersion();
-    const loaderModule = loaderModuleName(bundle.hash12);
+    const loaderModule = loaderModuleOf(bundle);
     for (const { udf, ref } of placeholders) {
       udf.command = pythonUdfCommand({ loaderModule, modulePath: ref.module, functionName: ref.qualname, returnTypeJson: ref.returnTypeJson });
       udf.pythonVer = pythonVer;
@@ -83,7 +148,7 @@ export class AutoBundle {
     return this.pythonVersion;
   }
 
-  private async syncOnce(): Promise<BundleResult> {
+  private async syncOnce(): Promise<SyncedBundle> {
     const bundle = await buildBundle({
       ...this.options,
       root: this.root,
@@ -94,21 +159,33 @@ export class AutoBundle {
           content: Buffer.from(loaderSource({ projectName: this.projectName, hash12, topLevelNames: topLevelNames(zipPaths) })),
         },
       ],
+      // After a small edit only the difference from the session's last full upload is sent.
+      replaceArchive: (content, cache) => this.overlays.replaceArchive(content, cache, this.held),
     });
-    const pyfile = `pyfiles/${bundle.projectName}-${bundle.hash12}.zip`;
+    const plan = this.overlays.planOf(bundle);
+    const pyfiles = [{ name: plan.artifact, read: () => readFile(bundle.zipPath) }];
+    const base = plan.overlay?.base;
+    // Held already (so free) unless the server-side session changed since the plan was made.
+    if (base) pyfiles.unshift({ name: base.artifact, read: () => readFile(base.zipPath) });
     const jars: JarArtifact[] = this.options.jars?.length ? await findJars(this.root, this.options.jars) : [];
     const before = this.counters.bytes;
     const sent = await uploadMissing(
       this.session.client,
       this.held,
-      [{ name: pyfile, read: () => readFile(bundle.zipPath) }, ...jars.map((j) => ({ name: j.name, read: () => readFile(j.path) }))],
+      [...pyfiles, ...jars.map((j) => ({ name: j.name, read: () => readFile(j.path) }))],
       this.counters,
     );
+    this.overlays.synced(plan, bundle);
+    if (plan.overlay) {
+      const { diff } = plan.overlay;
+      this.options.onEvent?.({ type: "overlay", hash: bundle.hash, base: plan.overlay.base.hash, artifact: plan.artifact, changed: diff.changed.length, deleted: diff.deleted.length });
+    }
     if (sent.length > 0) this.options.onEvent?.({ type: "upload", names: sent, bytes: this.counters.bytes - before, hash: bundle.hash });
     else this.options.onEvent?.({ type: "up-to-date", hash: bundle.hash });
-    this.current = bundle;
-    if (this.registeredWith !== bundle.hash) await this.reregisterSqlUdfs(bundle);
-    return bundle;
+    const synced = syncedBundle(bundle, plan);
+    this.current = synced;
+    if (this.registeredWith !== bundle.hash) await this.reregisterSqlUdfs(synced);
+    return synced;
   }
 
   // SQL-registered UDFs hold the command of the bundle they were registered with;
@@ -134,6 +211,8 @@ export function topLevelNames(zipPaths: readonly string[]): string[] {
   }
   return [...names].sort();
 }
+
+const ignore = () => undefined;
 
 const engines = new WeakMap<SparkSession, AutoBundle>();
 

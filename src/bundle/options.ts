@@ -24,6 +24,23 @@ export type BundleEvent =
 
 export type WarningEvent = Extract<BundleEvent, { type: "warning" }>;
 
+/** Watch mode's background work; `line` is the one-line summary (printed to stderr when no onEvent is given). */
+export type WatchEvent =
+  | {
+      type: "watch-update";
+      project: string;
+      /** undefined for the first bundle of the session. */
+      fromHash: string | undefined;
+      toHash: string;
+      /** Bundle files added, removed, or with new bytes or mode since the previous bundle (the first: all of them). */
+      filesChanged: number;
+      /** Bytes uploaded for this update (0: the session already held it). */
+      bytes: number;
+      ms: number;
+      line: string;
+    }
+  | { type: "watch-error"; error: Error; line: string };
+
 export type WarningCode =
   | "secret-skipped"
   | "symlink-escape"
@@ -75,7 +92,8 @@ export type BundleErrorCode =
   | "FILE_CHANGING"
   | "ZIP_PATH_COLLISION"
   | "GIT_FAILED"
-  | "CACHE_FAILED";
+  | "CACHE_FAILED"
+  | "WATCH_FAILED";
 
 /** Every bundling failure a user can act on; the message names the cause and the fix. */
 export class BundleError extends Error {

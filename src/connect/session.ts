@@ -35,13 +35,14 @@ export class SparkSession implements SessionCore {
   embeddedServer?: { pythonVersion: string; pythonExecutable: string; logFile: string };
   private planIds = 0n;
   private readonly hooks: PlanHook[] = [];
+  private readonly stopListeners = new Set<() => void>();
   private stopped = false;
 
   /** @internal Use SparkSession.builder(). */
   constructor(
     readonly client: SparkConnectClient,
     version: string,
-    private readonly onStop: () => void = () => {},
+    private readonly forgetActive: () => void = () => {},
   ) {
     this.version = version;
     this.conf = new RuntimeConfig(client);
@@ -65,6 +66,12 @@ export class SparkSession implements SessionCore {
   /** Subscribe to server-side session changes (restart/expiry). Returns an unsubscribe function. */
   onSessionChange(listener: (change: SessionChange) => void): () => void {
     return this.client.onSessionChange(listener);
+  }
+
+  /** Called once when stop() begins (e.g. to stop a file watcher). Returns an unsubscribe function. */
+  onStop(listener: () => void): () => void {
+    this.stopListeners.add(listener);
+    return () => this.stopListeners.delete(listener);
   }
 
   /** Adds a hook run before every ExecutePlan and code-bearing AnalyzePlan. */
@@ -136,7 +143,8 @@ export class SparkSession implements SessionCore {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.onStop();
+    for (const listener of this.stopListeners) listener();
+    this.forgetActive();
     try {
       await this.client.releaseSession();
     } finally {

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loaderModuleName, loaderSource } from "../../src/bundle/loader.js";
-import { pythonUdfCommand } from "../../src/connect/udfcommand.js";
 import { runPython } from "../helpers/python.js";
+import { udfCommand, WORKER_PRELUDE, type Attempt } from "./loader-worker.js";
 
 // One Python process stands in for a reused Spark worker: it calls add_path() for a session's
 // includes like pyspark.worker_util does each task, then loads our UDF commands with the worker's
@@ -43,8 +43,7 @@ function bundleFiles(project: string, hash12: string, files: Record<string, stri
 }
 
 function command(hash12: string, modulePath: string, functionName: string, returnTypeJson = '"string"'): string {
-  const bytes = pythonUdfCommand({ loaderModule: loaderModuleName(hash12), modulePath, functionName, returnTypeJson });
-  return Buffer.from(bytes).toString("hex");
+  return udfCommand(loaderModuleName(hash12), modulePath, functionName, returnTypeJson);
 }
 
 const MAKE_ZIPS = `
@@ -58,30 +57,7 @@ for target, files in json.load(sys.stdin).items():
 `;
 
 // Shared prelude of the worker simulations.
-const PRELUDE = `
-import json, os, sys
-from pyspark.serializers import CPickleSerializer  # what pyspark.worker_util reads commands with
-from pyspark.sql.types import ArrayType, DataType, IntegerType, StringType
-cfg = json.load(sys.stdin)
-out = {}
-worker_serializer = CPickleSerializer()
-def add_path(p):  # pyspark.worker_util.add_path, run for every include on every task
-    if p not in sys.path:
-        sys.path.insert(1, p)
-def load(name):
-    return worker_serializer.loads(bytes.fromhex(cfg["commands"][name]))
-def attempt(fn):
-    try:
-        return {"ok": fn()}
-    except Exception as e:
-        return {"error": "%s: %s" % (type(e).__name__, e), "cause": type(e.__cause__).__name__}
-def origin(name):
-    return getattr(sys.modules.get(name), "__file__", None)
-def zips():
-    return [os.path.basename(p) for p in sys.path if p.endswith(".zip") and "kit-" in p]
-`;
-
-type Attempt = { ok?: unknown; error?: string; cause?: string };
+const PRELUDE = WORKER_PRELUDE;
 
 describe("bundle loader on a reused Python worker", () => {
   let dir: string;
