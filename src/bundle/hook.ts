@@ -6,7 +6,7 @@ import { pythonUdfCommand } from "../connect/udfcommand.js";
 import { buildBundle, projectNameOf, resolveBundleSettings, type BundleResult } from "./build.js";
 import { defaultCacheDir } from "./cache.js";
 import { findJars, type JarArtifact } from "./jars.js";
-import { loaderModuleName, loaderSource } from "./loader.js";
+import { loaderEntries } from "./loader.js";
 import { loaderModuleOf, OverlayPlanner, syncedBundle, type SyncedBundle } from "./overlay.js";
 import type { BundleEvent, BundleOptions, WatchEvent } from "./options.js";
 import { discoverPythonVersion } from "./pyver.js";
@@ -153,12 +153,7 @@ export class AutoBundle {
       ...this.options,
       root: this.root,
       onEvent: this.options.onEvent,
-      extraEntries: (hash12, zipPaths) => [
-        {
-          zipPath: `${loaderModuleName(hash12)}.py`,
-          content: Buffer.from(loaderSource({ projectName: this.projectName, hash12, topLevelNames: topLevelNames(zipPaths) })),
-        },
-      ],
+      extraEntries: loaderEntries(this.projectName),
       // After a small edit only the difference from the session's last full upload is sent.
       replaceArchive: (content, cache) => this.overlays.replaceArchive(content, cache, this.held),
     });
@@ -199,17 +194,6 @@ export class AutoBundle {
       for await (const response of this.session.client.execute(commandPlan({ case: "registerFunction", value: fn }))) void response;
     }
   }
-}
-
-/** Importable top-level names in the zip: "mylib/x.py" → "mylib", "tool.py" → "tool". */
-export function topLevelNames(zipPaths: readonly string[]): string[] {
-  const names = new Set<string>();
-  for (const path of zipPaths) {
-    const first = path.split("/")[0]!;
-    const name = path.includes("/") ? first : first.endsWith(".py") ? first.slice(0, -3) : "";
-    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) names.add(name);
-  }
-  return [...names].sort();
 }
 
 const ignore = () => undefined;

@@ -3,6 +3,7 @@
 // loads the UDF, and gets the chance to make *this* bundle version win over others the reused
 // worker has already seen (old versions of the same project stay on sys.path and in sys.modules).
 // An overlay zip (see overlay.ts) holds a tiny stub instead, which borrows its base's loader code.
+import type { ExtraEntry } from "./options.js";
 import { LOADER_CORE_PY } from "./loader-core-py.js";
 import { LOADER_OVERLAY_PY } from "./loader-overlay-py.js";
 
@@ -79,3 +80,25 @@ export function overlayLoaderSource(args: OverlayLoaderArgs): string {
   const tuple = literals.length === 0 ? "()" : `(${literals.join(",")},)`;
   return `import ${base} as b\nresolve = b._overlay_v1(__name__, "${versionHash12}", ${tuple})\n`;
 }
+
+/** The extra zip entry every full bundle carries: its loader module, built from the bundle's own paths. */
+export function loaderEntries(projectName: string): (hash12: string, zipPaths: readonly string[]) => ExtraEntry[] {
+  return (hash12, zipPaths) => [
+    {
+      zipPath: `${loaderModuleName(hash12)}.py`,
+      content: Buffer.from(loaderSource({ projectName, hash12, topLevelNames: topLevelNames(zipPaths) })),
+    },
+  ];
+}
+
+/** Importable top-level names in the zip: "mylib/x.py" → "mylib", "tool.py" → "tool". */
+export function topLevelNames(zipPaths: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const path of zipPaths) {
+    const first = path.split("/")[0]!;
+    const name = path.includes("/") ? first : first.endsWith(".py") ? first.slice(0, -3) : "";
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) names.add(name);
+  }
+  return [...names].sort();
+}
+

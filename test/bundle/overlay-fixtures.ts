@@ -2,10 +2,9 @@
 // (hashFiles, writeDeterministicZip, OverlayPlanner, writeOverlay) from small in-memory trees.
 import { copyFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { topLevelNames } from "../../src/bundle/hook.js";
 import { BundleCache } from "../../src/bundle/cache.js";
 import { hashFiles, type ContentHash } from "../../src/bundle/hash.js";
-import { loaderModuleName, loaderSource } from "../../src/bundle/loader.js";
+import { loaderEntries, loaderModuleName } from "../../src/bundle/loader.js";
 import { OverlayPlanner, pyfileArtifact, writeOverlay } from "../../src/bundle/overlay.js";
 import type { SelectedFile } from "../../src/bundle/select.js";
 import { writeDeterministicZip } from "../../src/bundle/zip.js";
@@ -38,9 +37,8 @@ export async function hashedTree(files: Record<string, string>): Promise<Content
 
 /** Writes `<dir>/<project>-<hash12>.zip`: every file plus the version's loader, as the engine ships it. */
 export async function fullZip(dir: string, project: string, tree: ContentHash): Promise<string> {
-  const loader = loaderSource({ projectName: project, hash12: tree.hash12, topLevelNames: topLevelNames(tree.files.map((f) => f.zipPath)) });
   const path = join(dir, `${project}-${tree.hash12}.zip`);
-  await writeDeterministicZip(path, tree.files, [{ zipPath: `${loaderModuleName(tree.hash12)}.py`, content: Buffer.from(loader) }]);
+  await writeDeterministicZip(path, tree.files, loaderEntries(project)(tree.hash12, tree.files.map((f) => f.zipPath)));
   return path;
 }
 
