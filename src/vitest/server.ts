@@ -12,6 +12,8 @@ export interface RunServer {
   remote: string;
   /** The workers' Python "major.minor" when the server says so without a job (the embedded one does). */
   pythonVersion?: string;
+  /** The workers' Python executable, when the server runs on this machine (the embedded one). */
+  pythonExecutable?: string;
   /** What the run holds goes: its user registration, and a server it started once nobody else uses it. */
   release(): Promise<void>;
 }
@@ -41,6 +43,7 @@ export async function acquireServer(options: SparkVitestOptions, env: NodeJS.Pro
   return {
     remote: server.url,
     pythonVersion: server.pythonVersion,
+    pythonExecutable: server.pythonExecutable,
     release: async () => {
       unregister();
       if (reused || keep) return;

@@ -1,11 +1,6 @@
 import type { TestProject } from "vitest/node";
-import {
-  detectPython,
-  ensureLocalServer,
-  registerServerUser,
-  resolveHome,
-  stopLocalServer,
-} from "../../src/server/index.js";
+import { detectPython } from "../../src/server/index.js";
+import { acquireServer } from "../../src/vitest/server.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -19,41 +14,17 @@ declare module "vitest" {
 }
 
 /**
- * Starts (or reuses) the machine's shared local Spark Connect server for the test run.
- * With SPARK_REMOTE set, that server is used instead and nothing is started.
+ * Starts (or reuses) the machine's shared local Spark Connect server for the test run, the same way
+ * the vitest plugin does for users. With SPARK_REMOTE set, that server is used and nothing is started;
+ * SPARK_AUTOBUNDLE_TEST_PYTHON then names the Python matching its workers.
  */
-export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
-  const external = process.env.SPARK_REMOTE;
-  if (external) {
-    const python = process.env.SPARK_AUTOBUNDLE_TEST_PYTHON ?? "";
-    project.provide("sparkRemote", external);
-    project.provide("sparkPython", python);
-    project.provide("sparkPythonVersion", python ? await pythonMajorMinor(python) : "");
-    return undefined;
-  }
-
-  // Registered before starting, so a concurrent run that started the server won't stop it under us.
-  const home = resolveHome();
-  const unregister = registerServerUser(home);
-  let server;
-  try {
-    server = await ensureLocalServer({ home });
-  } catch (error) {
-    unregister();
-    throw error;
-  }
-  project.provide("sparkRemote", server.url);
-  project.provide("sparkPython", server.pythonExecutable);
-  project.provide("sparkPythonVersion", server.pythonVersion);
-
-  const { pid, reused } = server;
-  return async () => {
-    unregister();
-    // Only the run that started the server stops it, and only when no other run still uses it.
-    if (reused || process.env.SPARK_AUTOBUNDLE_KEEP_SERVER === "1") return;
-    const result = await stopLocalServer({ home, pid, ifUnused: true });
-    if (!result.stopped) process.stderr.write(`spark-autobundle: left the Spark Connect server running: ${result.reason}\n`);
-  };
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const server = await acquireServer({});
+  const python = server.pythonExecutable ?? process.env.SPARK_AUTOBUNDLE_TEST_PYTHON ?? "";
+  project.provide("sparkRemote", server.remote);
+  project.provide("sparkPython", python);
+  project.provide("sparkPythonVersion", server.pythonVersion ?? (python ? await pythonMajorMinor(python) : ""));
+  return () => server.release();
 }
 
 async function pythonMajorMinor(executable: string): Promise<string> {
