@@ -1,6 +1,6 @@
 // Content hash of the selected files, with a stat cache so unchanged files are not re-read.
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, fstatSync, openSync, readFileSync, type Stats } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, type Stats } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { unreadableError } from "./options.js";
@@ -42,7 +42,7 @@ export async function hashFiles(files: readonly SelectedFile[], cache?: StatCach
   const hashed: HashedFile[] = sorted.map((file) => {
     let sha256 = cache?.get(file);
     if (sha256 === undefined) {
-      sha256 = sha256Hex(readStable(file));
+      sha256 = hashStable(file);
       cache?.set(file, sha256);
     }
     return { ...file, sha256 };
@@ -75,11 +75,46 @@ export function sha256Hex(data: Buffer): string {
 }
 
 /**
- * The file's bytes, provided it still matches the stat taken at selection (size, mtime, inode),
- * before and after the read; otherwise FileChangedError. Synchronous on purpose: project files are
- * small and many, and a sync open/read/close is several times cheaper than five async round trips.
+ * The file's bytes, provided it still matches the stat taken at selection (size, mtime, inode, and
+ * ctime when known), before and after the read; otherwise FileChangedError. Synchronous on purpose:
+ * project files are small and many, and a sync open/read/close is several times cheaper than five
+ * async round trips.
  */
 export function readStable(file: SelectedFile): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(file.size);
+  readStableInto(file, bytes);
+  return bytes;
+}
+
+/** readStable into target[0, file.size), which must be at least that long. */
+export function readStableInto(file: SelectedFile, target: Uint8Array): void {
+  withStableFile(file, (fd) => {
+    for (let filled = 0; filled < file.size; ) {
+      const read = readSync(fd, target, filled, file.size - filled, null);
+      if (read === 0) throw new FileChangedError(file.absPath); // shrank meanwhile
+      filled += read;
+    }
+  });
+}
+
+/** Reused for every hashed file: hashing allocates nothing per file, so memory stays flat. */
+const HASH_CHUNK = Buffer.allocUnsafeSlow(1024 * 1024);
+
+/** SHA-256 (hex) of the file's bytes, read in chunks, with readStable's stat checks. */
+export function hashStable(file: SelectedFile): string {
+  return withStableFile(file, (fd) => {
+    const h = createHash("sha256");
+    for (let done = 0; done < file.size; ) {
+      const read = readSync(fd, HASH_CHUNK, 0, Math.min(HASH_CHUNK.length, file.size - done), null);
+      if (read === 0) throw new FileChangedError(file.absPath);
+      h.update(HASH_CHUNK.subarray(0, read));
+      done += read;
+    }
+    return h.digest("hex");
+  });
+}
+
+function withStableFile<T>(file: SelectedFile, use: (fd: number) => T): T {
   let fd: number;
   try {
     fd = openSync(file.absPath, "r");
@@ -88,11 +123,10 @@ export function readStable(file: SelectedFile): Buffer {
     throw unreadableError(file.absPath, err);
   }
   try {
-    const same = (s: Stats) => s.size === file.size && s.mtimeMs === file.mtimeMs && s.ino === file.ino;
-    if (!same(fstatSync(fd))) throw new FileChangedError(file.absPath);
-    const bytes = readFileSync(fd);
-    if (!same(fstatSync(fd)) || bytes.length !== file.size) throw new FileChangedError(file.absPath);
-    return bytes;
+    if (!sameStat(fstatSync(fd), file)) throw new FileChangedError(file.absPath);
+    const result = use(fd);
+    if (!sameStat(fstatSync(fd), file)) throw new FileChangedError(file.absPath);
+    return result;
   } catch (err) {
     if (err instanceof FileChangedError) throw err;
     throw unreadableError(file.absPath, err);
@@ -101,11 +135,18 @@ export function readStable(file: SelectedFile): Buffer {
   }
 }
 
-type StatRecord = [size: number, mtimeMs: number, ino: number, sha256: string];
+function sameStat(s: Stats, file: SelectedFile): boolean {
+  return s.size === file.size && s.mtimeMs === file.mtimeMs && s.ino === file.ino && (file.ctimeMs === undefined || s.ctimeMs === file.ctimeMs);
+}
+
+type StatRecord = [size: number, mtimeMs: number, ino: number, ctimeMs: number, sha256: string];
+/** 2 added ctime: mtime can be set back (`touch -d`, `cp -p`, some editors), ctime cannot. */
+const STAT_CACHE_VERSION = 2;
 
 /**
- * (absolute path, size, mtimeMs, inode) → content SHA-256, in memory and persisted as JSON
+ * (absolute path, size, mtimeMs, inode, ctimeMs) → content SHA-256, in memory and persisted as JSON
  * (written atomically). Saving keeps only the entries used since load, so deleted files drop out.
+ * A file selected without a ctime is never served from the cache: mtime alone can be set back.
  */
 export class StatCache {
   private static readonly loaded = new Map<string, StatCache>();
@@ -134,13 +175,14 @@ export class StatCache {
 
   get(f: SelectedFile): string | undefined {
     const r = this.records.get(f.absPath);
-    if (!r || r[0] !== f.size || r[1] !== f.mtimeMs || r[2] !== f.ino) return undefined;
+    if (!r || f.ctimeMs === undefined || r[0] !== f.size || r[1] !== f.mtimeMs || r[2] !== f.ino || r[3] !== f.ctimeMs) return undefined;
     this.used.add(f.absPath);
-    return r[3];
+    return r[4];
   }
 
   set(f: SelectedFile, sha256: string): void {
-    this.records.set(f.absPath, [f.size, f.mtimeMs, f.ino, sha256]);
+    if (f.ctimeMs === undefined) return;
+    this.records.set(f.absPath, [f.size, f.mtimeMs, f.ino, f.ctimeMs, sha256]);
     this.used.add(f.absPath);
     this.dirty = true;
   }
@@ -153,7 +195,7 @@ export class StatCache {
     const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     await mkdir(dirname(this.file), { recursive: true });
     try {
-      await writeFile(tmp, JSON.stringify({ version: 1, entries }));
+      await writeFile(tmp, JSON.stringify({ version: STAT_CACHE_VERSION, entries }));
       await rename(tmp, this.file);
     } catch (err) {
       await rm(tmp, { force: true });
@@ -176,10 +218,10 @@ function parseRecords(text: string): Map<string, StatRecord> {
   }
   if (typeof data !== "object" || data === null) return new Map();
   const { version, entries } = data as { version?: unknown; entries?: unknown };
-  if (version !== 1 || typeof entries !== "object" || entries === null) return new Map();
+  if (version !== STAT_CACHE_VERSION || typeof entries !== "object" || entries === null) return new Map();
   const out = new Map<string, StatRecord>();
   for (const [path, r] of Object.entries(entries as Record<string, unknown>)) {
-    if (Array.isArray(r) && r.length === 4 && typeof r[3] === "string") out.set(path, r as StatRecord);
+    if (Array.isArray(r) && r.length === 5 && typeof r[4] === "string") out.set(path, r as StatRecord);
   }
   return out;
 }

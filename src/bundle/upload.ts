@@ -1,4 +1,4 @@
-import { addArtifacts, type Artifact } from "../connect/artifacts.js";
+import { addArtifacts, artifactSize, type ArtifactSource, type UploadOptions } from "../connect/artifacts.js";
 import type { SparkConnectClient } from "../connect/client.js";
 import { SparkConnectError } from "../connect/errors.js";
 
@@ -9,10 +9,20 @@ export interface UploadCounters {
   artifacts: number;
 }
 
+/** An artifact to hold on the server: a file (streamed from disk, never read whole) or bytes from `read`. */
 export interface PendingArtifact {
   /** Content-addressed name, e.g. "pyfiles/mylib-0123456789ab.zip". */
   name: string;
-  read(): Promise<Uint8Array>;
+  /** Preferred: streamed in chunks, so memory stays flat whatever its size. */
+  path?: string;
+  read?(): Promise<Uint8Array>;
+}
+
+export interface UploadMissingOptions {
+  /** Bytes handed to the stream so far, of all the missing artifacts; never goes backwards. */
+  onProgress?: (sentBytes: number, totalBytes: number) => void;
+  /** Bytes per AddArtifacts message; default UPLOAD_CHUNK_BYTES. */
+  chunkBytes?: number;
 }
 
 /**
@@ -26,32 +36,51 @@ export async function uploadMissing(
   held: Set<string>,
   artifacts: PendingArtifact[],
   counters: UploadCounters,
+  options: UploadMissingOptions = {},
 ): Promise<string[]> {
   const missing = artifacts.filter((a) => !held.has(a.name));
   if (missing.length === 0) return [];
-  const loaded: Artifact[] = await Promise.all(missing.map(async (a) => ({ name: a.name, data: await a.read() })));
+  const sources: ArtifactSource[] = await Promise.all(missing.map(toSource));
+  const sizes = sources.map(artifactSize);
+  const total = sizes.reduce((n, s) => n + s, 0);
+  let reported = 0;
+  const progress = (sent: number) => {
+    if (sent < reported) return;
+    reported = sent;
+    options.onProgress?.(sent, total);
+  };
   try {
-    await send(client, loaded, counters);
+    await send(client, sources, sizes, counters, { chunkBytes: options.chunkBytes, onProgress: (sent) => progress(sent) });
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
     // One existing name fails the whole stream: send one by one to learn which.
-    for (const artifact of loaded) {
+    let before = 0;
+    for (const [index, source] of sources.entries()) {
+      const base = before;
       try {
-        await send(client, [artifact], counters);
+        await send(client, [source], [sizes[index]!], counters, { chunkBytes: options.chunkBytes, onProgress: (sent) => progress(base + sent) });
       } catch (inner) {
         if (!isAlreadyExists(inner)) throw inner;
       }
+      before += sizes[index]!;
+      progress(before);
     }
   }
   for (const a of missing) held.add(a.name);
   return missing.map((a) => a.name);
 }
 
-async function send(client: SparkConnectClient, artifacts: Artifact[], counters: UploadCounters): Promise<void> {
+async function toSource(artifact: PendingArtifact): Promise<ArtifactSource> {
+  if (artifact.path !== undefined) return { name: artifact.name, path: artifact.path };
+  if (artifact.read !== undefined) return { name: artifact.name, data: await artifact.read() };
+  throw new TypeError(`Pending artifact ${artifact.name} has neither a path nor a read(); give it the file's path.`);
+}
+
+async function send(client: SparkConnectClient, sources: ArtifactSource[], sizes: number[], counters: UploadCounters, options: UploadOptions): Promise<void> {
   counters.uploads++;
-  await addArtifacts(client, artifacts);
-  counters.artifacts += artifacts.length;
-  counters.bytes += artifacts.reduce((n, a) => n + a.data.byteLength, 0);
+  await addArtifacts(client, sources, options);
+  counters.artifacts += sources.length;
+  counters.bytes += sizes.reduce((n, s) => n + s, 0);
 }
 
 function isAlreadyExists(err: unknown): boolean {

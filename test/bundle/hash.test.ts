@@ -1,7 +1,9 @@
-import { chmodSync, cpSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, cpSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { FileChangedError, hashFiles, readStable, StatCache } from "../../src/bundle/hash.js";
+import { FileChangedError, hashFiles, readStable, sha256Hex, StatCache } from "../../src/bundle/hash.js";
 import { detectLayout } from "../../src/bundle/layout.js";
 import { selectFiles, type SelectedFile } from "../../src/bundle/select.js";
 import { makeTree, python, tempDir } from "./helpers.js";
@@ -63,29 +65,55 @@ print(h.hexdigest())`,
 });
 
 describe("stat cache", () => {
-  test("an unchanged stat means no re-read; a changed one re-reads; saved atomically as JSON", async () => {
+  test("an unchanged stat is served from the cache; saved atomically as JSON (version 2, with ctime)", async () => {
+    const root = makeTree(TREE);
+    const cacheFile = join(tempDir(), "stat.json");
+    const cache = await StatCache.open(cacheFile);
+    const first = await hashFiles(await selection(root), cache);
+    const again = await selection(root);
+    for (const file of again) expect(cache.get(file)).toBe(first.files.find((f) => f.zipPath === file.zipPath)!.sha256);
+
+    await cache.save();
+    const saved = JSON.parse(readFileSync(cacheFile, "utf8")) as { version: number; entries: Record<string, unknown[]> };
+    expect(saved.version).toBe(2);
+    expect(Object.keys(saved.entries).sort()).toEqual(Object.keys(TREE).map((rel) => join(root, rel)).sort());
+    const core = join(root, "app/core.py");
+    expect(saved.entries[core]![3]).toBe(statSync(core).ctimeMs);
+    expect(saved.entries[core]![4]).toMatch(/^[0-9a-f]{64}$/);
+    expect(readdirSync(join(cacheFile, ".."))).toEqual(["stat.json"]);
+  });
+
+  test("an edit that keeps size and mtime (edit, then `touch -d` back) is re-hashed: ctime moved", async () => {
     const root = makeTree(TREE);
     const core = join(root, "app/core.py");
     const wholeSecond = 1_700_000_000; // exactly representable, so it can be restored below
     utimesSync(core, wholeSecond, wholeSecond);
-    const cacheFile = join(tempDir(), "stat.json");
-    const cache = await StatCache.open(cacheFile);
+    const cache = await StatCache.open(join(tempDir(), "stat.json"));
     const first = await hashFiles(await selection(root), cache);
+    const before = statSync(core);
 
-    // Same size, same mtime, same inode, different bytes: only a re-read could notice.
-    writeFileSync(core, "def run():\n    return 24\n");
-    utimesSync(core, wholeSecond, wholeSecond);
-    expect((await hashFiles(await selection(root), cache)).hash).toBe(first.hash);
+    await sleep(20); // ctime has ns resolution here, but a coarse clock could give the same value
+    writeFileSync(core, "def run():\n    return 24\n"); // same length as "... 42\n"
+    execFileSync("touch", ["-d", "@1700000000", core]);
+    const after = statSync(core);
+    expect([after.size, after.mtimeMs, after.ino]).toEqual([before.size, before.mtimeMs, before.ino]);
+    expect(after.ctimeMs).not.toBe(before.ctimeMs);
 
-    utimesSync(core, wholeSecond, wholeSecond + 5);
-    expect((await hashFiles(await selection(root), cache)).hash).not.toBe(first.hash);
+    const second = await hashFiles(await selection(root), cache);
+    expect(second.hash).not.toBe(first.hash);
+    expect(second.files.find((f) => f.zipPath === "app/core.py")!.sha256).toBe(sha256Hex(readFileSync(core)));
+  });
 
-    await cache.save();
-    const saved = JSON.parse(readFileSync(cacheFile, "utf8")) as { version: number; entries: Record<string, unknown[]> };
-    expect(saved.version).toBe(1);
-    expect(Object.keys(saved.entries).sort()).toEqual(Object.keys(TREE).map((rel) => join(root, rel)).sort());
-    expect(saved.entries[core]![3]).toMatch(/^[0-9a-f]{64}$/);
-    expect(readdirSync(join(cacheFile, ".."))).toEqual(["stat.json"]);
+  test("a version-1 cache file (no ctime) is a cold cache", async () => {
+    const root = makeTree(TREE);
+    const core = join(root, "app/core.py");
+    const s = statSync(core);
+    const cacheFile = join(tempDir(), "stat.json");
+    const wrong = "0".repeat(64);
+    writeFileSync(cacheFile, JSON.stringify({ version: 1, entries: { [core]: [s.size, s.mtimeMs, s.ino, wrong] } }));
+    const cache = await StatCache.open(cacheFile);
+    const { files } = await hashFiles(await selection(root), cache);
+    expect(files.find((f) => f.zipPath === "app/core.py")!.sha256).toBe(sha256Hex(readFileSync(core)));
   });
 
   test("a garbled cache file is a cold cache, not an error", async () => {

@@ -1,11 +1,14 @@
 // uploadMissing's decisions, with a stand-in for the session's client: Spark 3.5's refusal of an
 // identical re-add and a failed CRC check are faults the 4.1 test server does not produce.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import { AddArtifactsResponseSchema } from "../../src/gen/spark/connect/base_pb.js";
 import type { SparkConnectClient } from "../../src/connect/client.js";
 import { SparkConnectError } from "../../src/connect/errors.js";
 import { uploadMissing, type UploadCounters } from "../../src/bundle/upload.js";
+import { tempDir } from "./helpers.js";
 
 type Sent = Array<{ names: string[] }>;
 
@@ -71,5 +74,33 @@ describe("uploadMissing", () => {
     const boom = new SparkConnectError("disk full", { errorClass: "SOMETHING_ELSE" });
     const client = { addArtifacts: async () => Promise.reject(boom) } as unknown as SparkConnectClient;
     await expect(uploadMissing(client, new Set(), [artifact("a")], counters())).rejects.toBe(boom);
+  });
+
+  it("streams path artifacts and reports progress up to the total of what is missing", async () => {
+    const path = join(tempDir(), "bundle.zip");
+    writeFileSync(path, Buffer.alloc(2_500_000, 1));
+    const sent: Sent = [];
+    const c = counters();
+    const seen: Array<[number, number]> = [];
+    await uploadMissing(fakeClient(sent), new Set(["held"]), [{ name: "held", path }, { name: "pyfiles/b-000000000000.zip", path }, artifact("jars/j.jar", 10)], c, {
+      onProgress: (s, t) => seen.push([s, t]),
+      chunkBytes: 1024 * 1024,
+    });
+    expect(sent).toEqual([{ names: ["pyfiles/b-000000000000.zip", "jars/j.jar"] }]);
+    expect(c).toEqual({ uploads: 1, bytes: 2_500_010, artifacts: 2 });
+    expect(seen.at(-1)).toEqual([2_500_010, 2_500_010]);
+    expect(seen.every(([s, t], i) => t === 2_500_010 && (i === 0 || s >= seen[i - 1]![0]))).toBe(true);
+    expect(seen.length).toBeGreaterThanOrEqual(4); // three chunks of the file, then the batch
+  });
+
+  it("keeps progress monotonic when ALREADY_EXISTS makes it resend one by one", async () => {
+    const seen: number[] = [];
+    await uploadMissing(fakeClient([], { exists: new Set(["a"]) }), new Set(), [artifact("a", 10), artifact("b", 20)], counters(), { onProgress: (s) => seen.push(s) });
+    expect(seen.at(-1)).toBe(30);
+    expect(seen.every((s, i) => i === 0 || s >= seen[i - 1]!)).toBe(true);
+  });
+
+  it("an artifact with neither path nor read is refused by name", async () => {
+    await expect(uploadMissing(fakeClient([]), new Set(), [{ name: "pyfiles/x.zip" }], counters())).rejects.toThrow(/pyfiles\/x\.zip has neither a path nor a read/);
   });
 });
