@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import type { SparkSession } from "../connect/session.js";
 import { commandPlan } from "../connect/relations-builders.js";
 import { pythonUdfPlaceholders } from "../connect/udf.js";
@@ -19,6 +18,8 @@ export interface AutoBundleOptions extends Omit<BundleOptions, "extraEntries" | 
   /** The workers' Python "major.minor"; discovered from the server when not given. */
   pythonVersion?: string;
   onEvent?: (event: AutoBundleEvent) => void;
+  /** Upload progress of a sync's artifacts (bytes handed to the stream so far, of the total). */
+  onUploadProgress?: (sentBytes: number, totalBytes: number) => void;
 }
 
 export type AutoBundleEvent =
@@ -158,17 +159,18 @@ export class AutoBundle {
       replaceArchive: (content, cache) => this.overlays.replaceArchive(content, cache, this.held),
     });
     const plan = this.overlays.planOf(bundle);
-    const pyfiles = [{ name: plan.artifact, read: () => readFile(bundle.zipPath) }];
+    const pyfiles = [{ name: plan.artifact, path: bundle.zipPath }];
     const base = plan.overlay?.base;
     // Held already (so free) unless the server-side session changed since the plan was made.
-    if (base) pyfiles.unshift({ name: base.artifact, read: () => readFile(base.zipPath) });
+    if (base) pyfiles.unshift({ name: base.artifact, path: base.zipPath });
     const jars: JarArtifact[] = this.options.jars?.length ? await findJars(this.root, this.options.jars) : [];
     const before = this.counters.bytes;
     const sent = await uploadMissing(
       this.session.client,
       this.held,
-      [...pyfiles, ...jars.map((j) => ({ name: j.name, read: () => readFile(j.path) }))],
+      [...pyfiles, ...jars.map((j) => ({ name: j.name, path: j.path }))],
       this.counters,
+      { onProgress: this.options.onUploadProgress },
     );
     this.overlays.synced(plan, bundle);
     if (plan.overlay) {

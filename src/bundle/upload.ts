@@ -1,11 +1,15 @@
-import { addArtifacts, artifactSize, type ArtifactSource, type UploadOptions } from "../connect/artifacts.js";
+import { createHash } from "node:crypto";
+import { addArtifacts, artifactSize, type Artifact, type ArtifactSource, type UploadOptions } from "../connect/artifacts.js";
 import type { SparkConnectClient } from "../connect/client.js";
 import { SparkConnectError } from "../connect/errors.js";
 
 /** Bytes and RPCs spent on uploads; tests assert on these, never on time. */
 export interface UploadCounters {
+  /** AddArtifacts streams opened. */
   uploads: number;
+  /** Every byte sent, held-markers included. */
   bytes: number;
+  /** Artifacts sent (held-markers not counted). */
   artifacts: number;
 }
 
@@ -30,6 +34,9 @@ export interface UploadMissingOptions {
  * stream. `held` is the per-session record; a name in it costs nothing.
  * Names are content-addressed, so ARTIFACT_ALREADY_EXISTS (Spark 3.5 refuses
  * even identical re-adds) means the server already has these exact bytes.
+ * Another client may have filled the session already (the CLI's `watch`, a
+ * script joining by session_id): each artifact travels with a held-marker, and
+ * one ArtifactStatus call asks for the markers before anything is sent.
  */
 export async function uploadMissing(
   client: SparkConnectClient,
@@ -38,9 +45,13 @@ export async function uploadMissing(
   counters: UploadCounters,
   options: UploadMissingOptions = {},
 ): Promise<string[]> {
-  const missing = artifacts.filter((a) => !held.has(a.name));
+  const unknown = artifacts.filter((a) => !held.has(a.name));
+  if (unknown.length === 0) return [];
+  const heldElsewhere = await heldBySession(client, unknown);
+  for (const a of unknown) if (heldElsewhere.has(a.name)) held.add(a.name);
+  const missing = unknown.filter((a) => !heldElsewhere.has(a.name));
   if (missing.length === 0) return [];
-  const sources: ArtifactSource[] = await Promise.all(missing.map(toSource));
+  const sources: ArtifactSource[] = [...(await Promise.all(missing.map(toSource))), ...missing.map((a) => heldMarker(a.name))];
   const sizes = sources.map(artifactSize);
   const total = sizes.reduce((n, s) => n + s, 0);
   let reported = 0;
@@ -70,6 +81,32 @@ export async function uploadMissing(
   return missing.map((a) => a.name);
 }
 
+/**
+ * A tiny `cache/<sha256>` artifact saying this session holds `name`. ArtifactStatus answers only for
+ * `cache/` names, so the marker is how a joining client learns what the session holds. Like Spark's
+ * own cache artifacts it is named by the SHA-256 of its bytes.
+ */
+export function heldMarker(name: string): Artifact {
+  const data = Buffer.from(`spark-autobundle: this session holds ${name}\n`);
+  return { name: `cache/${createHash("sha256").update(data).digest("hex")}`, data };
+}
+
+/** Which of `artifacts` the server-side session already holds, by their markers: one RPC. */
+async function heldBySession(client: SparkConnectClient, artifacts: PendingArtifact[]): Promise<Set<string>> {
+  const markers = new Map(artifacts.map((a) => [heldMarker(a.name).name, a.name]));
+  let statuses: Record<string, boolean>;
+  try {
+    statuses = await client.artifactStatuses([...markers.keys()]);
+  } catch (err) {
+    // Servers before Spark 3.5 lack ArtifactStatus: without it, upload as if nothing were held.
+    if (err instanceof SparkConnectError && err.grpcCode === GRPC_UNIMPLEMENTED) return new Set();
+    throw err;
+  }
+  return new Set([...markers].filter(([marker]) => statuses[marker] === true).map(([, name]) => name));
+}
+
+const GRPC_UNIMPLEMENTED = 12;
+
 async function toSource(artifact: PendingArtifact): Promise<ArtifactSource> {
   if (artifact.path !== undefined) return { name: artifact.name, path: artifact.path };
   if (artifact.read !== undefined) return { name: artifact.name, data: await artifact.read() };
@@ -79,7 +116,7 @@ async function toSource(artifact: PendingArtifact): Promise<ArtifactSource> {
 async function send(client: SparkConnectClient, sources: ArtifactSource[], sizes: number[], counters: UploadCounters, options: UploadOptions): Promise<void> {
   counters.uploads++;
   await addArtifacts(client, sources, options);
-  counters.artifacts += sources.length;
+  counters.artifacts += sources.filter((source) => !source.name.startsWith("cache/")).length;
   counters.bytes += sizes.reduce((n, s) => n + s, 0);
 }
 

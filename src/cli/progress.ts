@@ -34,6 +34,19 @@ export function createProgressBar(stream: NodeJS.WritableStream, label: string, 
   };
 }
 
+/** Uploads smaller than this finish before a bar could say anything useful. */
+export const PROGRESS_MIN_BYTES = 1024 * 1024;
+
+/** An engine `onUploadProgress` listener drawing a bar for uploads of PROGRESS_MIN_BYTES or more. */
+export function uploadProgress(stream: NodeJS.WritableStream, style: Style): (sentBytes: number, totalBytes: number) => void {
+  const bar = createProgressBar(stream, "uploading", style);
+  return (sentBytes, totalBytes) => {
+    if (totalBytes < PROGRESS_MIN_BYTES) return;
+    if (sentBytes >= totalBytes) bar.done();
+    else bar.update(sentBytes, totalBytes);
+  };
+}
+
 /** The bar's text for one state; exported for tests. Never wider than `columns - 1`. */
 export function renderProgressLine(label: string, sentBytes: number, totalBytes: number, columns: number, style: Style): string {
   const fraction = totalBytes > 0 ? Math.min(1, Math.max(0, sentBytes / totalBytes)) : 1;

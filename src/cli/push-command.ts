@@ -5,6 +5,7 @@ import { bundleJson } from "./bundle-command.js";
 import type { CliCommand } from "./command.js";
 import { EXIT_CODES_HELP, ExitCode } from "./exit-codes.js";
 import { printWarnings, styleFor, warningsJson, writeJson } from "./output.js";
+import { uploadProgress } from "./progress.js";
 import { resolveProject } from "./project.js";
 import { connect, resolveTarget } from "./remote.js";
 
@@ -56,7 +57,8 @@ export const pushCommand: CliCommand = {
     let served;
     try {
       // One sync, never a watcher (even if package.json or $SPARK_AUTOBUNDLE_WATCH asks for one).
-      withAutoBundle(session, { root: project.root, cacheDir: project.cacheDir, onEvent, watch: false });
+      const onUploadProgress = values.json ? undefined : uploadProgress(context.stderr, styleFor(context.stderr, context.env));
+      withAutoBundle(session, { root: project.root, cacheDir: project.cacheDir, onEvent, onUploadProgress, watch: false });
       const engine = autoBundleOf(session)!;
       try {
         bundle = await engine.sync();

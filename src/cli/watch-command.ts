@@ -7,6 +7,7 @@ import type { SparkSession } from "../connect/session.js";
 import type { CliCommand, CliContext } from "./command.js";
 import { EXIT_CODES_HELP, ExitCode } from "./exit-codes.js";
 import { errorJson, styleFor, warningsJson, writeJson, type Style } from "./output.js";
+import { uploadProgress } from "./progress.js";
 import { resolveProject } from "./project.js";
 import { connect, resolveTarget } from "./remote.js";
 
@@ -65,7 +66,8 @@ export const watchCommand: CliCommand = {
       let failed = false;
       try {
         const onEvent = (event: AutoBundleEvent) => report(event, context, json, style, () => autoBundleOf(session)?.current);
-        withAutoBundle(session, { watch: true, root: project.root, cacheDir: project.cacheDir, onEvent });
+        const onUploadProgress = json ? undefined : uploadProgress(context.stderr, styleFor(context.stderr, context.env));
+        withAutoBundle(session, { watch: true, root: project.root, cacheDir: project.cacheDir, onEvent, onUploadProgress });
         const engine = autoBundleOf(session)!;
         const bundle = await engine.sync();
         if (json) writeJson(context, { type: "synced", ...bundleJson(bundle), ...servedBy(engine.current) });

@@ -7,21 +7,30 @@ import { create } from "@bufbuild/protobuf";
 import { AddArtifactsResponseSchema } from "../../src/gen/spark/connect/base_pb.js";
 import type { SparkConnectClient } from "../../src/connect/client.js";
 import { SparkConnectError } from "../../src/connect/errors.js";
-import { uploadMissing, type UploadCounters } from "../../src/bundle/upload.js";
+import { heldMarker, uploadMissing, type UploadCounters } from "../../src/bundle/upload.js";
 import { tempDir } from "./helpers.js";
 
 type Sent = Array<{ names: string[] }>;
 
-/** Answers AddArtifacts like a server: names from the payloads, CRC verdicts from `crcOk`. */
-function fakeClient(sent: Sent, options: { exists?: Set<string>; crcOk?: boolean } = {}) {
+/**
+ * Answers AddArtifacts like a server: names from the payloads (held-markers left out of `sent`), CRC
+ * verdicts from `crcOk`; ArtifactStatus says the session holds the markers of `sessionHolds`.
+ */
+function fakeClient(sent: Sent, options: { exists?: Set<string>; crcOk?: boolean; sessionHolds?: Set<string>; markerNames?: string[] } = {}) {
+  const heldMarkers = new Set([...(options.sessionHolds ?? [])].map((name) => heldMarker(name).name));
   return {
+    async artifactStatuses(names: string[]) {
+      return Object.fromEntries(names.map((name) => [name, heldMarkers.has(name)]));
+    },
     async addArtifacts(requests: Iterable<{ payload?: { case?: string; value?: unknown } }>) {
       const names: string[] = [];
       for (const r of requests) {
         if (r.payload?.case === "batch") names.push(...(r.payload.value as { artifacts: Array<{ name: string }> }).artifacts.map((a) => a.name));
         if (r.payload?.case === "beginChunk") names.push((r.payload.value as { name: string }).name);
       }
-      sent.push({ names });
+      const artifacts = names.filter((n) => !n.startsWith("cache/"));
+      options.markerNames?.push(...names.filter((n) => n.startsWith("cache/")));
+      if (artifacts.length > 0) sent.push({ names: artifacts });
       const clash = names.find((n) => options.exists?.has(n));
       if (clash) throw new SparkConnectError(`[ARTIFACT_ALREADY_EXISTS] The artifact ${clash} already exists.`, { errorClass: "ARTIFACT_ALREADY_EXISTS" });
       return create(AddArtifactsResponseSchema, { artifacts: names.map((name) => ({ name, isCrcSuccessful: options.crcOk ?? true })) });
@@ -31,6 +40,8 @@ function fakeClient(sent: Sent, options: { exists?: Set<string>; crcOk?: boolean
 
 const artifact = (name: string, bytes = 10) => ({ name, read: async () => new Uint8Array(bytes) });
 const counters = (): UploadCounters => ({ uploads: 0, bytes: 0, artifacts: 0 });
+/** Bytes of the held-markers that travel with `names`. */
+const markerBytes = (...names: string[]) => names.reduce((n, name) => n + heldMarker(name).data.byteLength, 0);
 
 describe("uploadMissing", () => {
   it("sends only what the session does not hold, in one stream, and counts it", async () => {
@@ -40,7 +51,7 @@ describe("uploadMissing", () => {
     const names = await uploadMissing(fakeClient(sent), held, [artifact("pyfiles/a-000000000000.zip"), artifact("jars/j-111111111111.jar", 7)], c);
     expect(names).toEqual(["jars/j-111111111111.jar"]);
     expect(sent).toEqual([{ names: ["jars/j-111111111111.jar"] }]);
-    expect(c).toEqual({ uploads: 1, bytes: 7, artifacts: 1 });
+    expect(c).toEqual({ uploads: 1, bytes: 7 + markerBytes("jars/j-111111111111.jar"), artifacts: 1 });
     expect(held.has("jars/j-111111111111.jar")).toBe(true);
   });
 
@@ -72,7 +83,7 @@ describe("uploadMissing", () => {
 
   it("rethrows any other failure untouched", async () => {
     const boom = new SparkConnectError("disk full", { errorClass: "SOMETHING_ELSE" });
-    const client = { addArtifacts: async () => Promise.reject(boom) } as unknown as SparkConnectClient;
+    const client = { artifactStatuses: async () => ({}), addArtifacts: async () => Promise.reject(boom) } as unknown as SparkConnectClient;
     await expect(uploadMissing(client, new Set(), [artifact("a")], counters())).rejects.toBe(boom);
   });
 
@@ -87,17 +98,41 @@ describe("uploadMissing", () => {
       chunkBytes: 1024 * 1024,
     });
     expect(sent).toEqual([{ names: ["pyfiles/b-000000000000.zip", "jars/j.jar"] }]);
-    expect(c).toEqual({ uploads: 1, bytes: 2_500_010, artifacts: 2 });
-    expect(seen.at(-1)).toEqual([2_500_010, 2_500_010]);
-    expect(seen.every(([s, t], i) => t === 2_500_010 && (i === 0 || s >= seen[i - 1]![0]))).toBe(true);
+    const total = 2_500_010 + markerBytes("pyfiles/b-000000000000.zip", "jars/j.jar");
+    expect(c).toEqual({ uploads: 1, bytes: total, artifacts: 2 });
+    expect(seen.at(-1)).toEqual([total, total]);
+    expect(seen.every(([s, t], i) => t === total && (i === 0 || s >= seen[i - 1]![0]))).toBe(true);
     expect(seen.length).toBeGreaterThanOrEqual(4); // three chunks of the file, then the batch
   });
 
   it("keeps progress monotonic when ALREADY_EXISTS makes it resend one by one", async () => {
     const seen: number[] = [];
     await uploadMissing(fakeClient([], { exists: new Set(["a"]) }), new Set(), [artifact("a", 10), artifact("b", 20)], counters(), { onProgress: (s) => seen.push(s) });
-    expect(seen.at(-1)).toBe(30);
+    expect(seen.at(-1)).toBe(30 + markerBytes("a", "b"));
     expect(seen.every((s, i) => i === 0 || s >= seen[i - 1]!)).toBe(true);
+  });
+
+  it("sends a content-named held-marker with each artifact, and skips what the session's markers say it holds", async () => {
+    const sent: Sent = [];
+    const markerNames: string[] = [];
+    const held = new Set<string>();
+    const c = counters();
+    const names = await uploadMissing(fakeClient(sent, { sessionHolds: new Set(["pyfiles/a-000000000000.zip"]), markerNames }), held, [artifact("pyfiles/a-000000000000.zip"), artifact("jars/j-111111111111.jar", 7)], c);
+    expect(names).toEqual(["jars/j-111111111111.jar"]);
+    expect(sent).toEqual([{ names: ["jars/j-111111111111.jar"] }]);
+    expect(markerNames).toEqual([heldMarker("jars/j-111111111111.jar").name]);
+    expect(markerNames[0]).toMatch(/^cache\/[0-9a-f]{64}$/);
+    expect([...held].sort()).toEqual(["jars/j-111111111111.jar", "pyfiles/a-000000000000.zip"]);
+  });
+
+  it("uploads everything when the server has no ArtifactStatus (before Spark 3.5)", async () => {
+    const sent: Sent = [];
+    const client = {
+      ...fakeClient(sent),
+      artifactStatuses: async () => Promise.reject(new SparkConnectError("unimplemented", { grpcCode: 12 })),
+    } as unknown as SparkConnectClient;
+    expect(await uploadMissing(client, new Set(), [artifact("pyfiles/a-000000000000.zip")], counters())).toEqual(["pyfiles/a-000000000000.zip"]);
+    expect(sent).toEqual([{ names: ["pyfiles/a-000000000000.zip"] }]);
   });
 
   it("an artifact with neither path nor read is refused by name", async () => {

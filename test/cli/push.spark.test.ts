@@ -4,6 +4,13 @@ import { describe, expect, inject, it } from "vitest";
 import { copyFixture, tempDir } from "../bundle/helpers.js";
 import { jsonOf, runCliProcess, runMain } from "./helpers.js";
 import { joinSession } from "./join.js";
+import { heldMarker } from "../../src/bundle/upload.js";
+import { autoBundleOf, withAutoBundle } from "../../src/bundle/hook.js";
+import { SparkSession } from "../../src/connect/session.js";
+import { col } from "../../src/index.js";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
 
 interface PushJson {
   ok: boolean;
@@ -27,7 +34,7 @@ describe("push", () => {
     const out = jsonOf<PushJson>(run);
     const name = `pyfiles/textkit-${out.bundle.hash12}.zip`;
     expect(out).toMatchObject({ ok: true, sessionId, artifacts: [name], artifact: name, upToDate: false, loaderModule: `_sab_loader_${out.bundle.hash12}` });
-    expect(out.uploadedBytes).toBe(out.bundle.bytes);
+    expect(out.uploadedBytes).toBe(out.bundle.bytes + heldMarker(name).data.byteLength); // the zip and its held-marker
     expect(out.remote).toContain(`;session_id=${sessionId}`);
 
     // `bundle` shows the very archive `push` sent (same cache entry), so the two cannot drift apart.
@@ -60,6 +67,36 @@ describe("push", () => {
     const out = jsonOf<PushJson>(run);
     expect(out.artifacts).toEqual([expect.stringMatching(/^pyfiles\/textkit-[0-9a-f]{12}\.zip$/)]);
     const joined = await joinSession(out.remote, inject("sparkPythonVersion"));
+    await joined.session.stop();
+  });
+
+  it("a script joining the pushed session with withAutoBundle finds the bundle there and uploads nothing", async () => {
+    const root = copyFixture("srclayout");
+    const cacheDir = tempDir("sab-cli-cache-");
+    const run = await runMain(["push", "--remote", inject("sparkRemote"), "--session-id", "new", "--root", root, "--cache-dir", cacheDir, "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const out = jsonOf<PushJson>(run);
+    const spark = withAutoBundle(await SparkSession.builder().remote(out.remote).create(), { root, cacheDir, pythonVersion: inject("sparkPythonVersion") });
+    try {
+      const normalize = spark.udf.python("textkit.text:normalize", "string");
+      const [row] = await spark.createDataFrame([{ s: "  Joined   Session " }]).select(normalize(col("s")).alias("n")).collect();
+      expect(row!.n).toBe("joined session");
+      expect(autoBundleOf(spark)!.counters).toEqual({ uploads: 0, bytes: 0, artifacts: 0 });
+    } finally {
+      await spark.stop();
+    }
+  });
+
+  it("draws an upload progress bar on a terminal for a bundle over 1 MiB", async () => {
+    const root = copyFixture("srclayout");
+    writeFileSync(join(root, "src", "textkit", "blob.bin"), randomBytes(3 * 1024 * 1024)); // incompressible package data
+    const run = await runMain(["push", "--remote", inject("sparkRemote"), "--root", root, "--cache-dir", tempDir("sab-cli-cache-")], { tty: true });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/uploading .*\d+%/);
+    expect(run.stderr).toContain("\r\x1b[2K"); // redrawn in place, and cleared when done
+    const sessionId = /to session ([0-9a-f-]{36})/.exec(run.stdout)![1]!;
+    const joined = await joinSession(run.stdout.match(/remote: (\S+)/)![1]!, inject("sparkPythonVersion"));
+    expect(joined.session.sessionId).toBe(sessionId);
     await joined.session.stop();
   });
 });
