@@ -7,6 +7,7 @@ import { deflateRawSync } from "node:zlib";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { autoBundleOf, lit, SparkConnectError, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
 import { pyfileArtifact } from "../../src/bundle/overlay.js";
+import { heldMarker } from "../../src/bundle/upload.js";
 import { copyFixture, tempDir } from "./helpers.js";
 import { plausibleModule } from "./overlay-fixtures.js";
 
@@ -70,7 +71,8 @@ describe("overlay bundles on a real server", () => {
     expect(await one(s, tag7!, "x")).toBe("gen7-v1:x");
     const base = engine.current!;
     expect(base.overlay).toBeUndefined();
-    expect(uploads(events)).toEqual([{ names: [pyfileArtifact("textkit", base.hash12)], bytes: base.bytes }]);
+    const baseName = pyfileArtifact("textkit", base.hash12);
+    expect(uploads(events)).toEqual([{ names: [baseName], bytes: base.bytes + heldMarker(baseName).data.byteLength }]);
     expect([await one(s, extra!, "x"), await one(s, deep!, "x"), await one(s, words!, "!")]).toEqual(["extra x", "deep x", "alpha!"]);
 
     // One file edited: only an overlay goes up, at most twice that file's deflated size.
