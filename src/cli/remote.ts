@@ -29,9 +29,7 @@ export async function resolveTarget(remote: string | undefined, sessionId: strin
   if (resolved.kind === "local") {
     const progress = stderrProgress(context.stderr as NodeJS.WriteStream);
     try {
-      // Plain "local" means the embedded server as it runs; only "local[N]" asks for a core count.
-      const cores = remote?.trim() === "local" || (!remote?.trim() && context.env.SPARK_REMOTE?.trim() === "local") ? undefined : resolved.cores;
-      embedded = await ensureLocalServer({ cores, env: context.env, onProgress: progress });
+      embedded = await ensureLocalServer({ cores: resolved.cores, env: context.env, onProgress: progress });
     } finally {
       progress.end();
     }

@@ -36,7 +36,8 @@ export interface ConnectionConfig {
   url: string;
 }
 
-export type ResolvedRemote = { kind: "local"; cores: number | "*" } | { kind: "remote"; config: ConnectionConfig };
+/** `cores` is absent for plain "local": the embedded server as it runs (all cores when one is started). */
+export type ResolvedRemote = { kind: "local"; cores?: number | "*" } | { kind: "remote"; config: ConnectionConfig };
 
 /** A bad connection string or remote setting. `url` is always redacted. */
 export class ConnectionStringError extends SparkConnectError {
@@ -265,7 +266,7 @@ function safeDecode(text: string): string | undefined {
 
 /**
  * The remote to use: the given one, else SPARK_REMOTE. "local", "local[N]" and "local[*]" mean
- * the embedded server ("local" is one core, as in Spark); anything else must be an sc:// URL.
+ * the embedded server (plain "local" takes it as it runs: all cores when one is started); anything else must be an sc:// URL.
  */
 export function resolveRemote(remote?: string, env: NodeJS.ProcessEnv = process.env): ResolvedRemote {
   const given = remote?.trim();
@@ -279,7 +280,8 @@ export function resolveRemote(remote?: string, env: NodeJS.ProcessEnv = process.
     );
   }
   const source = given ? "remote" : "SPARK_REMOTE";
-  if (value === "local" || value.startsWith("local[")) return { kind: "local", cores: parseCores(value, source) };
+  if (value === "local") return { kind: "local" };
+  if (value.startsWith("local[")) return { kind: "local", cores: parseCores(value, source) };
   try {
     return { kind: "remote", config: parseConnectionString(value) };
   } catch (err) {
@@ -289,7 +291,6 @@ export function resolveRemote(remote?: string, env: NodeJS.ProcessEnv = process.
 }
 
 function parseCores(value: string, source: string): number | "*" {
-  if (value === "local") return 1;
   const inside = /^local\[(.*)\]$/.exec(value)?.[1];
   if (inside === "*") return "*";
   const cores = inside !== undefined && /^\d+$/.test(inside) ? Number(inside) : NaN;
@@ -297,6 +298,6 @@ function parseCores(value: string, source: string): number | "*" {
   throw new ConnectionStringError(
     value,
     `${source}: "${value}" is not a valid local master; the core count must be a whole number of at least 1, or "*".`,
-    'write "local" (one core), "local[4]" or "local[*]" (all cores).',
+    'write "local" (the embedded server as it runs), "local[4]" or "local[*]" (all cores).',
   );
 }

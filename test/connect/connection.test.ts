@@ -250,13 +250,13 @@ describe("resolveRemote", () => {
     }
   });
 
-  it.each<[string, number | "*"]>([
-    ["local", 1],
+  it.each<[string, number | "*" | undefined]>([
+    ["local", undefined], // the embedded server as it runs: no core count asked for
     ["local[1]", 1],
     ["local[4]", 4],
     ["local[*]", "*"],
   ])("%s is the embedded server", (remote, cores) => {
-    expect(resolveRemote(remote, {})).toEqual({ kind: "local", cores });
+    expect(resolveRemote(remote, {})).toStrictEqual(cores === undefined ? { kind: "local" } : { kind: "local", cores });
   });
 
   it.each(["local[0]", "local[-1]", "local[abc]", "local[]", "local[2,3]", "local[1.5]", "local[4"])(
