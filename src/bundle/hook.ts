@@ -42,6 +42,7 @@ export class AutoBundle {
   private pythonVersion: Promise<string> | undefined;
   private inFlight: Promise<BundleResult> | undefined;
   private registeredWith: string | undefined;
+  private readonly warned = new Set<string>();
   private readonly root: string;
   private readonly projectName: string;
   private readonly overlays: OverlayPlanner;
@@ -153,7 +154,7 @@ export class AutoBundle {
     const bundle = await buildBundle({
       ...this.options,
       root: this.root,
-      onEvent: this.options.onEvent,
+      onEvent: (event) => this.reportBuildEvent(event),
       extraEntries: loaderEntries(this.projectName),
       // After a small edit only the difference from the session's last full upload is sent.
       replaceArchive: (content, cache) => this.overlays.replaceArchive(content, cache, this.held),
@@ -183,6 +184,20 @@ export class AutoBundle {
     this.current = synced;
     if (this.registeredWith !== bundle.hash) await this.reregisterSqlUdfs(synced);
     return synced;
+  }
+
+  /**
+   * Build events go to onEvent. A warning (a skipped secret, say) is the same on every rebuild, so
+   * each is reported once per engine; without onEvent it goes to stderr, like watch mode's lines.
+   */
+  private reportBuildEvent(event: BundleEvent): void {
+    if (event.type === "warning") {
+      const id = `${event.code}\0${event.path ?? event.message}`;
+      if (this.warned.has(id)) return;
+      this.warned.add(id);
+      if (this.options.onEvent === undefined) process.stderr.write(`spark-autobundle: warning: ${event.message}\n`);
+    }
+    this.options.onEvent?.(event);
   }
 
   // SQL-registered UDFs hold the command of the bundle they were registered with;

@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { autoBundleOf, lit, SparkConnectError, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
 import { copyFixture, git, python, tempDir } from "./helpers.js";
 
@@ -33,6 +33,33 @@ function zipEntries(zipPath: string): string[] {
 }
 
 describe("withAutoBundle on a real server", () => {
+  it("reports a skipped secret once per session, not on every rebuild; without onEvent on stderr", async () => {
+    const root = copyFixture("flatlib"); // holds weblog/.env
+    const events: AutoBundleEvent[] = [];
+    const s = await session(root, events);
+    const day = s.udf.python("weblog.parse:day_of", "string");
+    const line = '1.2.3.4 - - [02/Mar/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 1';
+    await one(s, day, line);
+    write(root, "weblog/extra.py", "X = 1\n");
+    await one(s, day, line); // a second build, with the same secret skipped again
+    expect(events.filter((e) => e.type === "build")).toHaveLength(2);
+    expect(events.filter((e) => e.type === "warning" && e.code === "secret-skipped")).toHaveLength(1);
+
+    const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      const quiet = withAutoBundle(await SparkSession.builder().remote(inject("sparkRemote")).create(), { root, cacheDir: tempDir("sab-cache-") });
+      sessions.push(quiet);
+      await one(quiet, quiet.udf.python("weblog.parse:day_of", "string"), line);
+      write(root, "weblog/extra.py", "X = 2\n");
+      await one(quiet, quiet.udf.python("weblog.parse:day_of", "string"), line);
+      const warnings = stderr.mock.calls.map(([text]) => String(text)).filter((text) => text.includes("weblog/.env"));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/^spark-autobundle: warning: Not bundling weblog\/\.env/);
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+
   it("runs a UDF from the flat-layout fixture, including data read through importlib.resources", async () => {
     const s = await session(copyFixture("flatlib"));
     const line = '93.184.216.34 - - [01/Mar/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 512';
