@@ -8,15 +8,7 @@ import { Fingerprint, RACY_WINDOW_MS } from "../../src/bundle/freshness.js";
 import { watchEnabled } from "../../src/bundle/watch.js";
 import { isEditorScratch, isPruned, isRelevantChange, isSelectionInput } from "../../src/bundle/watch-filter.js";
 import { git, makeTree, tempDir } from "./helpers.js";
-import { sleep } from "./watch-helpers.js";
-
-const PROJECT = {
-  "pyproject.toml": '[project]\nname = "proj"\n',
-  "mylib/__init__.py": "",
-  "mylib/core.py": "def f(x):\n    return x + 1\n",
-  "mylib/empty/.keep": "",
-  ".gitignore": "*.log\n",
-};
+import { PROJECT, sleep } from "./watch-helpers.js";
 
 describe("which paths count", () => {
   const scope = { root: "/p", cacheDir: "/p/.sab-cache" };

@@ -13,6 +13,15 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
   }
 }
 
+/** A small project with a package, an empty dir and a .gitignore, for watch and freshness tests. */
+export const PROJECT = {
+  "pyproject.toml": '[project]\nname = "proj"\n',
+  "mylib/__init__.py": "",
+  "mylib/core.py": "def f(x):\n    return x + 1\n",
+  "mylib/empty/.keep": "",
+  ".gitignore": "*.log\n",
+};
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface TrackedProject {

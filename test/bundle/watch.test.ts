@@ -9,15 +9,7 @@ import { RACY_WINDOW_MS } from "../../src/bundle/freshness.js";
 import { BundleError } from "../../src/bundle/options.js";
 import { ChangeTracker } from "../../src/bundle/watch-tracker.js";
 import { git, makeTree, REPO_ROOT, tempDir } from "./helpers.js";
-import { settled, sleep, trackProject, until, zipText, type TrackedProject } from "./watch-helpers.js";
-
-const PROJECT = {
-  "pyproject.toml": '[project]\nname = "proj"\n',
-  "mylib/__init__.py": "",
-  "mylib/core.py": "def f(x):\n    return x + 1\n",
-  "mylib/empty/.keep": "",
-  ".gitignore": "*.log\n",
-};
+import { PROJECT, settled, sleep, trackProject, until, zipText, type TrackedProject } from "./watch-helpers.js";
 
 describe("watch mode over a real tree", () => {
   const open: ChangeTracker[] = [];
