@@ -158,7 +158,9 @@ export function validateResults(data: unknown): string[] {
       need(typeof side?.name === "string" && Array.isArray(side?.samples) && (side.median === null || typeof side.median === "number"), `${where}: contender shape`);
     }
     need(row.ratio === null || (typeof row.ratio === "number" && row.ratio > 0), `${where}: ratio`);
-    if (row.status === "ok") need(row.ours.samples.length > 0 && row.rival.samples.length > 0 && row.ratio !== null, `${where}: an ok row has samples and a ratio`);
+    // A row judged against a target alone (the hook's own cost) has no rival to take a ratio with.
+    const judged = (row.rival.samples.length > 0 && row.ratio !== null) || row.target !== undefined;
+    if (row.status === "ok") need(row.ours.samples.length > 0 && judged, `${where}: an ok row has samples and a ratio or a target`);
   }
   return problems;
 }

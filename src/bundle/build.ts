@@ -96,14 +96,10 @@ export async function buildBundle(options: BuildOptions = {}): Promise<BundleRes
     };
     try {
       const started = performance.now();
-      const files = await selectFiles(root, layout, {
-        include: settings.include,
-        exclude: settings.exclude,
-        maxFileBytes: settings.maxFileBytes,
-        maxBundleBytes: settings.maxBundleBytes,
-        onEvent,
-      });
-      const content = await hashFiles(files, statCache);
+      const selection = { include: settings.include, exclude: settings.exclude, maxFileBytes: settings.maxFileBytes, maxBundleBytes: settings.maxBundleBytes, onEvent };
+      // Nothing holds on to the selection once hashed: content.files has the same records (less memory while zipping).
+      const content = await hashFiles(await selectFiles(root, layout, selection), statCache);
+      const files = content.files;
       onEvent({ type: "scan", files: files.length, ms: Math.round(performance.now() - started) });
       if (files.length === 0) {
         onEvent({ type: "warning", code: "empty-bundle", path: root, message: `No Python files found to bundle under ${layout.roots.map((r) => r.dir).join(", ")}. Fix: set the \`pythonRoots\` option (or "sparkAutobundle.pythonRoots" in package.json) to the directory holding your packages, or name files with \`include\`.` });

@@ -19,10 +19,17 @@ export const DEFAULT_EXCLUDES = [
   ".gitignore", ".gitattributes", ".DS_Store",
 ];
 
-const defaultExcluder = ignore().add(DEFAULT_EXCLUDES);
+/** `ignore` caches every path it answers, for good: a fresh instance this often keeps that bounded. */
+const EXCLUDER_ANSWERS = 4096;
+let defaultExcluder = ignore().add(DEFAULT_EXCLUDES);
+let answered = 0;
 
 /** True when rel (forward slashes, relative to root) or one of its parent directories is a default exclude. */
 export function isDefaultExcluded(rel: string, isDir = false): boolean {
+  if (++answered > EXCLUDER_ANSWERS) {
+    defaultExcluder = ignore().add(DEFAULT_EXCLUDES);
+    answered = 1;
+  }
   return defaultExcluder.ignores(isDir ? `${rel}/` : rel);
 }
 

@@ -21,8 +21,8 @@ const MAX_U16 = 0xffff;
 const MAX_U32 = 0xffffffff;
 
 export interface EntryRecord {
-  /** UTF-8 name bytes. */
-  name: Buffer;
+  /** The entry's path (stored as UTF-8). */
+  name: string;
   method: number;
   crc: number;
   compressedSize: number;
@@ -33,9 +33,18 @@ export interface EntryRecord {
   offset: number;
 }
 
-export function localHeader(e: EntryRecord): Buffer {
-  checkLimits(e);
-  const b = Buffer.alloc(LOCAL_HEADER_BYTES + e.name.length);
+export function localHeaderBytes(e: EntryRecord): number {
+  return LOCAL_HEADER_BYTES + Buffer.byteLength(e.name, "utf8");
+}
+
+export function centralHeaderBytes(e: EntryRecord): number {
+  return CENTRAL_HEADER_BYTES + Buffer.byteLength(e.name, "utf8");
+}
+
+/** The record, written into `into` (exactly localHeaderBytes(e) long) or a new buffer. */
+export function localHeader(e: EntryRecord, into?: Buffer): Buffer {
+  const nameBytes = checkLimits(e);
+  const b = target(LOCAL_HEADER_BYTES + nameBytes, into);
   b.writeUInt32LE(0x04034b50, 0);
   b.writeUInt16LE(VERSION, 4);
   b.writeUInt16LE(FLAG_UTF8, 6);
@@ -45,14 +54,16 @@ export function localHeader(e: EntryRecord): Buffer {
   b.writeUInt32LE(e.crc >>> 0, 14);
   b.writeUInt32LE(e.compressedSize, 18);
   b.writeUInt32LE(e.size, 22);
-  b.writeUInt16LE(e.name.length, 26);
+  b.writeUInt16LE(nameBytes, 26);
   b.writeUInt16LE(0, 28);
-  e.name.copy(b, LOCAL_HEADER_BYTES);
+  b.write(e.name, LOCAL_HEADER_BYTES, "utf8");
   return b;
 }
 
-export function centralHeader(e: EntryRecord): Buffer {
-  const b = Buffer.alloc(CENTRAL_HEADER_BYTES + e.name.length);
+/** The record, written into `into` (exactly centralHeaderBytes(e) long) or a new buffer. */
+export function centralHeader(e: EntryRecord, into?: Buffer): Buffer {
+  const nameBytes = Buffer.byteLength(e.name, "utf8");
+  const b = target(CENTRAL_HEADER_BYTES + nameBytes, into);
   b.writeUInt32LE(0x02014b50, 0);
   b.writeUInt16LE(VERSION_MADE_BY, 4);
   b.writeUInt16LE(VERSION, 6);
@@ -63,13 +74,20 @@ export function centralHeader(e: EntryRecord): Buffer {
   b.writeUInt32LE(e.crc >>> 0, 16);
   b.writeUInt32LE(e.compressedSize, 20);
   b.writeUInt32LE(e.size, 24);
-  b.writeUInt16LE(e.name.length, 28);
-  // extra length, comment length, disk number start, internal attributes: all 0
+  b.writeUInt16LE(nameBytes, 28);
+  // extra length, comment length, disk number start, internal attributes: all 0 (target() zero-fills)
   const isDir = (e.mode & 0o170000) === 0o040000;
   b.writeUInt32LE(((e.mode << 16) | (isDir ? DOS_DIRECTORY : 0)) >>> 0, 38);
   b.writeUInt32LE(e.offset, 42);
-  e.name.copy(b, CENTRAL_HEADER_BYTES);
+  b.write(e.name, CENTRAL_HEADER_BYTES, "utf8");
   return b;
+}
+
+/** A zero-filled record buffer: `into` (reused memory) or a new one. */
+function target(bytes: number, into: Buffer | undefined): Buffer {
+  if (into === undefined) return Buffer.alloc(bytes);
+  if (into.length !== bytes) throw new RangeError(`zip record needs ${bytes} bytes, was given ${into.length}`);
+  return into.fill(0);
 }
 
 export function endOfCentralDirectory(entries: number, directoryBytes: number, directoryOffset: number): Buffer {
@@ -84,10 +102,13 @@ export function endOfCentralDirectory(entries: number, directoryBytes: number, d
   return b;
 }
 
-function checkLimits(e: EntryRecord): void {
-  if (e.size > MAX_U32 || e.compressedSize > MAX_U32 || e.offset > MAX_U32 || e.name.length > MAX_U16) {
-    throw tooLarge(`entry ${e.name.toString("utf8").slice(0, 200)} at offset ${e.offset}`);
+/** The name's length in bytes, once the entry is known to fit the classic format. */
+function checkLimits(e: EntryRecord): number {
+  const nameBytes = Buffer.byteLength(e.name, "utf8");
+  if (e.size > MAX_U32 || e.compressedSize > MAX_U32 || e.offset > MAX_U32 || nameBytes > MAX_U16) {
+    throw tooLarge(`entry ${e.name.slice(0, 200)} at offset ${e.offset}`);
   }
+  return nameBytes;
 }
 
 /** ZIP64 is left out on purpose: zipimport reads it only from Python 3.13 on. */

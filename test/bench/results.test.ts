@@ -40,4 +40,12 @@ describe("bench results.json", () => {
     expect(validateResults(ok)).toEqual([]);
     expect(markdownTable(ok)).toContain("| b | t | 11 ms | them: 30 ms | 2.73× | target ≥ 1.5×: met |");
   });
+
+  test("a row judged by its target alone (the hook's own cost) needs no rival, but a row with neither is refused", () => {
+    const none = { name: "-", median: null, samples: [] };
+    const hook = makeRow({ id: "a.hook.x", section: "a", title: "hook", unit: "ms", better: "lower", ours: contender("hook", [4, 5, 6]), rival: none, target: { text: "≤ 10 ms", met: true } });
+    const bare = makeRow({ id: "a.bare.x", section: "a", title: "bare", unit: "ms", better: "lower", ours: contender("hook", [4]), rival: none });
+    const results = { schema: 1, createdAt: new Date(0).toISOString(), quick: false, plan: { runs: 5, warmup: 1 }, machine: { cpuModel: "cpu", cores: 2, memoryBytes: 1, os: "os", loadStart: 0 }, versions: { node: "v", zlib: "z", pyspark: "p", spark: "s", java: "j", python: "py", zip: "Zip 3.0" }, trees: [], rows: [hook, bare] } as Results;
+    expect(validateResults(results)).toEqual(["row a.bare.x: an ok row has samples and a ratio or a target"]);
+  });
 });
