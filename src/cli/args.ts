@@ -1,7 +1,7 @@
 // Command-line parsing shared by the verbs: node's parseArgs, with its errors turned into usage errors.
 import { randomUUID } from "node:crypto";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { UsageError } from "./command.js";
+import { UsageError, type CliContext } from "./command.js";
 
 /** Options every verb takes. */
 export const COMMON_OPTIONS = {
@@ -37,7 +37,28 @@ export function parseCommandArgs<const T extends ParseArgsConfig>(config: T): Re
   }
 }
 
-export function rejectPositionals(positionals: string[]): void {
+type VerbOptions = NonNullable<ParseArgsConfig["options"]> & typeof COMMON_OPTIONS;
+
+/**
+ * A verb's arguments: strict, options only. `undefined` means --help was given and `help` has been
+ * printed, so the verb returns ExitCode.OK.
+ */
+export function parseVerbArgs<const O extends VerbOptions>(
+  args: string[],
+  options: O,
+  help: string,
+  context: CliContext,
+): ReturnType<typeof parseArgs<{ strict: true; args: string[]; allowPositionals: true; options: O }>>["values"] | undefined {
+  const { values, positionals } = parseCommandArgs({ args, allowPositionals: true, options });
+  if ((values as { help?: boolean }).help) {
+    context.stdout.write(`${help}\n`);
+    return undefined;
+  }
+  rejectPositionals(positionals);
+  return values;
+}
+
+function rejectPositionals(positionals: string[]): void {
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
 }
 

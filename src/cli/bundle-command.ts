@@ -1,6 +1,6 @@
 import type { BundleResult } from "../bundle/build.js";
 import { formatBytes } from "../bundle/options.js";
-import { COMMON_OPTIONS, PROJECT_OPTIONS, parseCommandArgs, rejectPositionals } from "./args.js";
+import { COMMON_OPTIONS, parseVerbArgs, PROJECT_OPTIONS } from "./args.js";
 import type { CliCommand, CliContext } from "./command.js";
 import { EXIT_CODES_HELP, ExitCode } from "./exit-codes.js";
 import { printWarnings, styleFor, warningsJson, writeJson } from "./output.js";
@@ -26,12 +26,8 @@ export const bundleCommand: CliCommand = {
   summary: "build the bundle into the cache; print its hash, size, file count and path",
   help: HELP,
   async run(args, context) {
-    const { values, positionals } = parseCommandArgs({ args, allowPositionals: true, options: { ...COMMON_OPTIONS, ...PROJECT_OPTIONS } });
-    if (values.help) {
-      context.stdout.write(`${HELP}\n`);
-      return ExitCode.OK;
-    }
-    rejectPositionals(positionals);
+    const values = parseVerbArgs(args, { ...COMMON_OPTIONS, ...PROJECT_OPTIONS }, HELP, context);
+    if (!values) return ExitCode.OK;
     const project = resolveProject(values, context);
     const bundle = await buildSessionBundle({ root: project.root, cacheDir: project.cacheDir });
     if (values.json) writeJson(context, { ok: true, ...bundleJson(bundle), cacheDir: project.cacheDir, warnings: warningsJson(bundle.warnings) });

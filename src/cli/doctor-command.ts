@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { defaultCacheDir } from "../bundle/cache.js";
-import { COMMON_OPTIONS, parseCommandArgs, rejectPositionals } from "./args.js";
+import { COMMON_OPTIONS, parseVerbArgs } from "./args.js";
 import { checkCache } from "./cache-check.js";
 import type { CliCommand, CliContext } from "./command.js";
 import { checkJava, checkPyspark, checkPython, checkServer, checkWorkerPython, type CheckResult } from "./doctor-checks.js";
@@ -34,16 +34,8 @@ export const doctorCommand: CliCommand = {
   summary: "check Java, Python, pyspark, the server, the workers' Python and the bundle cache",
   help: HELP,
   async run(args, context) {
-    const { values, positionals } = parseCommandArgs({
-      args,
-      allowPositionals: true,
-      options: { ...COMMON_OPTIONS, remote: { type: "string" }, "cache-dir": { type: "string" } },
-    });
-    if (values.help) {
-      context.stdout.write(`${HELP}\n`);
-      return ExitCode.OK;
-    }
-    rejectPositionals(positionals);
+    const values = parseVerbArgs(args, { ...COMMON_OPTIONS, remote: { type: "string" }, "cache-dir": { type: "string" } }, HELP, context);
+    if (!values) return ExitCode.OK;
     const checks = await runChecks(values.remote, values["cache-dir"], context);
     const failed = checks.some((c) => c.status === "fail");
     if (values.json) writeJson(context, { ok: !failed, checks });

@@ -1,6 +1,6 @@
 import { relative, sep } from "node:path";
 import { formatBytes } from "../bundle/options.js";
-import { COMMON_OPTIONS, PROJECT_OPTIONS, parseCommandArgs, rejectPositionals } from "./args.js";
+import { COMMON_OPTIONS, parseVerbArgs, PROJECT_OPTIONS } from "./args.js";
 import type { CliCommand, CliContext } from "./command.js";
 import { EXIT_CODES_HELP, ExitCode, exitCodeOf } from "./exit-codes.js";
 import { describeReason, listProject, type ProjectListing } from "./listing.js";
@@ -26,16 +26,8 @@ export const lsCommand: CliCommand = {
   summary: "list the files that would be bundled (--explain: and what is left out, and why)",
   help: HELP,
   async run(args, context) {
-    const { values, positionals } = parseCommandArgs({
-      args,
-      allowPositionals: true,
-      options: { ...COMMON_OPTIONS, root: PROJECT_OPTIONS.root, explain: { type: "boolean" } },
-    });
-    if (values.help) {
-      context.stdout.write(`${HELP}\n`);
-      return ExitCode.OK;
-    }
-    rejectPositionals(positionals);
+    const values = parseVerbArgs(args, { ...COMMON_OPTIONS, root: PROJECT_OPTIONS.root, explain: { type: "boolean" } }, HELP, context);
+    if (!values) return ExitCode.OK;
     const listing = await listProject(resolveProject(values, context), values.explain === true);
     const exitCode = listing.error ? exitCodeOf(listing.error) : ExitCode.OK;
     if (values.json) writeJson(context, lsJson(listing, exitCode));

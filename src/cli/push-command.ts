@@ -1,6 +1,6 @@
 import { autoBundleOf, withAutoBundle, type AutoBundleEvent } from "../bundle/hook.js";
 import { formatBytes, type WarningEvent } from "../bundle/options.js";
-import { COMMON_OPTIONS, PROJECT_OPTIONS, REMOTE_HELP, REMOTE_OPTIONS, parseCommandArgs, parseSessionId, rejectPositionals } from "./args.js";
+import { COMMON_OPTIONS, parseVerbArgs, PROJECT_OPTIONS, REMOTE_HELP, REMOTE_OPTIONS, parseSessionId } from "./args.js";
 import { bundleJson } from "./bundle-command.js";
 import type { CliCommand } from "./command.js";
 import { EXIT_CODES_HELP, ExitCode } from "./exit-codes.js";
@@ -29,16 +29,8 @@ export const pushCommand: CliCommand = {
   summary: "upload the bundle to a Spark Connect session; print the artifact names",
   help: HELP,
   async run(args, context) {
-    const { values, positionals } = parseCommandArgs({
-      args,
-      allowPositionals: true,
-      options: { ...COMMON_OPTIONS, ...PROJECT_OPTIONS, ...REMOTE_OPTIONS },
-    });
-    if (values.help) {
-      context.stdout.write(`${HELP}\n`);
-      return ExitCode.OK;
-    }
-    rejectPositionals(positionals);
+    const values = parseVerbArgs(args, { ...COMMON_OPTIONS, ...PROJECT_OPTIONS, ...REMOTE_OPTIONS }, HELP, context);
+    if (!values) return ExitCode.OK;
     const sessionId = values["session-id"] === undefined ? undefined : parseSessionId(values["session-id"]);
     const project = resolveProject(values, context);
     const target = await resolveTarget(values.remote, sessionId, context);

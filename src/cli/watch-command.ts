@@ -1,7 +1,7 @@
 import { autoBundleOf, withAutoBundle, type AutoBundleEvent } from "../bundle/hook.js";
 import { formatBytes } from "../bundle/options.js";
 import type { SyncedBundle } from "../bundle/overlay.js";
-import { COMMON_OPTIONS, PROJECT_OPTIONS, REMOTE_HELP, REMOTE_OPTIONS, parseCommandArgs, parseSessionId, rejectPositionals } from "./args.js";
+import { COMMON_OPTIONS, parseVerbArgs, PROJECT_OPTIONS, REMOTE_HELP, REMOTE_OPTIONS, parseSessionId } from "./args.js";
 import { bundleJson } from "./bundle-command.js";
 import type { SparkSession } from "../connect/session.js";
 import type { CliCommand, CliContext } from "./command.js";
@@ -33,16 +33,8 @@ export const watchCommand: CliCommand = {
   summary: "keep a long-lived session's bundle current until Ctrl-C",
   help: HELP,
   async run(args, context) {
-    const { values, positionals } = parseCommandArgs({
-      args,
-      allowPositionals: true,
-      options: { ...COMMON_OPTIONS, ...PROJECT_OPTIONS, ...REMOTE_OPTIONS },
-    });
-    if (values.help) {
-      context.stdout.write(`${HELP}\n`);
-      return ExitCode.OK;
-    }
-    rejectPositionals(positionals);
+    const values = parseVerbArgs(args, { ...COMMON_OPTIONS, ...PROJECT_OPTIONS, ...REMOTE_OPTIONS }, HELP, context);
+    if (!values) return ExitCode.OK;
     const json = values.json === true;
     const style = styleFor(context.stdout, context.env, json);
     // Listening from the start: a Ctrl-C during the first sync still ends with a released session.
