@@ -47,11 +47,13 @@ export async function uploadMissing(
 ): Promise<string[]> {
   const unknown = artifacts.filter((a) => !held.has(a.name));
   if (unknown.length === 0) return [];
-  const heldElsewhere = await heldBySession(client, unknown);
+  const markers = new Map(unknown.map((a) => [a.name, heldMarker(a.name)]));
+  const heldElsewhere = await heldBySession(client, markers);
   for (const a of unknown) if (heldElsewhere.has(a.name)) held.add(a.name);
   const missing = unknown.filter((a) => !heldElsewhere.has(a.name));
   if (missing.length === 0) return [];
-  const sources: ArtifactSource[] = [...(await Promise.all(missing.map(toSource))), ...missing.map((a) => heldMarker(a.name))];
+  // The artifacts first, then their markers: only the first `missing.length` sources count as artifacts.
+  const sources: ArtifactSource[] = [...(await Promise.all(missing.map(toSource))), ...missing.map((a) => markers.get(a.name)!)];
   const sizes = sources.map(artifactSize);
   const total = sizes.reduce((n, s) => n + s, 0);
   let reported = 0;
@@ -61,7 +63,7 @@ export async function uploadMissing(
     options.onProgress?.(sent, total);
   };
   try {
-    await send(client, sources, sizes, counters, { chunkBytes: options.chunkBytes, onProgress: (sent) => progress(sent) });
+    await send(client, sources, sizes, missing.length, counters, { chunkBytes: options.chunkBytes, onProgress: (sent) => progress(sent) });
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
     // One existing name fails the whole stream: send one by one to learn which.
@@ -69,7 +71,7 @@ export async function uploadMissing(
     for (const [index, source] of sources.entries()) {
       const base = before;
       try {
-        await send(client, [source], [sizes[index]!], counters, { chunkBytes: options.chunkBytes, onProgress: (sent) => progress(base + sent) });
+        await send(client, [source], [sizes[index]!], index < missing.length ? 1 : 0, counters, { chunkBytes: options.chunkBytes, onProgress: (sent) => progress(base + sent) });
       } catch (inner) {
         if (!isAlreadyExists(inner)) throw inner;
       }
@@ -91,18 +93,17 @@ export function heldMarker(name: string): Artifact {
   return { name: `cache/${createHash("sha256").update(data).digest("hex")}`, data };
 }
 
-/** Which of `artifacts` the server-side session already holds, by their markers: one RPC. */
-async function heldBySession(client: SparkConnectClient, artifacts: PendingArtifact[]): Promise<Set<string>> {
-  const markers = new Map(artifacts.map((a) => [heldMarker(a.name).name, a.name]));
+/** Which artifacts (by name → their marker) the server-side session already holds: one RPC. */
+async function heldBySession(client: SparkConnectClient, markers: Map<string, Artifact>): Promise<Set<string>> {
   let statuses: Record<string, boolean>;
   try {
-    statuses = await client.artifactStatuses([...markers.keys()]);
+    statuses = await client.artifactStatuses([...markers.values()].map((marker) => marker.name));
   } catch (err) {
     // Servers before Spark 3.5 lack ArtifactStatus: without it, upload as if nothing were held.
     if (err instanceof SparkConnectError && err.grpcCode === GRPC_UNIMPLEMENTED) return new Set();
     throw err;
   }
-  return new Set([...markers].filter(([marker]) => statuses[marker] === true).map(([, name]) => name));
+  return new Set([...markers].filter(([, marker]) => statuses[marker.name] === true).map(([name]) => name));
 }
 
 const GRPC_UNIMPLEMENTED = 12;
@@ -113,10 +114,10 @@ async function toSource(artifact: PendingArtifact): Promise<ArtifactSource> {
   throw new TypeError(`Pending artifact ${artifact.name} has neither a path nor a read(); give it the file's path.`);
 }
 
-async function send(client: SparkConnectClient, sources: ArtifactSource[], sizes: number[], counters: UploadCounters, options: UploadOptions): Promise<void> {
+async function send(client: SparkConnectClient, sources: ArtifactSource[], sizes: number[], artifactCount: number, counters: UploadCounters, options: UploadOptions): Promise<void> {
   counters.uploads++;
   await addArtifacts(client, sources, options);
-  counters.artifacts += sources.filter((source) => !source.name.startsWith("cache/")).length;
+  counters.artifacts += artifactCount;
   counters.bytes += sizes.reduce((n, s) => n + s, 0);
 }
 
