@@ -1,5 +1,10 @@
 /** The pyspark release provisioned into the local venv; its jars are the Spark the server runs. */
 export const PYSPARK_VERSION = "4.1.4";
+/**
+ * Installed beside pyspark so pandas/Arrow UDFs, mapInArrow and applyInPandas work out of the box on the
+ * workers. Pinned (numpy too) so every machine's workers run the same code.
+ */
+export const WORKER_PACKAGES: readonly string[] = ["pandas==2.3.3", "pyarrow==22.0.0", "numpy==2.2.6"];
 
 export const DEFAULT_CONNECT_PORT = 15002;
 export const LOOPBACK_HOST = "127.0.0.1";

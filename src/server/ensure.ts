@@ -20,7 +20,7 @@ import { assertPortFree } from "./port.js";
 import { isPidAlive, terminateProcess } from "./processes.js";
 import { formatDuration } from "./progress.js";
 import { waitForReady } from "./ready.js";
-import { ensureProvisioned, findProvisioned } from "./provision.js";
+import { ensureProvisioned, findProvisioned, VENV_REQUIREMENTS } from "./provision.js";
 import { detectJava, detectPython } from "./requirements.js";
 import { readState, removeState, writeState, type ServerState } from "./state.js";
 
@@ -63,8 +63,9 @@ async function reuseRunning(resolved: ResolvedOptions): Promise<LocalServer | un
     removeState(layout.stateFile);
     return undefined;
   }
-  if (state.pysparkVersion !== PYSPARK_VERSION) {
-    progress(`spark-autobundle: stopping the running server (pyspark ${state.pysparkVersion}); this version needs ${PYSPARK_VERSION}`);
+  // A venv of another pin or package list: the running server's workers would lack what this version installs.
+  if (state.pysparkVersion !== PYSPARK_VERSION || !findProvisioned(layout)) {
+    progress(`spark-autobundle: stopping the running server (pyspark ${state.pysparkVersion}, venv out of date); this version needs ${VENV_REQUIREMENTS.join(" ")}`);
     await stopRecorded(state, layout.stateFile);
     return undefined;
   }

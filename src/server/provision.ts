@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { PYSPARK_VERSION } from "./constants.js";
+import { PYSPARK_VERSION, WORKER_PACKAGES } from "./constants.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import { ProvisionError, quoteLogTail } from "./errors.js";
 import type { HomeLayout } from "./paths.js";
@@ -13,6 +13,8 @@ import type { DetectedPython } from "./requirements.js";
 
 /** The pip requirement installed into the venv. */
 export const PYSPARK_REQUIREMENT = `pyspark==${PYSPARK_VERSION}`;
+/** Everything pip installs into the venv; a venv made for another list is replaced. */
+export const VENV_REQUIREMENTS: readonly string[] = [PYSPARK_REQUIREMENT, ...WORKER_PACKAGES];
 
 export interface ProvisionedSpark {
   venvDir: string;
@@ -26,6 +28,7 @@ export interface ProvisionedSpark {
 
 interface VenvMarker {
   pysparkVersion: string;
+  requirements?: string[];
   pythonVersion: string;
   createdAt: string;
 }
@@ -41,6 +44,7 @@ export function findProvisioned(layout: HomeLayout): ProvisionedSpark | undefine
     throw error;
   }
   if (marker.pysparkVersion !== PYSPARK_VERSION) return undefined;
+  if ((marker.requirements ?? []).join(" ") !== VENV_REQUIREMENTS.join(" ")) return undefined;
   const sparkHome = venvSparkHome(layout.venvDir, marker.pythonVersion);
   const provisioned: ProvisionedSpark = {
     venvDir: layout.venvDir,
@@ -75,7 +79,7 @@ export async function ensureProvisioned(
   const tempDir = `${layout.venvDir}.partial-${process.pid}-${randomBytes(4).toString("hex")}`;
   const started = Date.now();
   try {
-    onProgress(`spark-autobundle: creating a Python ${python.version.raw} venv for ${PYSPARK_REQUIREMENT}`);
+    onProgress(`spark-autobundle: creating a Python ${python.version.raw} venv for ${VENV_REQUIREMENTS.join(" ")}`);
     await runLogged(python.executable, ["-m", "venv", tempDir], logFile, env, () => undefined).catch((error: unknown) => {
       throw new ProvisionError(
         `Creating a venv with \`${python.executable} -m venv\` failed. On Debian/Ubuntu install the venv module ` +
@@ -86,12 +90,12 @@ export async function ensureProvisioned(
     });
 
     const tempPython = venvPython(tempDir);
-    const pipArgs = ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", PYSPARK_REQUIREMENT];
+    const pipArgs = ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", ...VENV_REQUIREMENTS];
     await runLogged(tempPython, pipArgs, logFile, env, (phase) =>
       onProgress(`spark-autobundle: installing ${PYSPARK_REQUIREMENT} (${formatDuration(Date.now() - started)}) ${phase}`),
     ).catch((error: unknown) => {
       throw new ProvisionError(
-        `\`pip install ${PYSPARK_REQUIREMENT}\` failed. Check your network access to PyPI (or pip's proxy/index ` +
+        `\`pip install ${VENV_REQUIREMENTS.join(" ")}\` failed. Check your network access to PyPI (or pip's proxy/index ` +
           `settings) and retry.\n${quoteLogTail(logFile)}`,
         { cause: error, logFile },
       );
@@ -107,6 +111,7 @@ export async function ensureProvisioned(
     }
     const marker: VenvMarker = {
       pysparkVersion: probe.pysparkVersion,
+      requirements: [...VENV_REQUIREMENTS],
       pythonVersion: probe.pythonVersion,
       createdAt: new Date().toISOString(),
     };
