@@ -1,15 +1,25 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    // Starts (or reuses) one embedded Spark Connect server for the whole run.
-    globalSetup: ["test/setup/spark.ts"],
     testTimeout: 120_000,
     hookTimeout: 600_000,
-    // Spark jobs share one JVM on a 2-core machine; parallel files only fight over it.
+    // Spark jobs share JVMs on a 2-core machine; parallel files only fight over them.
     fileParallelism: false,
     // The JSON report lets .ci/run print a plain "N passed, N failed" line.
     reporters: ["default", ["json", { outputFile: ".test-results.json" }]],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "local",
+          include: ["test/**/*.test.ts"],
+          // Suites with servers of their own live in their own projects below.
+          exclude: [...configDefaults.exclude, "test/cluster/**", "test/spark35/**"],
+          // Starts (or reuses) one embedded Spark Connect server for the whole run.
+          globalSetup: ["test/setup/spark.ts"],
+        },
+      },
+    ],
   },
 });
