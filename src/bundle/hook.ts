@@ -9,6 +9,8 @@ import { loaderEntries } from "./loader.js";
 import { loaderModuleOf, OverlayPlanner, syncedBundle, type SyncedBundle } from "./overlay.js";
 import type { BundleEvent, BundleOptions, WatchEvent } from "./options.js";
 import { discoverPythonVersion } from "./pyver.js";
+import type { DependencyOptions } from "./deps-declared.js";
+import { DepsShipper } from "./deps-session.js";
 import { uploadMissing, type UploadCounters } from "./upload.js";
 import { callerFileFromStack } from "./root.js";
 import { watchEnabled } from "./watch.js";
@@ -20,6 +22,8 @@ export interface AutoBundleOptions extends Omit<BundleOptions, "extraEntries" | 
   onEvent?: (event: AutoBundleEvent) => void;
   /** Upload progress of a sync's artifacts (bytes handed to the stream so far, of the total). */
   onUploadProgress?: (sentBytes: number, totalBytes: number) => void;
+  /** Third-party dependencies to ship (default: pyproject + requirements.txt); false: none. */
+  dependencies?: DependencyOptions | false;
 }
 
 export type AutoBundleEvent =
@@ -29,6 +33,7 @@ export type AutoBundleEvent =
   /** The synced version `hash` is shipped as `artifact`, an overlay on the full upload of `base`. */
   | { type: "overlay"; hash: string; base: string; artifact: string; changed: number; deleted: number }
   | { type: "python-version"; version: string }
+  | { type: "deps"; artifact: string | undefined; resolvedNow: boolean; shipped: string[]; skipped: string[] }
   | WatchEvent;
 
 /** The per-session auto-bundle engine; see withAutoBundle. */
@@ -50,6 +55,8 @@ export class AutoBundle {
   /** Bumped when the server-side session changes; a sync counts only for the epoch it began in. */
   private sessionEpoch = 0;
   private syncedEpoch = -1;
+  /** Third-party dependencies (undefined: turned off). */
+  readonly deps: DepsShipper | undefined;
 
   constructor(
     private readonly session: SparkSession,
@@ -68,6 +75,10 @@ export class AutoBundle {
       uploadedBytes: () => this.counters.bytes,
       onEvent: options.onEvent,
     });
+    if (options.dependencies !== false) {
+      const cacheDir = resolved.settings.cacheDir ?? defaultCacheDir();
+      this.deps = new DepsShipper(session, this.root, cacheDir, options.dependencies ?? {}, () => this.workerPythonVersion());
+    }
     session.onSessionChange(() => {
       // A new server-side session holds nothing we sent, and no UDF we registered.
       this.held.clear();
@@ -165,6 +176,7 @@ export class AutoBundle {
     // Held already (so free) unless the server-side session changed since the plan was made.
     if (base) pyfiles.unshift({ name: base.artifact, path: base.zipPath });
     const jars: JarArtifact[] = this.options.jars?.length ? await findJars(this.root, this.options.jars) : [];
+    pyfiles.push(...(await this.depsArtifacts()));
     const before = this.counters.bytes;
     const sent = await uploadMissing(
       this.session.client,
@@ -184,6 +196,14 @@ export class AutoBundle {
     this.current = synced;
     if (this.registeredWith !== bundle.hash) await this.reregisterSqlUdfs(synced);
     return synced;
+  }
+
+  private async depsArtifacts(): Promise<{ name: string; path: string }[]> {
+    const deps = await this.deps?.current();
+    if (!deps) return [];
+    const names = (shipped: boolean) => deps.packages.filter((p) => p.shipped === shipped).map((p) => `${p.name}==${p.version}`);
+    this.options.onEvent?.({ type: "deps", artifact: deps.artifact, resolvedNow: deps.resolvedNow, shipped: names(true), skipped: names(false) });
+    return deps.artifact && deps.zipPath ? [{ name: deps.artifact, path: deps.zipPath }] : [];
   }
 
   /**

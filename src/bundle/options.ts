@@ -93,7 +93,9 @@ export type BundleErrorCode =
   | "ZIP_PATH_COLLISION"
   | "GIT_FAILED"
   | "CACHE_FAILED"
-  | "WATCH_FAILED";
+  | "WATCH_FAILED"
+  | "DEPS_FAILED"
+  | "DEPS_NATIVE";
 
 /** Every bundling failure a user can act on; the message names the cause and the fix. */
 export class BundleError extends Error {

@@ -1,0 +1,93 @@
+// Integration: third-party dependencies shipped as a zip to a real Spark Connect server
+// (humanize is not in the server's venv; pip downloads it for the workers' Python).
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { lit, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
+import { copyFixture, tempDir } from "./helpers.js";
+
+const sessions: SparkSession[] = [];
+afterEach(async () => {
+  for (const s of sessions.splice(0)) await s.stop();
+});
+
+type DepsEvent = Extract<AutoBundleEvent, { type: "deps" }>;
+
+async function session(root: string, cacheDir: string, events: AutoBundleEvent[]) {
+  const s = withAutoBundle(await SparkSession.builder().remote(inject("sparkRemote")).create(), { root, cacheDir, onEvent: (e) => events.push(e) });
+  sessions.push(s);
+  return s;
+}
+
+async function size(s: SparkSession): Promise<unknown> {
+  const f = s.udf.python("textfmt.sizes:natural_size", "string");
+  const [row] = await s.range(1).select(f(lit(3_000_000)).alias("v")).collect();
+  return row!.v;
+}
+
+const depsEvents = (events: AutoBundleEvent[]) => events.filter((e): e is DepsEvent => e.type === "deps");
+const uploaded = (events: AutoBundleEvent[]) => events.flatMap((e) => (e.type === "upload" ? e.names : []));
+
+describe("dependency shipping on a real server", () => {
+  it("ships humanize (absent from the server) so the UDF can import it; unchanged deps: no pip, no upload", async () => {
+    const root = copyFixture("withdeps");
+    const cacheDir = tempDir("sab-cache-");
+    const events: AutoBundleEvent[] = [];
+    const s = await session(root, cacheDir, events);
+    expect(await size(s)).toBe("3.0 MB");
+    const [first] = depsEvents(events);
+    expect(first?.resolvedNow).toBe(true);
+    expect(first?.shipped).toEqual(["humanize==4.12.3"]);
+    expect(first?.artifact).toMatch(/^pyfiles\/sab-deps-[0-9a-f]{12}\.zip$/);
+    expect(uploaded(events)).toContain(first!.artifact);
+
+    // Same session, next jobs: memoized (no pip run) and nothing sent.
+    for (let job = 0; job < 2; job++) {
+      events.length = 0;
+      expect(await size(s)).toBe("3.0 MB");
+      expect(depsEvents(events).every((e) => !e.resolvedNow)).toBe(true);
+      expect(uploaded(events)).toEqual([]);
+    }
+
+    // A new engine with the same cache: the resolution is read from disk, pip does not run.
+    const events2: AutoBundleEvent[] = [];
+    const s2 = await session(root, cacheDir, events2);
+    expect(await size(s2)).toBe("3.0 MB");
+    expect(depsEvents(events2)[0]).toMatchObject({ resolvedNow: false, artifact: first!.artifact });
+  });
+
+  it("a change of the declared deps gives a new deps artifact; a package the server has is skipped", async () => {
+    const root = copyFixture("withdeps");
+    const cacheDir = tempDir("sab-cache-");
+    const events: AutoBundleEvent[] = [];
+    expect(await size(await session(root, cacheDir, events))).toBe("3.0 MB");
+    const before = depsEvents(events)[0]!;
+
+    writeFileSync(join(root, "requirements.txt"), "humanize==4.12.3\ntoolz==1.0.0\npython-dateutil\n");
+    const events2: AutoBundleEvent[] = [];
+    expect(await size(await session(root, cacheDir, events2))).toBe("3.0 MB");
+    const after = depsEvents(events2)[0]!;
+    expect(after.resolvedNow).toBe(true);
+    expect(after.artifact).not.toBe(before.artifact);
+    expect(after.shipped).toEqual(expect.arrayContaining(["humanize==4.12.3", "toolz==1.0.0"]));
+    expect(after.skipped.some((p) => p.startsWith("python-dateutil=="))).toBe(true);
+    expect(uploaded(events2)).toContain(after.artifact);
+  });
+
+  it("a native-only package: a clear error naming it and the fix", async () => {
+    const root = copyFixture("withdeps");
+    writeFileSync(join(root, "requirements.txt"), "markupsafe==3.0.2\n");
+    const s = await session(root, tempDir("sab-cache-"), []);
+    await expect(size(s)).rejects.toThrow(/native code.*markupsafe 3\.0\.2.*install them on the cluster/s);
+  });
+
+  it("a requirement pip can't find: an error naming it with pip's log; nothing half-written in the cache", async () => {
+    const root = copyFixture("withdeps");
+    writeFileSync(join(root, "requirements.txt"), "sab-no-such-package-xyz==1.0\n");
+    const cacheDir = tempDir("sab-cache-");
+    const s = await session(root, cacheDir, []);
+    await expect(size(s)).rejects.toThrow(/pip could not resolve the dependencies \[sab-no-such-package-xyz==1\.0\][\s\S]*pip's log[\s\S]*sab-no-such-package-xyz/);
+    const depsDir = join(cacheDir, "deps");
+    expect(existsSync(depsDir) ? readdirSync(depsDir) : []).toEqual([]);
+  });
+});
