@@ -4,6 +4,7 @@ import { execFile } from "node:child_process";
 import type { SparkSession } from "../connect/session.js";
 import { detectPython } from "../server/requirements.js";
 import { readDeclaredDeps, normalizeName, type DependencyOptions } from "./deps-declared.js";
+import { probeWorkers, type WorkerFacts } from "./deps-probe.js";
 import { ALWAYS_ON_SERVER, resolutionKey, resolveDeps, type DepsResolution, type DepsTarget } from "./deps-resolve.js";
 
 const PROBE = `
@@ -59,10 +60,10 @@ export class DepsShipper {
     const pythonVersion = await this.pythonVersion();
     const extra = (this.options.serverHas ?? []).map(normalizeName);
     const embedded = this.session.embeddedServer;
-    // The embedded server's workers run its venv's python on this machine: ask it directly.
-    // A remote cluster: its platform is given, or assumed to be this machine's.
-    const probe = JSON.parse(await run(embedded?.pythonExecutable ?? (await detectPython()).executable, PROBE)) as { platform: string; dists: string[] };
-    const serverHas = new Set([...ALWAYS_ON_SERVER, ...extra, ...(embedded ? probe.dists.map(normalizeName) : [])]);
+    // The embedded server's workers run its venv's python on this machine: ask it directly;
+    // any other server: one tiny job (once per engine).
+    const probe = embedded ? (JSON.parse(await run(embedded.pythonExecutable, PROBE)) as WorkerFacts) : await probeWorkers(this.session, pythonVersion);
+    const serverHas = new Set([...ALWAYS_ON_SERVER, ...extra, ...probe.dists.map(normalizeName)]);
     return { pythonVersion, platforms: this.options.platforms ?? platformTags(probe.platform), serverHas: [...serverHas].sort() };
   }
 }
