@@ -33,6 +33,9 @@ export interface DepsResolution {
   /** "pyfiles/sab-deps-<hash12>.zip". */
   artifact?: string;
   packages: DepPackage[];
+  /** Sorted requirement lines and the target resolved for (read by `ls --explain`). */
+  requirements?: string[];
+  target?: DepsTarget;
   /** True: pip ran for this call (cold). */
   resolvedNow: boolean;
 }
@@ -76,7 +79,7 @@ export async function resolveDeps(pythonExe: string, requirements: readonly stri
       if (!existsSync(zipPath)) renameSync(tmpZip, zipPath);
       artifact = `pyfiles/sab-deps-${hash}.zip`;
     }
-    const result = { key, zipPath, artifact, packages };
+    const result = { key, zipPath, artifact, packages, requirements: [...requirements].sort(), target };
     // Temp + rename: a crash never leaves a half-written record.
     writeFileSync(join(work, "res.json"), JSON.stringify(result));
     renameSync(join(work, "res.json"), record);

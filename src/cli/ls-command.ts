@@ -1,5 +1,6 @@
 import { relative, sep } from "node:path";
 import { formatBytes } from "../bundle/options.js";
+import { depsLines, explainDeps } from "../bundle/deps-explain.js";
 import { COMMON_OPTIONS, parseVerbArgs, PROJECT_OPTIONS } from "./args.js";
 import type { CliCommand, CliContext } from "./command.js";
 import { EXIT_CODES_HELP, ExitCode, exitCodeOf } from "./exit-codes.js";
@@ -7,15 +8,17 @@ import { describeReason, listProject, type ProjectListing } from "./listing.js";
 import { errorJson, printWarnings, styleFor, warningsJson, writeJson } from "./output.js";
 import { resolveProject } from "./project.js";
 
-const HELP = `Usage: spark-autobundle ls [--root DIR] [--explain] [--json]
+const HELP = `Usage: spark-autobundle ls [--root DIR] [--cache-dir DIR] [--explain] [--json]
 
 List the files the bundle would hold: path inside the zip, size, and totals. Nothing is built or uploaded.
 
 Options:
   --root DIR       Project root (default: the nearest directory above the cwd with package.json,
                    pyproject.toml, setup.py, setup.cfg or .git; "sparkAutobundle" settings apply).
+  --cache-dir DIR  Bundle cache, where --explain finds the dependency resolution (default: the engine's).
   --explain        Also list what is left out and why (gitignored, always-excluded dirs, not a
-                   package, outside the Python roots, tests, \`exclude\`, secrets, too large, …).
+                   package, outside the Python roots, tests, \`exclude\`, secrets, too large, …),
+                   and the third-party dependencies: the deps artifact, each package shipped or skipped, and why.
   --json           Print one JSON document on stdout.
   -h, --help       Show this help.
 
@@ -26,12 +29,15 @@ export const lsCommand: CliCommand = {
   summary: "list the files that would be bundled (--explain: and what is left out, and why)",
   help: HELP,
   async run(args, context) {
-    const values = parseVerbArgs(args, { ...COMMON_OPTIONS, root: PROJECT_OPTIONS.root, explain: { type: "boolean" } }, HELP, context);
+    const values = parseVerbArgs(args, { ...COMMON_OPTIONS, root: PROJECT_OPTIONS.root, "cache-dir": PROJECT_OPTIONS["cache-dir"], explain: { type: "boolean" } }, HELP, context);
     if (!values) return ExitCode.OK;
-    const listing = await listProject(resolveProject(values, context), values.explain === true);
+    const project = resolveProject(values, context);
+    const listing = await listProject(project, values.explain === true);
+    const deps = values.explain === true ? explainDeps(listing.root, project.cacheDir) : undefined;
     const exitCode = listing.error ? exitCodeOf(listing.error) : ExitCode.OK;
-    if (values.json) writeJson(context, lsJson(listing, exitCode));
+    if (values.json) writeJson(context, { ...lsJson(listing, exitCode), ...(deps ? { dependencies: { ...deps, resolution: deps.resolution ?? null } } : {}) });
     else printListing(listing, context);
+    if (deps && !values.json) context.stdout.write(`\n${depsLines(deps).join("\n")}\n`);
     if (listing.error) context.stderr.write(`error: ${listing.error.message}\n`);
     return exitCode;
   },

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { normalizeName, parseRequirementsText, readDeclaredDeps } from "../../src/bundle/deps-declared.js";
 import { classify } from "../../src/bundle/deps-resolve.js";
 import { platformTags } from "../../src/bundle/deps-session.js";
+import { depsLines, explainDeps } from "../../src/bundle/deps-explain.js";
 import { tempDir } from "./helpers.js";
 
 function project(files: Record<string, string>): string {
@@ -59,5 +60,13 @@ describe("wheel classification", () => {
     expect(normalizeName("Python_Dateutil.X")).toBe("python-dateutil-x");
     expect(parseRequirementsText("a\n\n  b ; python_version>'3'\n", "f")).toEqual(["a", "b ; python_version>'3'"]);
     expect(platformTags("linux-x86_64")).toEqual(["manylinux2014_x86_64", "manylinux_2_17_x86_64", "linux_x86_64"]);
+  });
+});
+
+describe("explainDeps (offline)", () => {
+  it("declared but never resolved: says when it will be", () => {
+    const x = explainDeps(project({ "requirements.txt": "humanize==4.12.3\n" }), tempDir("sab-cache-"));
+    expect(x).toMatchObject({ declared: ["humanize==4.12.3"], resolution: undefined });
+    expect(depsLines(x).join("\n")).toMatch(/not resolved yet: the first job/);
   });
 });

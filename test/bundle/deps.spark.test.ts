@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { lit, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
 import { copyFixture, tempDir } from "./helpers.js";
+import { jsonOf, runMain } from "../cli/helpers.js";
 
 const sessions: SparkSession[] = [];
 afterEach(async () => {
@@ -72,6 +73,16 @@ describe("dependency shipping on a real server", () => {
     expect(after.shipped).toEqual(expect.arrayContaining(["humanize==4.12.3", "toolz==1.0.0"]));
     expect(after.skipped.some((p) => p.startsWith("python-dateutil=="))).toBe(true);
     expect(uploaded(events2)).toContain(after.artifact);
+
+    // ls --explain (offline) shows the artifact and why each package was shipped or skipped.
+    const ls = jsonOf<{ dependencies: { resolution: { artifact: string; packages: { name: string; shipped: boolean; reason: string }[] } } }>(
+      await runMain(["ls", "--root", root, "--cache-dir", cacheDir, "--explain", "--json"]),
+    );
+    expect(ls.dependencies.resolution.artifact).toBe(after.artifact);
+    expect(ls.dependencies.resolution.packages.find((p) => p.name === "python-dateutil")).toMatchObject({ shipped: false, reason: "skipped: the server has it" });
+    expect(ls.dependencies.resolution.packages.find((p) => p.name === "toolz")).toMatchObject({ shipped: true });
+    const text = (await runMain(["ls", "--root", root, "--cache-dir", cacheDir, "--explain"])).stdout;
+    expect(text).toMatch(new RegExp(`artifact: ${after.artifact!.replace(/[./]/g, "\\$&")}[\\s\\S]*humanize==4\\.12\\.3 +shipped: pure Python`));
   });
 
   it("a native-only package: a clear error naming it and the fix", async () => {
