@@ -1,0 +1,57 @@
+// Integration: vectorized Python (pandas/Arrow) by reference, on a real Spark Connect server.
+// Projects are temp copies of fixtures/vectorlib, so tests can edit its modules.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { col, SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
+import { copyFixture, tempDir } from "./helpers.js";
+
+const sessions: SparkSession[] = [];
+afterEach(async () => {
+  for (const s of sessions.splice(0)) await s.stop();
+});
+
+async function session(root: string) {
+  const s = withAutoBundle(await SparkSession.builder().remote(inject("sparkRemote")).create(), { root, cacheDir: tempDir("sab-cache-") });
+  sessions.push(s);
+  return s;
+}
+
+const prices = (s: SparkSession) => s.sql("SELECT CAST(id * 10 AS DOUBLE) AS net FROM range(4)");
+
+describe("spark.udf.pandas by reference", () => {
+  it("runs a scalar pandas UDF over batches, in select and withColumn", async () => {
+    const s = await session(copyFixture("vectorlib"));
+    const withVat = s.udf.pandas("vectorlib.prices:with_vat", "double");
+    const rows = await (await prices(s)).select(withVat(col("net")).alias("gross")).collect();
+    expect(rows.map((r) => r.gross)).toEqual([0, 12.1, 24.2, 36.3]);
+    const labelled = await (await prices(s)).withColumn("label", s.udf.pandas("vectorlib.prices:label", "string")("net")).collect();
+    expect(labelled.map((r) => r.label)).toEqual(["EUR 0.00", "EUR 10.00", "EUR 20.00", "EUR 30.00"]);
+  });
+
+  it("runs the edited code on the next job", async () => {
+    const root = copyFixture("vectorlib");
+    const s = await session(root);
+    const withVat = s.udf.pandas("vectorlib.prices:with_vat", "double");
+    const gross = async () => (await (await prices(s)).select(withVat("net").alias("g")).collect()).map((r) => r.g);
+    expect(await gross()).toEqual([0, 12.1, 24.2, 36.3]);
+    const file = join(root, "vectorlib/prices.py");
+    writeFileSync(file, readFileSync(file, "utf8").replace("VAT = 0.21", "VAT = 0.09"));
+    expect(await gross()).toEqual([0, 10.9, 21.8, 32.7]);
+  });
+
+  it("names the reference when the module or the function is missing", async () => {
+    const s = await session(copyFixture("vectorlib"));
+    for (const ref of ["vectorlib.nope:with_vat", "vectorlib.prices:nope"]) {
+      const err = await (await prices(s)).select(s.udf.pandas(ref, "double")("net")).collect().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SparkConnectError);
+      expect((err as Error).message).toContain(ref.split(":")[0]!);
+      expect((err as Error).message).toContain(ref.includes("nope:") ? "vectorlib.nope" : "nope");
+    }
+  });
+
+  it("refuses a malformed reference before sending anything", async () => {
+    const s = await session(copyFixture("vectorlib"));
+    expect(() => s.udf.pandas("vectorlib.prices.with_vat", "double")).toThrow(/not a Python function reference/);
+  });
+});
