@@ -55,3 +55,46 @@ describe("spark.udf.pandas by reference", () => {
     expect(() => s.udf.pandas("vectorlib.prices.with_vat", "double")).toThrow(/not a Python function reference/);
   });
 });
+
+const sorted = <T extends Record<string, unknown>>(rows: T[], key: keyof T) => [...rows].sort((a, b) => Number(a[key]) - Number(b[key]));
+
+describe("mapInPandas, mapInArrow and applyInPandas by reference", () => {
+  it("maps each partition through pandas and through Arrow", async () => {
+    const s = await session(copyFixture("vectorlib"));
+    const big = await (await prices(s)).mapInPandas("vectorlib.batches:keep_big", "net double, tag string").collect();
+    expect(sorted(big, "net")).toEqual([{ net: 20, tag: "big" }, { net: 30, tag: "big" }]);
+    const twice = await (await prices(s)).mapInArrow("vectorlib.batches:doubled", "twice double").collect();
+    expect(sorted(twice, "twice").map((r) => r.twice)).toEqual([0, 20, 40, 60]);
+  });
+
+  it("applies a pandas function per group", async () => {
+    const s = await session(copyFixture("vectorlib"));
+    const df = await s.sql("SELECT IF(id < 2, 'a', 'b') AS grp, CAST(id + 1 AS DOUBLE) AS net FROM range(4)");
+    const rows = await (await df.groupBy("grp").applyInPandas("vectorlib.batches:share_of_group", "grp string, net double, share double")).collect();
+    expect(sorted(rows, "net")).toEqual([
+      { grp: "a", net: 1, share: 0.333 },
+      { grp: "a", net: 2, share: 0.667 },
+      { grp: "b", net: 3, share: 0.429 },
+      { grp: "b", net: 4, share: 0.571 },
+    ]);
+  });
+
+  it("runs the edited code on the next job", async () => {
+    const root = copyFixture("vectorlib");
+    const s = await session(root);
+    const tags = async () => [...new Set((await (await prices(s)).mapInPandas("vectorlib.batches:keep_big", "net double, tag string").collect()).map((r) => r.tag))];
+    expect(await tags()).toEqual(["big"]);
+    const file = join(root, "vectorlib/batches.py");
+    writeFileSync(file, readFileSync(file, "utf8").replace('TAG = "big"', 'TAG = "large"'));
+    expect(await tags()).toEqual(["large"]);
+  });
+
+  it("names the reference when the function is missing, and refuses a non-struct schema", async () => {
+    const s = await session(copyFixture("vectorlib"));
+    const err = await (await prices(s)).mapInPandas("vectorlib.batches:nope", "net double").collect().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SparkConnectError);
+    expect((err as Error).message).toContain("vectorlib.batches");
+    expect(() => s.range(1).mapInArrow("vectorlib.batches:doubled", "double")).toThrow(/must be a struct/);
+  });
+});
+
