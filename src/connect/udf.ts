@@ -29,24 +29,41 @@ export interface PythonFunctionRef {
   /** May be dotted: "Class.method". */
   qualname: string;
   returnType: SparkDataType;
-  /** Spark's JSON form, what pyspark's _parse_datatype_json_string reads. */
-  returnTypeJson: string;
+  /**
+   * Spark's JSON form, what pyspark's _parse_datatype_json_string reads; the command is then
+   * (func, return_type). Absent for UDTFs, whose command is the class alone.
+   */
+  returnTypeJson?: string;
 }
+
+/** A message whose command (and python_ver) the bundle hook fills: PythonUDF or PythonUDTF. */
+export interface PythonPlaceholder {
+  command: Uint8Array;
+  pythonVer: string;
+}
+
+const PLACEHOLDER_TYPES = new Set(["spark.connect.PythonUDF", "spark.connect.PythonUDTF"]);
 
 // The command bytes and python_ver depend on the bundle and server current when a
 // job runs, not when the UDF was defined, so they are filled in just before sending.
-const placeholders = new WeakMap<PythonUDF, PythonFunctionRef>();
+const placeholders = new WeakMap<PythonPlaceholder, PythonFunctionRef>();
 
-/** Every Python UDF placeholder in a plan, with what it refers to. */
-export function pythonUdfPlaceholders(root: Plan | object): Array<{ udf: PythonUDF; ref: PythonFunctionRef }> {
-  const found: Array<{ udf: PythonUDF; ref: PythonFunctionRef }> = [];
+/** Marks `message` as a placeholder for `ref`, to be filled per job. */
+export function markPlaceholder<T extends PythonPlaceholder>(message: T, ref: PythonFunctionRef): T {
+  placeholders.set(message, ref);
+  return message;
+}
+
+/** Every Python placeholder (UDF or UDTF) in a plan, with what it refers to. */
+export function pythonUdfPlaceholders(root: Plan | object): Array<{ udf: PythonPlaceholder; ref: PythonFunctionRef }> {
+  const found: Array<{ udf: PythonPlaceholder; ref: PythonFunctionRef }> = [];
   const seen = new Set<object>();
   const walk = (node: unknown): void => {
     if (node === null || typeof node !== "object" || seen.has(node) || node instanceof Uint8Array) return;
     seen.add(node);
-    if ((node as { $typeName?: string }).$typeName === "spark.connect.PythonUDF") {
-      const ref = placeholders.get(node as PythonUDF);
-      if (ref) found.push({ udf: node as PythonUDF, ref });
+    if (PLACEHOLDER_TYPES.has((node as { $typeName?: string }).$typeName ?? "")) {
+      const ref = placeholders.get(node as PythonPlaceholder);
+      if (ref) found.push({ udf: node as PythonPlaceholder, ref });
       return;
     }
     for (const value of Array.isArray(node) ? node : Object.values(node)) walk(value);
@@ -75,9 +92,7 @@ export function pythonTarget(
 
 /** A PythonUDF whose command the bundle hook fills per job (any eval type: the command is always (func, return_type)). */
 export function pythonUdfPlaceholder(target: PythonFunctionRef, outputType: DataType, evalType: number): PythonUDF {
-  const pythonUdf = create(PythonUDFSchema, { outputType, evalType, command: new Uint8Array(0), pythonVer: "" });
-  placeholders.set(pythonUdf, target);
-  return pythonUdf;
+  return markPlaceholder(create(PythonUDFSchema, { outputType, evalType, command: new Uint8Array(0), pythonVer: "" }), target);
 }
 
 /** A callable UDF: apply it to columns (or column names) to get a Column. */

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { col, SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
+import { col, lit, SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
 import { copyFixture, tempDir } from "./helpers.js";
 
 const sessions: SparkSession[] = [];
@@ -98,3 +98,31 @@ describe("mapInPandas, mapInArrow and applyInPandas by reference", () => {
   });
 });
 
+
+describe("spark.udtf.python by reference", () => {
+  it("returns the handler's rows as a DataFrame, row-wise and with Arrow", async () => {
+    const s = await session(copyFixture("vectorlib"));
+    for (const useArrow of [false, true]) {
+      const squares = s.udtf.python("vectorlib.tables:Squares", "n int, square int", { useArrow });
+      expect(await squares(lit(3)).collect()).toEqual([{ n: 1, square: 1 }, { n: 2, square: 4 }, { n: 3, square: 9 }]);
+    }
+  });
+
+  it("runs the edited class on the next job", async () => {
+    const root = copyFixture("vectorlib");
+    const s = await session(root);
+    const squares = s.udtf.python("vectorlib.tables:Squares", "n int, square int");
+    expect((await squares(lit(2)).collect()).map((r) => r.n)).toEqual([1, 2]);
+    const file = join(root, "vectorlib/tables.py");
+    writeFileSync(file, readFileSync(file, "utf8").replace("START = 1", "START = 2"));
+    expect((await squares(lit(3)).collect()).map((r) => r.n)).toEqual([2, 3]);
+  });
+
+  it("names the reference when the class is missing, and refuses a non-struct schema", async () => {
+    const s = await session(copyFixture("vectorlib"));
+    const err = await s.udtf.python("vectorlib.tables:Nope", "n int")(lit(1)).collect().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SparkConnectError);
+    expect((err as Error).message).toContain("vectorlib.tables");
+    expect(() => s.udtf.python("vectorlib.tables:Squares", "int")).toThrow(/must be a struct/);
+  });
+});
