@@ -10,6 +10,7 @@ export { Column, col, type ColumnOrName } from "./connect/column.js";
 export * from "./connect/functions.js";
 export { Types, type SparkDataType, type StructType, type DataTypeInput } from "./connect/datatypes.js";
 export { UDFRegistration, type UserDefinedFunction } from "./connect/udf.js";
+export { UDTFRegistration, type UserDefinedTableFunction } from "./connect/udtf.js";
 export { SparkConnectError } from "./connect/errors.js";
 export { parseConnectionString, resolveRemote, type ConnectionConfig } from "./connect/connection.js";
 export { defaultRetryPolicy, type RetryPolicy } from "./connect/retry.js";

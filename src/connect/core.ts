@@ -9,4 +9,6 @@ export interface SessionCore {
   analyze(analyze: AnalyzeInit): Promise<AnalyzePlanResponse>;
   /** A fresh plan id, unique within this session, for RelationCommon.plan_id. */
   nextPlanId(): bigint;
+  /** Whether by-reference Python functions can resolve (the session ships the project's code). */
+  readonly udf?: { readonly pythonEnabled: boolean };
 }

@@ -11,12 +11,13 @@ import {
   executeToArrow,
   type ActionOptions,
 } from "./dataframe-actions.js";
-import { simpleString, type StructType } from "./datatypes.js";
+import { simpleString, type DataTypeInput, type StructType } from "./datatypes.js";
 import { expr } from "./functions.js";
 import { GroupedData } from "./grouped.js";
 import { describeJsValue } from "./literal.js";
 import { newRelation, type RelTypeInit } from "./relations-builders.js";
 import { explainString, requireInt32, showString, treeString, type ExplainModeName } from "./show.js";
+import { SQL_MAP_ARROW_ITER_UDF, SQL_MAP_PANDAS_ITER_UDF, vectorizedFunction } from "./vectorized.js";
 import { DataFrameWriter, DataFrameWriterV2 } from "./writer.js";
 
 /** pyspark's join type names (after lower-casing and dropping "_") → the protocol's join types. */
@@ -55,6 +56,24 @@ export class DataFrame {
   /** This plan's id; columns from `df.col()` carry it so self-joins resolve to the right side. */
   get planId(): bigint | undefined {
     return this.relation.common?.planId;
+  }
+
+  /**
+   * A project function over each partition, by reference: it takes an iterator of pandas.DataFrame
+   * batches and yields pandas.DataFrames of `schema` ("id long, label string").
+   */
+  mapInPandas(ref: string, schema: DataTypeInput, options: { barrier?: boolean } = {}): DataFrame {
+    return this.mapPartitions("mapInPandas", ref, schema, SQL_MAP_PANDAS_ITER_UDF, options.barrier);
+  }
+
+  /** Like mapInPandas, with an iterator of pyarrow.RecordBatch in and out. */
+  mapInArrow(ref: string, schema: DataTypeInput, options: { barrier?: boolean } = {}): DataFrame {
+    return this.mapPartitions("mapInArrow", ref, schema, SQL_MAP_ARROW_ITER_UDF, options.barrier);
+  }
+
+  private mapPartitions(api: string, ref: string, schema: DataTypeInput, evalType: number, isBarrier?: boolean): DataFrame {
+    const func = vectorizedFunction(this.core, api, ref, schema, evalType);
+    return this.derive({ case: "mapPartitions", value: { input: this.relation, func, isBarrier } });
   }
 
   /** @internal A DataFrame for a new relation of this session. */

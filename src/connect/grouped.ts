@@ -2,6 +2,8 @@ import type { Expression } from "../gen/spark/connect/expressions_pb.js";
 import { Aggregate_GroupType } from "../gen/spark/connect/relations_pb.js";
 import { call, col, Column, toExpr } from "./column.js";
 import type { DataFrame } from "./dataframe.js";
+import type { DataTypeInput } from "./datatypes.js";
+import { SQL_GROUPED_MAP_PANDAS_UDF, vectorizedFunction } from "./vectorized.js";
 import { describeJsValue, isPlainObject } from "./literal.js";
 
 /**
@@ -55,6 +57,18 @@ export class GroupedData {
   }
   max(...cols: string[]): DataFrame {
     return this.numeric("max", cols);
+  }
+
+  /**
+   * A project function per group, by reference: it takes the group's rows as one pandas.DataFrame
+   * (optionally preceded by the key tuple) and returns a pandas.DataFrame of `schema`.
+   * Async: like pyspark, the function's arguments are the input's columns, which takes a schema call.
+   */
+  async applyInPandas(ref: string, schema: DataTypeInput): Promise<DataFrame> {
+    vectorizedFunction(this.df.core, "applyInPandas", ref, schema, SQL_GROUPED_MAP_PANDAS_UDF); // bad input fails before the call
+    const args = (await this.df.columns()).map((name) => col(`\`${name.replaceAll("`", "``")}\``).expr);
+    const func = vectorizedFunction(this.df.core, "applyInPandas", ref, schema, SQL_GROUPED_MAP_PANDAS_UDF, args);
+    return this.df.derive({ case: "groupMap", value: { input: this.df.relation, groupingExpressions: [...this.grouping], func } });
   }
 
   private numeric(fn: string, cols: string[]): DataFrame {

@@ -10,6 +10,7 @@ import { toLiteral } from "./literal.js";
 import { DataFrameReader } from "./reader.js";
 import { commandPlan, localRelationFromRows, rangeRelation, tableRelation } from "./relations-builders.js";
 import { UDFRegistration } from "./udf.js";
+import { UDTFRegistration } from "./udtf.js";
 import type { DataTypeInput } from "./datatypes.js";
 
 /**
@@ -29,6 +30,8 @@ const CODE_FREE_ANALYSES = new Set(["sparkVersion", "ddlParse"]);
 export class SparkSession implements SessionCore {
   readonly conf: RuntimeConfig;
   readonly udf: UDFRegistration;
+  /** Python table functions by reference (needs withAutoBundle). */
+  readonly udtf: UDTFRegistration;
   /** The server's Spark version, e.g. "4.1.4". */
   readonly version: string;
   /** Set when the session runs on the embedded local server. */
@@ -47,6 +50,7 @@ export class SparkSession implements SessionCore {
     this.version = version;
     this.conf = new RuntimeConfig(client);
     this.udf = new UDFRegistration(this);
+    this.udtf = new UDTFRegistration(this);
   }
 
   static builder(): SparkSessionBuilder {

@@ -9,6 +9,7 @@ import {
   type PythonUDF,
 } from "../gen/spark/connect/expressions_pb.js";
 import { call, Column, expression, toColumn, type ColumnOrName } from "./column.js";
+import type { DataType } from "../gen/spark/connect/types_pb.js";
 import { fromProto, toProto, type DataTypeInput, type SparkDataType } from "./datatypes.js";
 import { toJSON } from "./datatypes-json.js";
 import { SparkConnectError } from "./errors.js";
@@ -17,6 +18,8 @@ import { parseTypeString } from "./typestring.js";
 
 /** pyspark's PythonEvalType.SQL_BATCHED_UDF: a row-at-a-time scalar UDF. */
 export const SQL_BATCHED_UDF = 100;
+/** pyspark's PythonEvalType.SQL_SCALAR_PANDAS_UDF: pandas.Series in, pandas.Series out, per Arrow batch. */
+export const SQL_SCALAR_PANDAS_UDF = 200;
 
 /** What a Python UDF placeholder refers to; the bundle hook turns it into a command per job. */
 export interface PythonFunctionRef {
@@ -26,30 +29,70 @@ export interface PythonFunctionRef {
   /** May be dotted: "Class.method". */
   qualname: string;
   returnType: SparkDataType;
-  /** Spark's JSON form, what pyspark's _parse_datatype_json_string reads. */
-  returnTypeJson: string;
+  /**
+   * Spark's JSON form, what pyspark's _parse_datatype_json_string reads; the command is then
+   * (func, return_type). Absent for UDTFs, whose command is the class alone.
+   */
+  returnTypeJson?: string;
 }
+
+/** A message whose command (and python_ver) the bundle hook fills: PythonUDF or PythonUDTF. */
+export interface PythonPlaceholder {
+  command: Uint8Array;
+  pythonVer: string;
+}
+
+const PLACEHOLDER_TYPES = new Set(["spark.connect.PythonUDF", "spark.connect.PythonUDTF"]);
 
 // The command bytes and python_ver depend on the bundle and server current when a
 // job runs, not when the UDF was defined, so they are filled in just before sending.
-const placeholders = new WeakMap<PythonUDF, PythonFunctionRef>();
+const placeholders = new WeakMap<PythonPlaceholder, PythonFunctionRef>();
 
-/** Every Python UDF placeholder in a plan, with what it refers to. */
-export function pythonUdfPlaceholders(root: Plan | object): Array<{ udf: PythonUDF; ref: PythonFunctionRef }> {
-  const found: Array<{ udf: PythonUDF; ref: PythonFunctionRef }> = [];
+/** Marks `message` as a placeholder for `ref`, to be filled per job. */
+export function markPlaceholder<T extends PythonPlaceholder>(message: T, ref: PythonFunctionRef): T {
+  placeholders.set(message, ref);
+  return message;
+}
+
+/** Every Python placeholder (UDF or UDTF) in a plan, with what it refers to. */
+export function pythonUdfPlaceholders(root: Plan | object): Array<{ udf: PythonPlaceholder; ref: PythonFunctionRef }> {
+  const found: Array<{ udf: PythonPlaceholder; ref: PythonFunctionRef }> = [];
   const seen = new Set<object>();
   const walk = (node: unknown): void => {
     if (node === null || typeof node !== "object" || seen.has(node) || node instanceof Uint8Array) return;
     seen.add(node);
-    if ((node as { $typeName?: string }).$typeName === "spark.connect.PythonUDF") {
-      const ref = placeholders.get(node as PythonUDF);
-      if (ref) found.push({ udf: node as PythonUDF, ref });
+    if (PLACEHOLDER_TYPES.has((node as { $typeName?: string }).$typeName ?? "")) {
+      const ref = placeholders.get(node as PythonPlaceholder);
+      if (ref) found.push({ udf: node as PythonPlaceholder, ref });
       return;
     }
     for (const value of Array.isArray(node) ? node : Object.values(node)) walk(value);
   };
   walk(root);
   return found;
+}
+
+/** Checks the session ships code and parses `ref` and its type: what every by-reference Python feature starts from. */
+export function pythonTarget(
+  pythonEnabled: boolean,
+  api: string,
+  ref: string,
+  returnType: DataTypeInput,
+): { target: PythonFunctionRef; outputType: DataType } {
+  if (!pythonEnabled) {
+    throw new SparkConnectError(`${api}("${ref}") needs the project's code on the cluster, and this session does not ship it.`, {
+      errorClass: "AUTOBUNDLE_NOT_ENABLED",
+      fix: "Wrap the session first: `const spark = withAutoBundle(await SparkSession.builder().getOrCreate())`.",
+    });
+  }
+  const { module, qualname } = parseFunctionRef(ref);
+  const type = typeof returnType === "string" ? fromProto(parseTypeString(returnType)) : returnType;
+  return { target: { ref, module, qualname, returnType: type, returnTypeJson: toJSON(type) }, outputType: toProto(type) };
+}
+
+/** A PythonUDF whose command the bundle hook fills per job (any eval type: the command is always (func, return_type)). */
+export function pythonUdfPlaceholder(target: PythonFunctionRef, outputType: DataType, evalType: number): PythonUDF {
+  return markPlaceholder(create(PythonUDFSchema, { outputType, evalType, command: new Uint8Array(0), pythonVer: "" }), target);
 }
 
 /** A callable UDF: apply it to columns (or column names) to get a Column. */
@@ -79,23 +122,35 @@ export class UDFRegistration {
    * `returnType` is a type string ("array<int>", "struct<a:int,b:string>") or a type object.
    */
   python(ref: string, returnType: DataTypeInput, options: { deterministic?: boolean; name?: string } = {}): UserDefinedFunction {
-    if (!this.pythonEnabled) {
-      throw new SparkConnectError(`spark.udf.python("${ref}") needs the project's code on the cluster, and this session does not ship it.`, {
-        errorClass: "AUTOBUNDLE_NOT_ENABLED",
-        fix: "Wrap the session first: `const spark = withAutoBundle(await SparkSession.builder().getOrCreate())`.",
-      });
-    }
-    const { module, qualname } = parseFunctionRef(ref);
-    const type = typeof returnType === "string" ? fromProto(parseTypeString(returnType)) : returnType;
-    const target: PythonFunctionRef = { ref, module, qualname, returnType: type, returnTypeJson: toJSON(type) };
-    const outputType = toProto(type);
+    return this.byReference("python", ref, returnType, SQL_BATCHED_UDF, options);
+  }
+
+  /**
+   * A scalar pandas UDF from the project, by reference: `pandas("mylib.vec:scaled", "double")`.
+   * The function takes and returns pandas.Series (a batch of rows at a time); the server needs pandas and pyarrow.
+   */
+  pandas(ref: string, returnType: DataTypeInput, options: { deterministic?: boolean; name?: string } = {}): UserDefinedFunction {
+    return this.byReference("pandas", ref, returnType, SQL_SCALAR_PANDAS_UDF, options);
+  }
+
+  private byReference(
+    kind: string,
+    ref: string,
+    returnType: DataTypeInput,
+    evalType: number,
+    options: { deterministic?: boolean; name?: string },
+  ): UserDefinedFunction {
+    const { target, outputType } = pythonTarget(this.pythonEnabled, `spark.udf.${kind}`, ref, returnType);
     const deterministic = options.deterministic ?? true;
-    const toFunction = (name: string, args: Expression[]) => {
-      const pythonUdf = create(PythonUDFSchema, { outputType, evalType: SQL_BATCHED_UDF, command: new Uint8Array(0), pythonVer: "" });
-      placeholders.set(pythonUdf, target);
-      return create(CommonInlineUserDefinedFunctionSchema, { functionName: name, deterministic, arguments: args, function: { case: "pythonUdf", value: pythonUdf } });
-    };
-    return makeUdf(options.name ?? qualname.slice(qualname.lastIndexOf(".") + 1), type, deterministic, toFunction);
+    const toFunction = (name: string, args: Expression[]) =>
+      create(CommonInlineUserDefinedFunctionSchema, {
+        functionName: name,
+        deterministic,
+        arguments: args,
+        function: { case: "pythonUdf", value: pythonUdfPlaceholder(target, outputType, evalType) },
+      });
+    const { qualname } = target;
+    return makeUdf(options.name ?? qualname.slice(qualname.lastIndexOf(".") + 1), target.returnType, deterministic, toFunction);
   }
 
   /** Makes `udf` callable from SQL as `name`; returns a UDF that calls it by that name. */

@@ -7,8 +7,11 @@ export interface PythonUdfCommandArgs {
   modulePath: string;
   /** Function inside that module; dotted for nested attributes, e.g. "Tokenizer.split". */
   functionName: string;
-  /** Spark's JSON form of the UDF's return type, e.g. '{"type":"array","elementType":"integer","containsNull":true}'. */
-  returnTypeJson: string;
+  /**
+   * Spark's JSON form of the UDF's return type, e.g. '{"type":"array","elementType":"integer","containsNull":true}'.
+   * Absent: the command is the resolved object alone (UDTF handler classes; the JVM sends their type).
+   */
+  returnTypeJson?: string;
 }
 
 const DOTTED_NAME = /^[\p{L}_][\p{L}\p{N}_]*(\.[\p{L}_][\p{L}\p{N}_]*)*$/u;
@@ -24,10 +27,12 @@ export function pythonUdfCommand(args: PythonUdfCommandArgs): Uint8Array {
   requireDottedName(loaderModule, "loaderModule", "_sab_loader_0123456789ab");
   requireDottedName(modulePath, "modulePath", "mylib.text");
   requireDottedName(functionName, "functionName", "tokenize");
+  const resolved = new PyCall(loaderModule, "resolve", [modulePath, functionName]);
+  if (returnTypeJson === undefined) return pickle(resolved);
   requireJson(returnTypeJson);
   return pickle(
     new PyTuple([
-      new PyCall(loaderModule, "resolve", [modulePath, functionName]),
+      resolved,
       new PyCall("pyspark.sql.types", "_parse_datatype_json_string", [returnTypeJson]),
     ]),
   );
