@@ -11,6 +11,7 @@ export * from "./connect/functions.js";
 export { Types, type SparkDataType, type StructType, type DataTypeInput } from "./connect/datatypes.js";
 export { UDFRegistration, type UserDefinedFunction } from "./connect/udf.js";
 export { UDTFRegistration, type UserDefinedTableFunction } from "./connect/udtf.js";
+export { DataSourceRegistration } from "./connect/datasource.js";
 export { SparkConnectError } from "./connect/errors.js";
 export { parseConnectionString, resolveRemote, type ConnectionConfig } from "./connect/connection.js";
 export { defaultRetryPolicy, type RetryPolicy } from "./connect/retry.js";

@@ -220,8 +220,8 @@ export class AutoBundle {
     this.options.onEvent?.(event);
   }
 
-  // SQL-registered UDFs hold the command of the bundle they were registered with;
-  // registering them again points them at this one.
+  // SQL-registered UDFs and data sources hold the command of the bundle they were registered
+  // with; registering them again points them at this one.
   private async reregisterSqlUdfs(bundle: BundleResult): Promise<void> {
     this.registeredWith = bundle.hash;
     for (const [name, udf] of this.session.udf.registeredPython) {
@@ -229,6 +229,10 @@ export class AutoBundle {
       await this.fillPlaceholders(fn, bundle);
       // Straight to the client: going through the session would re-enter this hook.
       for await (const response of this.session.client.execute(commandPlan({ case: "registerFunction", value: fn }))) void response;
+    }
+    for (const source of this.session.dataSource.registered.values()) {
+      await this.fillPlaceholders(source, bundle);
+      for await (const response of this.session.client.execute(commandPlan({ case: "registerDataSource", value: source }))) void response;
     }
   }
 }

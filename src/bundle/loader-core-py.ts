@@ -26,6 +26,20 @@ _FLAT_ESCAPE = re.compile("%(2F|25)")
 _VIEWS_ATTRIBUTE = "_spark_autobundle_overlay_views_v1"
 
 
+def _pickle_project_by_value(names):
+    """What a worker pickles again must carry this version's code: a Python data source's reader,
+    made on the driver's worker, reaches the executors' reused workers, whose sys.modules may hold
+    another version of the project. By value, the pickle holds the code itself."""
+    try:
+        from pyspark import cloudpickle
+    except ImportError:
+        return
+    for name in names:
+        module = sys.modules.get(name)
+        if module is not None:
+            cloudpickle.register_pickle_by_value(module)
+
+
 class _Version(object):
     """A bundle version on this worker: its zip (imports come from it) and, for an overlay, its base."""
 
@@ -50,6 +64,7 @@ class _Version(object):
             module = importlib.import_module(module_path)
         except Exception as error:
             raise ImportError(self._import_failure(module_path, udf, error)) from error
+        _pickle_project_by_value(self.top_level_names)
         return self._get_function(module, module_path, function_name, udf)
 
     def _make_version_win(self, udf):

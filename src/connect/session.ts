@@ -11,6 +11,7 @@ import { DataFrameReader } from "./reader.js";
 import { commandPlan, localRelationFromRows, rangeRelation, tableRelation } from "./relations-builders.js";
 import { UDFRegistration } from "./udf.js";
 import { UDTFRegistration } from "./udtf.js";
+import { DataSourceRegistration } from "./datasource.js";
 import type { DataTypeInput } from "./datatypes.js";
 
 /**
@@ -32,6 +33,8 @@ export class SparkSession implements SessionCore {
   readonly udf: UDFRegistration;
   /** Python table functions by reference (needs withAutoBundle). */
   readonly udtf: UDTFRegistration;
+  /** Python data sources by reference, for spark.read.format(name) (needs withAutoBundle, Spark 4.0+). */
+  readonly dataSource: DataSourceRegistration;
   /** The server's Spark version, e.g. "4.1.4". */
   readonly version: string;
   /** Set when the session runs on the embedded local server. */
@@ -51,6 +54,7 @@ export class SparkSession implements SessionCore {
     this.conf = new RuntimeConfig(client);
     this.udf = new UDFRegistration(this);
     this.udtf = new UDTFRegistration(this);
+    this.dataSource = new DataSourceRegistration(this);
   }
 
   static builder(): SparkSessionBuilder {

@@ -36,13 +36,13 @@ export interface PythonFunctionRef {
   returnTypeJson?: string;
 }
 
-/** A message whose command (and python_ver) the bundle hook fills: PythonUDF or PythonUDTF. */
+/** A message whose command (and python_ver) the bundle hook fills: PythonUDF, PythonUDTF or PythonDataSource. */
 export interface PythonPlaceholder {
   command: Uint8Array;
   pythonVer: string;
 }
 
-const PLACEHOLDER_TYPES = new Set(["spark.connect.PythonUDF", "spark.connect.PythonUDTF"]);
+const PLACEHOLDER_TYPES = new Set(["spark.connect.PythonUDF", "spark.connect.PythonUDTF", "spark.connect.PythonDataSource"]);
 
 // The command bytes and python_ver depend on the bundle and server current when a
 // job runs, not when the UDF was defined, so they are filled in just before sending.
