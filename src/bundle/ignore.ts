@@ -1,4 +1,5 @@
 // Outside git: walk the tree applying nested .gitignore files the way git does. Also the default excludes.
+import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import ignore, { type Ignore } from "ignore";
@@ -73,6 +74,12 @@ async function walkDir(root: string, relDir: string, levels: IgnoreLevel[], out:
     const rel = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
     const isDir = entry.isDirectory();
     if (!isDir && !entry.isFile() && !entry.isSymbolicLink()) continue; // git skips sockets and FIFOs too
+    // A name that is not UTF-8 reaches us with U+FFFD in it and can't be opened by that name:
+    // listed as it is (not walked into), so the selection can warn about it.
+    if (entry.name.includes("\ufffd") && !existsSync(join(absDir, entry.name))) {
+      out.push(rel);
+      continue;
+    }
     const defaultExcluded = isDefaultExcluded(rel, isDir);
     if (defaultExcluded || isGitignored(active, rel, isDir)) {
       onSkip?.(isDir ? `${rel}/` : rel, defaultExcluded ? "default-excluded" : "gitignored");

@@ -1,5 +1,6 @@
 // Which files go into the bundle, and under which zip paths.
-import { relative, sep } from "node:path";
+import { lstatSync } from "node:fs";
+import { join, relative, sep } from "node:path";
 import { listGitFiles, listGitIgnored } from "./gitview.js";
 import { compareUtf8 } from "./hash.js";
 import { checkGlobPatterns, globOnDisk, globOverPaths } from "./globs.js";
@@ -111,7 +112,17 @@ export async function selectFiles(root: string, layout: Layout, options: SelectO
     .sort((a, b) => b.rel.length - a.rel.length); // deepest first, so nested roots own their files
   const poolRules = new PythonRules(roots, pool);
   const worthStat: string[] = [];
-  for (const [path, included] of pool) if (included || poolRules.mayBeSource(path)) worthStat.push(path);
+  for (const [path, included] of pool) {
+    if (!included && !poolRules.mayBeSource(path)) continue;
+    // Not UTF-8 on disk: the name we hold has U+FFFD in it and opens nothing.
+    if (path.includes("\ufffd") && !lstatSync(join(root, path), { throwIfNoEntry: false })) {
+      warn({ type: "warning", code: "unsafe-path", path, message: `Not bundling ${path}: its name is not valid UTF-8, so it can't be stored in a zip or imported by that name. Rename it.` });
+      onExcluded?.(path, "unsafe-path");
+      pool.delete(path);
+      continue;
+    }
+    worthStat.push(path);
+  }
   if (onExcluded) {
     const statted = new Set(worthStat);
     for (const path of pool.keys()) if (!statted.has(path)) onExcluded(path, poolRules.whyNotSource(path) ?? "not-a-module");
