@@ -20,6 +20,15 @@ export default defineConfig({
           globalSetup: ["test/setup/spark.ts"],
         },
       },
+      {
+        extends: true,
+        test: {
+          name: "cluster",
+          include: ["test/cluster/**/*.test.ts"],
+          // A standalone master + 2 worker JVMs and a Connect server on them (src/server/cluster.ts).
+          globalSetup: ["test/setup/cluster.ts"],
+        },
+      },
     ],
   },
 });

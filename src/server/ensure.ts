@@ -179,7 +179,7 @@ async function startServer(resolved: ResolvedOptions, options: LocalServerOption
 }
 
 /** The home's token: created once (0600), then reused by every server started from this home. */
-function serverToken(file: string): string {
+export function serverToken(file: string): string {
   try {
     const existing = fs.readFileSync(file, "utf8").trim();
     if (/^[0-9a-f]{64}$/.test(existing)) return existing;

@@ -15,3 +15,4 @@ export {
   LockTimeoutError,
 } from "./errors.js";
 export { registerServerUser } from "./users.js";
+export { ensureLocalCluster, stopLocalCluster, localClusterStatus, DEFAULT_CLUSTER_PORT, DEFAULT_CLUSTER_WORKERS, type LocalCluster, type LocalClusterOptions } from "./cluster.js";

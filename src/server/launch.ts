@@ -14,6 +14,8 @@ export interface LaunchSpec {
   port: number;
   cores: Cores;
   token: string;
+  /** A cluster's master URL (spark://127.0.0.1:PORT); default local[cores]. */
+  master?: string;
   /** Extra `--conf` entries; they override the defaults below (e.g. spark.driver.memory). */
   extraConf?: Record<string, string>;
   env: NodeJS.ProcessEnv;
@@ -56,7 +58,7 @@ export function sparkConf(spec: LaunchSpec): Record<string, string> {
   };
   // Not overridable: where it listens is what keeps the server private, and what the state file records.
   const pinned = {
-    "spark.master": `local[${spec.cores}]`,
+    "spark.master": spec.master ?? `local[${spec.cores}]`,
     "spark.connect.grpc.binding.address": LOOPBACK_HOST,
     "spark.connect.grpc.binding.port": String(spec.port),
     // Fail fast instead of silently moving to the next port: clients only know the one we chose.

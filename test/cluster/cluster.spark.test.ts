@@ -1,0 +1,117 @@
+// Integration on a real multi-process cluster (test/setup/cluster.ts): a standalone master, 2 worker
+// JVMs whose executors run their own Python workers, and a Connect server on them. Each test's project
+// is a temp dir it may edit; results are checked per partition, so every executor is seen to change.
+import fs from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { col, expr, SparkConnectError, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
+import { makeTree, tempDir } from "../bundle/helpers.js";
+
+const sessions: SparkSession[] = [];
+afterEach(async () => {
+  for (const s of sessions.splice(0)) await s.stop();
+});
+
+const PROBE = (version: number) => `import os
+
+VERSION = ${version}
+
+
+def where(x):
+    """This version, the executor's working directory (work/app-*/<executor id>), and 2x."""
+    return "%d|%s|%d" % (VERSION, os.getcwd(), x * 2)
+`;
+
+/** A small realistic package: the probe plus enough other modules that a one-file edit is an overlay. */
+function project(): string {
+  const filler = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`clusterlib/util/m${i}.py`, `TABLE_${i} = ${JSON.stringify("x".repeat(2000))}\n`]));
+  return makeTree({ "pyproject.toml": '[project]\nname = "clusterlib"\nversion = "0.1.0"\n', "clusterlib/__init__.py": "", "clusterlib/util/__init__.py": "", "clusterlib/probe.py": PROBE(1), "clusterlib/extra.py": "def hello():\n    return 'extra'\n", ...filler });
+}
+
+async function session(root: string, events: AutoBundleEvent[] = []) {
+  const s = withAutoBundle(await SparkSession.builder().remote(inject("sparkRemote")).create(), { root, cacheDir: tempDir("sab-cache-"), onEvent: (e) => events.push(e) });
+  sessions.push(s);
+  return s;
+}
+
+interface Probe {
+  versions: Set<number>;
+  executors: Set<string>;
+  /** partition → versions seen in it */
+  byPartition: Map<number, Set<number>>;
+  wrong: number;
+  rows: number;
+}
+
+async function probe(s: SparkSession): Promise<Probe> {
+  const where = s.udf.python("clusterlib.probe:where", "string");
+  const rows = await s.range(0, 100_000, 1, 16).select(col("id"), expr("spark_partition_id()").alias("p"), where(col("id")).alias("w")).collect();
+  const out: Probe = { versions: new Set(), executors: new Set(), byPartition: new Map(), wrong: 0, rows: rows.length };
+  for (const row of rows) {
+    const [version, cwd, doubled] = String(row.w).split("|");
+    const v = Number(version);
+    out.versions.add(v);
+    // Executors run in <worker work dir>/app-<id>/<executor id>, Python workers in a per-session dir below.
+    out.executors.add(/\/worker-\d+\/app-[^/]+\/\d+(?=\/|$)/.exec(cwd ?? "")?.[0] ?? `unexpected: ${cwd}`);
+    if (BigInt(doubled ?? "-1") !== BigInt(row.id as number | bigint) * 2n) out.wrong++;
+    const p = Number(row.p);
+    if (!out.byPartition.has(p)) out.byPartition.set(p, new Set());
+    out.byPartition.get(p)!.add(v);
+  }
+  return out;
+}
+
+describe("a UDF by reference on a real standalone cluster", () => {
+  it("returns the right value for every one of 100,000 rows, computed on both executors", async () => {
+    const result = await probe(await session(project()));
+    expect(result.rows).toBe(100_000);
+    expect(result.wrong).toBe(0);
+    expect(result.versions).toEqual(new Set([1]));
+    expect([...result.executors].filter((e) => e.startsWith("unexpected"))).toEqual([]);
+    expect(result.executors.size).toBe(2);
+    expect(result.byPartition.size).toBe(16);
+  });
+
+  it("runs the edited code on every executor in the next job of the same session", async () => {
+    const root = project();
+    const s = await session(root);
+    expect((await probe(s)).versions).toEqual(new Set([1]));
+    fs.writeFileSync(join(root, "clusterlib/probe.py"), PROBE(2));
+    const after = await probe(s);
+    expect(after.executors.size).toBe(2);
+    expect([...after.executors].filter((e) => e.startsWith("unexpected"))).toEqual([]);
+    expect([...after.byPartition.entries()].filter(([, versions]) => versions.size !== 1 || !versions.has(2))).toEqual([]);
+    expect(after.byPartition.size).toBe(16);
+    expect(after.wrong).toBe(0);
+  });
+
+  it("ships a small edit as an overlay and a deletion, both seen by every executor", async () => {
+    const root = project();
+    const events: AutoBundleEvent[] = [];
+    const s = await session(root, events);
+    await probe(s);
+    const hello = s.udf.python("clusterlib.extra:hello", "string");
+    const greetings = await s.range(0, 16, 1, 16).select(hello().alias("h")).collect();
+    expect(new Set(greetings.map((r) => r.h))).toEqual(new Set(["extra"]));
+    fs.writeFileSync(join(root, "clusterlib/probe.py"), PROBE(3));
+    fs.rmSync(join(root, "clusterlib/extra.py"));
+    const after = await probe(s);
+    const overlay = events.filter((e) => e.type === "overlay").at(-1);
+    expect(overlay).toMatchObject({ type: "overlay", changed: 1, deleted: 1 });
+    expect([...after.byPartition.values()].every((v) => v.size === 1 && v.has(3))).toBe(true);
+    expect(after.executors.size).toBe(2);
+
+    // The deleted module is gone on the executors too, even on Python workers that imported it before.
+    const error = await s.range(0, 16, 1, 16).select(hello().alias("h")).collect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SparkConnectError);
+    expect((error as Error).message).toContain("clusterlib.extra");
+  });
+});
+
+describe("the cluster's processes", () => {
+  it("are all alive while the suite runs, each a JVM of its own", () => {
+    const pids = inject("clusterPids");
+    expect(pids).toHaveLength(4); // Connect server, master, 2 workers
+    for (const pid of pids) expect(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8")).toContain("java");
+  });
+});
