@@ -123,10 +123,15 @@ export class SparkConnectClient {
     return response.interruptedIds;
   }
 
+  /** Spark 3.5 has no ReleaseSession: its sessions live until the server stops, so there is nothing to release. */
   async releaseSession(): Promise<void> {
-    await this.call(() =>
-      this.rpc.unary(SparkConnectService.method.releaseSession, { sessionId: this.sessionId, userContext: this.userContext, clientType: this.clientType }),
-    );
+    try {
+      await this.call(() =>
+        this.rpc.unary(SparkConnectService.method.releaseSession, { sessionId: this.sessionId, userContext: this.userContext, clientType: this.clientType }),
+      );
+    } catch (error) {
+      if (!(error instanceof SparkConnectError && error.grpcCode === GrpcCode.UNIMPLEMENTED)) throw error;
+    }
   }
 
   /** Runs a plan as a reattachable execution; see reattachableExecute. */

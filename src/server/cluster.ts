@@ -11,7 +11,7 @@ import { checkHealth, HealthCheckError } from "./health.js";
 import { spawnServer } from "./launch.js";
 import { withLock } from "./lock.js";
 import { resolveOptions, toLocalServer, type LocalServer, type LocalServerOptions } from "./options.js";
-import { homeLayout, type HomeLayout } from "./paths.js";
+import type { HomeLayout } from "./paths.js";
 import { assertPortFree } from "./port.js";
 import { formatDuration } from "./progress.js";
 import { ensureProvisioned, findProvisioned, type ProvisionedSpark } from "./provision.js";
@@ -21,6 +21,8 @@ import { serverToken } from "./ensure.js";
 import type { ServerState } from "./state.js";
 
 export const DEFAULT_CLUSTER_PORT = 15012;
+/** 15012 for 4.1, 15013 for 3.5: beside each line's local server port. */
+const clusterPort = (options: LocalClusterOptions) => (options.spark === "3.5" ? DEFAULT_CLUSTER_PORT + 1 : DEFAULT_CLUSTER_PORT);
 export const DEFAULT_CLUSTER_WORKERS = 2;
 /** Per worker: one core, and memory for one executor of EXECUTOR_MEMORY plus headroom. */
 const WORKER_MEMORY = "2g";
@@ -52,8 +54,7 @@ interface ClusterState {
 }
 
 /** Where a home keeps its cluster: beside the local server's files, sharing only the venv and token. */
-export function clusterLayout(home: string): HomeLayout & { clusterDir: string } {
-  const base = homeLayout(home);
+export function clusterLayout(base: HomeLayout): HomeLayout & { clusterDir: string } {
   const clusterDir = path.join(base.home, "cluster");
   const logsDir = path.join(clusterDir, "logs");
   return {
@@ -74,15 +75,15 @@ export async function ensureLocalCluster(options: LocalClusterOptions = {}): Pro
   if (!Number.isInteger(workers) || workers < 1 || workers > 16) {
     throw new LocalServerError(`A local cluster needs 1 to 16 workers, not ${workers}.`);
   }
-  const resolved = resolveOptions({ ...options, port: options.port ?? DEFAULT_CLUSTER_PORT });
+  const resolved = resolveOptions({ ...options, port: options.port ?? clusterPort(options) });
   const { progress, env } = resolved;
-  const layout = clusterLayout(resolved.layout.home);
+  const layout = clusterLayout(resolved.layout);
   try {
     // The venv is the home's: provisioned under the home's lock, as the local server does.
     const spark = await withLock(resolved.layout.lockFile, async () => findProvisioned(resolved.layout) ?? (await ensureProvisioned(resolved.layout, await detectPython(env), progress, env)));
     return await withLock(layout.lockFile, async () => {
       const running = readClusterState(layout.stateFile);
-      if (running && running.workers === workers && (await healthy(running))) return toCluster(running, layout.home, true);
+      if (running && running.workers === workers && (await healthy(running))) return toCluster(running, layout, true);
       if (running) {
         progress(`spark-autobundle: replacing the recorded local cluster (${running.workers} workers, pid ${running.server.pid})`);
         await stopCluster(running, layout.stateFile);
@@ -141,7 +142,7 @@ async function startCluster(
     state.server.sparkVersion = ready.sparkVersion;
     writeClusterState(layout.stateFile, state);
     progress(`spark-autobundle: Spark ${ready.sparkVersion} cluster (master + ${workers} workers) ready on ${LOOPBACK_HOST}:${port} in ${formatDuration(Date.now() - started)} (logs in ${layout.logsDir})`);
-    return toCluster(state, layout.home, false);
+    return toCluster(state, layout, false);
   } catch (error) {
     await stopCluster(state, layout.stateFile);
     throw error;
@@ -175,8 +176,8 @@ async function stopCluster(state: ClusterState, stateFile: string): Promise<numb
   return stopped;
 }
 
-export async function stopLocalCluster(options: Pick<LocalServerOptions, "home" | "env"> = {}): Promise<{ stopped: number; pids: number[] }> {
-  const layout = clusterLayout(resolveOptions({ ...options, onProgress: () => undefined }).layout.home);
+export async function stopLocalCluster(options: Pick<LocalServerOptions, "home" | "env" | "spark"> = {}): Promise<{ stopped: number; pids: number[] }> {
+  const layout = clusterLayout(resolveOptions({ ...options, onProgress: () => undefined }).layout);
   return withLock(layout.lockFile, async () => {
     const state = readClusterState(layout.stateFile);
     if (!state) return { stopped: 0, pids: [] };
@@ -185,14 +186,14 @@ export async function stopLocalCluster(options: Pick<LocalServerOptions, "home" 
 }
 
 /** The running, healthy cluster of this home, or undefined. Never starts anything. */
-export async function localClusterStatus(options: Pick<LocalServerOptions, "home" | "env"> = {}): Promise<LocalCluster | undefined> {
-  const layout = clusterLayout(resolveOptions({ ...options, onProgress: () => undefined }).layout.home);
+export async function localClusterStatus(options: Pick<LocalServerOptions, "home" | "env" | "spark"> = {}): Promise<LocalCluster | undefined> {
+  const layout = clusterLayout(resolveOptions({ ...options, onProgress: () => undefined }).layout);
   const state = readClusterState(layout.stateFile);
-  return state && (await healthy(state)) ? toCluster(state, layout.home, true) : undefined;
+  return state && (await healthy(state)) ? toCluster(state, layout, true) : undefined;
 }
 
-function toCluster(state: ClusterState, home: string, reused: boolean): LocalCluster {
-  return { ...toLocalServer(state.server, home, reused), masterUrl: `spark://${LOOPBACK_HOST}:${state.master.port}`, workers: state.workers, pids: pidsOf(state) };
+function toCluster(state: ClusterState, layout: HomeLayout, reused: boolean): LocalCluster {
+  return { ...toLocalServer(state.server, layout, reused), masterUrl: `spark://${LOOPBACK_HOST}:${state.master.port}`, workers: state.workers, pids: pidsOf(state) };
 }
 
 function pidsOf(state: ClusterState): number[] {

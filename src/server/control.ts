@@ -6,7 +6,7 @@ import { isPidAlive } from "./processes.js";
 import { readState, removeState } from "./state.js";
 import { otherServerUsers } from "./users.js";
 
-type ControlOptions = Pick<LocalServerOptions, "home" | "env" | "onProgress">;
+type ControlOptions = Pick<LocalServerOptions, "home" | "env" | "onProgress" | "spark">;
 
 export interface StopResult {
   home: string;
@@ -80,7 +80,7 @@ export async function localServerStatus(options: ControlOptions = {}): Promise<L
   }
   try {
     const health = await checkHealth({ host: recorded.host, port: recorded.port, token: recorded.token, timeoutMs: 5_000 });
-    return { state: "running", home, server: toLocalServer({ ...recorded, sparkVersion: health.sparkVersion }, home, true) };
+    return { state: "running", home, server: toLocalServer({ ...recorded, sparkVersion: health.sparkVersion }, layout, true) };
   } catch (error) {
     if (!(error instanceof HealthCheckError)) throw error;
     return {

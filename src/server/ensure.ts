@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { writeFileAtomic } from "./atomic-file.js";
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DEFAULT_READY_TIMEOUT_MS, LOOPBACK_HOST, PYSPARK_VERSION } from "./constants.js";
+import { DEFAULT_READY_TIMEOUT_MS, LOOPBACK_HOST } from "./constants.js";
 import { LocalServerError, ServerStartError } from "./errors.js";
 import { checkHealth, HealthCheckError } from "./health.js";
 import { spawnServer } from "./launch.js";
@@ -20,7 +20,7 @@ import { assertPortFree } from "./port.js";
 import { isPidAlive, terminateProcess } from "./processes.js";
 import { formatDuration } from "./progress.js";
 import { waitForReady } from "./ready.js";
-import { ensureProvisioned, findProvisioned, VENV_REQUIREMENTS } from "./provision.js";
+import { ensureProvisioned, findProvisioned, venvRequirements } from "./provision.js";
 import { detectJava, detectPython } from "./requirements.js";
 import { readState, removeState, writeState, type ServerState } from "./state.js";
 
@@ -64,8 +64,8 @@ async function reuseRunning(resolved: ResolvedOptions): Promise<LocalServer | un
     return undefined;
   }
   // A venv of another pin or package list: the running server's workers would lack what this version installs.
-  if (state.pysparkVersion !== PYSPARK_VERSION || !findProvisioned(layout)) {
-    progress(`spark-autobundle: stopping the running server (pyspark ${state.pysparkVersion}, venv out of date); this version needs ${VENV_REQUIREMENTS.join(" ")}`);
+  if (state.pysparkVersion !== layout.line.pysparkVersion || !findProvisioned(layout)) {
+    progress(`spark-autobundle: stopping the running server (pyspark ${state.pysparkVersion}, venv out of date); this version needs ${venvRequirements(layout.line).join(" ")}`);
     await stopRecorded(state, layout.stateFile);
     return undefined;
   }
@@ -86,7 +86,7 @@ async function reuseRunning(resolved: ResolvedOptions): Promise<LocalServer | un
           "stop it with `spark-autobundle server stop` to change)",
       );
     }
-    return toLocalServer(state, layout.home, true);
+    return toLocalServer(state, layout, true);
   }
   progress(`spark-autobundle: the server (pid ${state.pid}) does not answer (${healthError.message}); restarting it`);
   await stopRecorded(state, layout.stateFile);
@@ -170,7 +170,7 @@ async function startServer(resolved: ResolvedOptions, options: LocalServerOption
       `spark-autobundle: Spark ${ready.sparkVersion} (Connect) ready on ${LOOPBACK_HOST}:${port} in ${formatDuration(ready.elapsedMs)} ` +
         `(pid ${child.pid}, log ${layout.serverLog})`,
     );
-    return toLocalServer(state, layout.home, false);
+    return toLocalServer(state, layout, false);
   } catch (error) {
     if (isPidAlive(child.pid)) await terminateProcess(child.pid, 10_000);
     removeState(layout.stateFile);

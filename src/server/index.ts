@@ -16,3 +16,4 @@ export {
 } from "./errors.js";
 export { registerServerUser } from "./users.js";
 export { ensureLocalCluster, stopLocalCluster, localClusterStatus, DEFAULT_CLUSTER_PORT, DEFAULT_CLUSTER_WORKERS, type LocalCluster, type LocalClusterOptions } from "./cluster.js";
+export { DEFAULT_SPARK_LINE, SPARK_LINES, parseSparkLine, sparkLineSpec, type SparkLine, type SparkLineSpec } from "./spark-lines.js";

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "./atomic-file.js";
+import { AUTH_INTERCEPTOR_CLASS } from "./auth-interceptor.js";
 import { CONNECT_SERVER_CLASS, CONNECT_TOKEN_ENV, DEFAULT_DRIVER_MEMORY, LOOPBACK_HOST } from "./constants.js";
 import type { Cores } from "./local-remote.js";
 import type { HomeLayout } from "./paths.js";
@@ -57,20 +58,29 @@ export function sparkConf(spec: LaunchSpec): Record<string, string> {
     "spark.pyspark.driver.python": python,
   };
   // Not overridable: where it listens is what keeps the server private, and what the state file records.
-  const pinned = {
+  const pinned: Record<string, string> = {
     "spark.master": spec.master ?? `local[${spec.cores}]`,
-    "spark.connect.grpc.binding.address": LOOPBACK_HOST,
     "spark.connect.grpc.binding.port": String(spec.port),
     // Fail fast instead of silently moving to the next port: clients only know the one we chose.
     "spark.connect.grpc.port.maxRetries": "0",
     "spark.driver.host": LOOPBACK_HOST,
     "spark.driver.bindAddress": LOOPBACK_HOST,
   };
+  if (spec.spark.authJar) {
+    // Spark 3.5 binds every interface and checks no token: our interceptor refuses all but loopback + token.
+    pinned["spark.connect.grpc.interceptor.classes"] = AUTH_INTERCEPTOR_CLASS;
+    pinned["spark.jars.ivy"] = spec.layout.ivyDir;
+  } else {
+    pinned["spark.connect.grpc.binding.address"] = LOOPBACK_HOST;
+  }
   return { ...defaults, ...spec.extraConf, ...pinned };
 }
 
 export function launchCommand(spec: LaunchSpec): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
   const args = ["--class", CONNECT_SERVER_CLASS];
+  // --packages and --jars share one class loader, so the interceptor sees the Connect jar's shaded gRPC.
+  if (spec.spark.connectPackage) args.push("--packages", spec.spark.connectPackage);
+  if (spec.spark.authJar) args.push("--jars", spec.spark.authJar);
   for (const [key, value] of Object.entries(sparkConf(spec))) args.push("--conf", `${key}=${value}`);
   // No application jar: the Connect server class ships in pyspark's jars/.
   args.push("spark-internal");

@@ -4,12 +4,15 @@ import { homeLayout, resolveHome, type HomeLayout } from "./paths.js";
 import { resolvePort } from "./port.js";
 import { processCommandLine } from "./processes.js";
 import { stderrProgress, type ProgressCallback } from "./progress.js";
+import type { SparkLine } from "./spark-lines.js";
 import type { ServerState } from "./state.js";
 
 export interface LocalServerOptions {
+  /** Which Spark the server runs: "4.1" (default) or "3.5". Each line has its own venv, state and port. */
+  spark?: SparkLine;
   /** Spark master cores: `local[cores]`; default "*" (all cores). */
   cores?: Cores;
-  /** Default `$SPARK_AUTOBUNDLE_PORT`, else 15002. */
+  /** Default `$SPARK_AUTOBUNDLE_PORT`, else 15002 (15003 for Spark 3.5). */
   port?: number;
   /** Default `$SPARK_AUTOBUNDLE_HOME`, else the platform cache dir + `/spark-autobundle`. */
   home?: string;
@@ -36,7 +39,10 @@ export interface LocalServer {
   pythonExecutable: string;
   /** "3.11" */
   pythonVersion: string;
+  /** The spark-autobundle home (for Spark 3.5 the server's files are in its `spark-3.5/`). */
   home: string;
+  /** The Spark line the server runs. */
+  spark: SparkLine;
   cores: Cores;
   /** True when an already running server was returned. */
   reused: boolean;
@@ -58,15 +64,15 @@ export interface ResolvedOptions {
 
 export function resolveOptions(options: LocalServerOptions = {}): ResolvedOptions {
   const env = options.env ?? process.env;
-  const layout = homeLayout(options.home ?? resolveHome({ env }));
-  const { port, explicit } = resolvePort(options.port, env);
+  const layout = homeLayout(options.home ?? resolveHome({ env }), options.spark);
+  const { port, explicit } = resolvePort(options.port, env, layout.line.defaultPort);
   const base = { env, layout, port, portExplicit: explicit, cores: validateCores(options.cores), coresExplicit: options.cores !== undefined };
   if (options.onProgress) return { ...base, progress: options.onProgress, endProgress: () => undefined };
   const progress = stderrProgress();
   return { ...base, progress, endProgress: progress.end };
 }
 
-export function toLocalServer(state: ServerState, home: string, reused: boolean): LocalServer {
+export function toLocalServer(state: ServerState, layout: HomeLayout, reused: boolean): LocalServer {
   return {
     url: `sc://${state.host}:${state.port}/;token=${state.token}`,
     host: state.host,
@@ -77,7 +83,8 @@ export function toLocalServer(state: ServerState, home: string, reused: boolean)
     sparkVersion: state.sparkVersion,
     pythonExecutable: state.pythonExecutable,
     pythonVersion: state.pythonVersion,
-    home,
+    home: layout.userHome,
+    spark: layout.line.line,
     cores: state.cores,
     reused,
   };

@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
-import { ENV, PYSPARK_VERSION } from "./constants.js";
+import { ENV } from "./constants.js";
+import { DEFAULT_SPARK_LINE, sparkLineSpec, type SparkLine, type SparkLineSpec } from "./spark-lines.js";
 
 export interface HomeLookup {
   env?: NodeJS.ProcessEnv;
@@ -34,7 +35,11 @@ export function resolveHome(lookup: HomeLookup = {}): string {
 
 /** Every file the server code keeps under one home directory. */
 export interface HomeLayout {
+  /** The directory of this Spark line's server: the home itself for 4.1, `<home>/spark-3.5` for 3.5. */
   home: string;
+  /** The spark-autobundle home the user chose (option, env or default), shared by all lines. */
+  userHome: string;
+  line: SparkLineSpec;
   venvDir: string;
   venvMarker: string;
   stateFile: string;
@@ -46,13 +51,20 @@ export interface HomeLayout {
   confDir: string;
   /** The JVM's working directory, so spark-warehouse/ and derby.log don't land in the user's project. */
   workDir: string;
+  /** Ivy's cache for `--packages` (the 3.5 Connect jar), so it downloads once. */
+  ivyDir: string;
 }
 
-export function homeLayout(home: string): HomeLayout {
-  const venvDir = path.join(home, `venv-pyspark-${PYSPARK_VERSION}`);
+export function homeLayout(userHome: string, sparkLine: SparkLine = DEFAULT_SPARK_LINE): HomeLayout {
+  const line = sparkLineSpec(sparkLine);
+  // Each line keeps its own venv, state, lock, token and logs, so both can run at once.
+  const home = sparkLine === DEFAULT_SPARK_LINE ? userHome : path.join(userHome, `spark-${sparkLine}`);
+  const venvDir = path.join(home, `venv-pyspark-${line.pysparkVersion}`);
   const logsDir = path.join(home, "logs");
   return {
     home,
+    userHome,
+    line,
     venvDir,
     venvMarker: path.join(venvDir, ".spark-autobundle-complete.json"),
     stateFile: path.join(home, "server.json"),
@@ -62,6 +74,7 @@ export function homeLayout(home: string): HomeLayout {
     serverLog: path.join(logsDir, "spark-connect.log"),
     confDir: path.join(home, "conf"),
     workDir: path.join(home, "work"),
+    ivyDir: path.join(home, "ivy"),
   };
 }
 

@@ -2,12 +2,16 @@ import net from "node:net";
 import { DEFAULT_CONNECT_PORT, ENV, LOOPBACK_HOST } from "./constants.js";
 import { PortBusyError } from "./errors.js";
 
-/** Port from the option, else `$SPARK_AUTOBUNDLE_PORT`, else 15002; `explicit` says whether one was asked for. */
-export function resolvePort(option: number | undefined, env: NodeJS.ProcessEnv): { port: number; explicit: boolean } {
+/** Port from the option, else `$SPARK_AUTOBUNDLE_PORT`, else `fallback`; `explicit` says whether one was asked for. */
+export function resolvePort(
+  option: number | undefined,
+  env: NodeJS.ProcessEnv,
+  fallback: number = DEFAULT_CONNECT_PORT,
+): { port: number; explicit: boolean } {
   if (option !== undefined) return { port: validPort(option, "the port option"), explicit: true };
   const fromEnv = env[ENV.port];
   if (fromEnv) return { port: validPort(Number(fromEnv), `${ENV.port}=${fromEnv}`), explicit: true };
-  return { port: DEFAULT_CONNECT_PORT, explicit: false };
+  return { port: fallback, explicit: false };
 }
 
 function validPort(port: number, source: string): number {

@@ -2,19 +2,22 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { PYSPARK_VERSION, WORKER_PACKAGES } from "./constants.js";
 import { writeFileAtomic } from "./atomic-file.js";
+import { AUTH_JAR_NAME, buildAuthJar } from "./auth-interceptor.js";
 import { ProvisionError, quoteLogTail } from "./errors.js";
 import type { HomeLayout } from "./paths.js";
 import { sparkSubmitPath, venvPython, venvSparkHome } from "./paths.js";
 import { formatDuration, type ProgressCallback } from "./progress.js";
 import { runCapture } from "./processes.js";
-import type { DetectedPython } from "./requirements.js";
+import { detectJava, type DetectedPython } from "./requirements.js";
+import { DEFAULT_SPARK_LINE, sparkLineSpec, type SparkLineSpec } from "./spark-lines.js";
 
-/** The pip requirement installed into the venv. */
-export const PYSPARK_REQUIREMENT = `pyspark==${PYSPARK_VERSION}`;
-/** Everything pip installs into the venv; a venv made for another list is replaced. */
-export const VENV_REQUIREMENTS: readonly string[] = [PYSPARK_REQUIREMENT, ...WORKER_PACKAGES];
+/** Everything pip installs into a line's venv; a venv made for another list is replaced. */
+export function venvRequirements(line: SparkLineSpec): string[] {
+  return [`pyspark==${line.pysparkVersion}`, ...line.workerPackages];
+}
+/** The default line's list (pyspark 4.1 plus the pinned worker packages). */
+export const VENV_REQUIREMENTS: readonly string[] = venvRequirements(sparkLineSpec(DEFAULT_SPARK_LINE));
 
 export interface ProvisionedSpark {
   venvDir: string;
@@ -24,6 +27,9 @@ export interface ProvisionedSpark {
   sparkHome: string;
   sparkSubmit: string;
   pysparkVersion: string;
+  /** Spark 3.5 only: the Maven coordinate of its Connect server, and the token interceptor's jar. */
+  connectPackage?: string;
+  authJar?: string;
 }
 
 interface VenvMarker {
@@ -43,8 +49,9 @@ export function findProvisioned(layout: HomeLayout): ProvisionedSpark | undefine
     if (code === "ENOENT" || error instanceof SyntaxError) return undefined;
     throw error;
   }
-  if (marker.pysparkVersion !== PYSPARK_VERSION) return undefined;
-  if ((marker.requirements ?? []).join(" ") !== VENV_REQUIREMENTS.join(" ")) return undefined;
+  const line = layout.line;
+  if (marker.pysparkVersion !== line.pysparkVersion) return undefined;
+  if ((marker.requirements ?? []).join(" ") !== venvRequirements(line).join(" ")) return undefined;
   const sparkHome = venvSparkHome(layout.venvDir, marker.pythonVersion);
   const provisioned: ProvisionedSpark = {
     venvDir: layout.venvDir,
@@ -54,6 +61,11 @@ export function findProvisioned(layout: HomeLayout): ProvisionedSpark | undefine
     sparkSubmit: sparkSubmitPath(sparkHome),
     pysparkVersion: marker.pysparkVersion,
   };
+  if (line.connectPackage) {
+    provisioned.connectPackage = line.connectPackage;
+    provisioned.authJar = path.join(layout.venvDir, AUTH_JAR_NAME);
+    if (!fs.existsSync(provisioned.authJar)) return undefined;
+  }
   const intact = fs.existsSync(provisioned.pythonExecutable) && fs.existsSync(provisioned.sparkSubmit);
   return intact ? provisioned : undefined;
 }
@@ -78,8 +90,11 @@ export async function ensureProvisioned(
   fs.writeFileSync(logFile, "");
   const tempDir = `${layout.venvDir}.partial-${process.pid}-${randomBytes(4).toString("hex")}`;
   const started = Date.now();
+  const line = layout.line;
+  const requirements = venvRequirements(line);
+  const pysparkRequirement = requirements[0]!;
   try {
-    onProgress(`spark-autobundle: creating a Python ${python.version.raw} venv for ${VENV_REQUIREMENTS.join(" ")}`);
+    onProgress(`spark-autobundle: creating a Python ${python.version.raw} venv for ${requirements.join(" ")}`);
     await runLogged(python.executable, ["-m", "venv", tempDir], logFile, env, () => undefined).catch((error: unknown) => {
       throw new ProvisionError(
         `Creating a venv with \`${python.executable} -m venv\` failed. On Debian/Ubuntu install the venv module ` +
@@ -90,28 +105,29 @@ export async function ensureProvisioned(
     });
 
     const tempPython = venvPython(tempDir);
-    const pipArgs = ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", ...VENV_REQUIREMENTS];
+    const pipArgs = ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", ...requirements];
     await runLogged(tempPython, pipArgs, logFile, env, (phase) =>
-      onProgress(`spark-autobundle: installing ${PYSPARK_REQUIREMENT} (${formatDuration(Date.now() - started)}) ${phase}`),
+      onProgress(`spark-autobundle: installing ${pysparkRequirement} (${formatDuration(Date.now() - started)}) ${phase}`),
     ).catch((error: unknown) => {
       throw new ProvisionError(
-        `\`pip install ${VENV_REQUIREMENTS.join(" ")}\` failed. Check your network access to PyPI (or pip's proxy/index ` +
+        `\`pip install ${requirements.join(" ")}\` failed. Check your network access to PyPI (or pip's proxy/index ` +
           `settings) and retry.\n${quoteLogTail(logFile)}`,
         { cause: error, logFile },
       );
     });
 
     const probe = await captureProbe(tempPython, env, logFile);
-    if (probe.pysparkVersion !== PYSPARK_VERSION) {
+    if (probe.pysparkVersion !== line.pysparkVersion) {
       throw new ProvisionError(
-        `pip installed pyspark ${probe.pysparkVersion}, expected ${PYSPARK_VERSION}. Check pip's configuration ` +
+        `pip installed pyspark ${probe.pysparkVersion}, expected ${line.pysparkVersion}. Check pip's configuration ` +
           `(constraints files, PIP_* env vars) in ${logFile}.`,
         { logFile },
       );
     }
+    if (line.connectPackage) await provisionConnectPackage(layout, line.connectPackage, tempDir, probe.pythonVersion, logFile, env, onProgress);
     const marker: VenvMarker = {
       pysparkVersion: probe.pysparkVersion,
-      requirements: [...VENV_REQUIREMENTS],
+      requirements,
       pythonVersion: probe.pythonVersion,
       createdAt: new Date().toISOString(),
     };
@@ -129,8 +145,47 @@ export async function ensureProvisioned(
       { logFile },
     );
   }
-  onProgress(`spark-autobundle: installed ${PYSPARK_REQUIREMENT} in ${formatDuration(Date.now() - started)}`);
+  onProgress(`spark-autobundle: installed ${pysparkRequirement} in ${formatDuration(Date.now() - started)}`);
   return provisioned;
+}
+
+/**
+ * Spark 3.5: fetches its Connect server (`--packages`, into the home's Ivy cache, so later starts
+ * need no network) by starting pyspark once, then compiles the token interceptor against that jar.
+ */
+async function provisionConnectPackage(
+  layout: HomeLayout,
+  connectPackage: string,
+  venvDir: string,
+  pythonVersion: string,
+  logFile: string,
+  env: NodeJS.ProcessEnv,
+  onProgress: ProgressCallback,
+): Promise<void> {
+  const java = await detectJava(env);
+  onProgress(`spark-autobundle: fetching ${connectPackage} from Maven Central`);
+  const script = [
+    "import sys",
+    "from pyspark.sql import SparkSession",
+    "s = SparkSession.builder.master('local[1]').config('spark.jars.packages', sys.argv[1]).config('spark.jars.ivy', sys.argv[2])" +
+      ".config('spark.ui.enabled', 'false').config('spark.driver.host', '127.0.0.1').config('spark.driver.bindAddress', '127.0.0.1').getOrCreate()",
+    "s.stop()",
+  ].join("\n");
+  const pythonEnv: NodeJS.ProcessEnv = { ...env, JAVA_HOME: java.javaHome, SPARK_HOME: venvSparkHome(venvDir, pythonVersion), SPARK_LOCAL_IP: "127.0.0.1" };
+  for (const name of ["SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_CONF_DIR", "PYSPARK_SUBMIT_ARGS"]) delete pythonEnv[name];
+  await runLogged(venvPython(venvDir), ["-c", script, connectPackage, layout.ivyDir], logFile, pythonEnv, () => undefined).catch((error: unknown) => {
+    throw new ProvisionError(
+      `Fetching ${connectPackage} (Spark 3.5's Connect server, which pip's pyspark 3.5 lacks) failed. Check network access to ` +
+        `Maven Central (Java's proxy settings apply).\n${quoteLogTail(logFile)}`,
+      { cause: error, logFile },
+    );
+  });
+  const [group, artifact, version] = connectPackage.split(":");
+  const connectJar = path.join(layout.ivyDir, "jars", `${group}_${artifact}-${version}.jar`);
+  if (!fs.existsSync(connectJar)) {
+    throw new ProvisionError(`Ivy reported success but ${connectJar} is missing. Delete ${layout.ivyDir} and retry.`, { logFile });
+  }
+  await buildAuthJar({ venvDir, connectJar, javaHome: java.javaHome, logFile, env });
 }
 
 /** Partial venvs from interrupted installs, and a venv whose marker is missing or of another pin. */

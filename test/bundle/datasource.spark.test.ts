@@ -20,7 +20,19 @@ async function session(root: string) {
 const read = async (s: SparkSession, name: string, count: number) =>
   (await s.read.format(name).option("count", String(count)).load().collect()).map((r) => `${r.id}:${r.text}`).sort();
 
-describe("spark.dataSource.register by reference", () => {
+const onSpark35 = inject("sparkVersion").startsWith("3.");
+
+describe.runIf(onSpark35)("spark.dataSource.register on Spark 3.5", () => {
+  it("refuses before sending anything, naming the version it needs", async () => {
+    const s = await session(copyFixture("vectorlib"));
+    const err = await s.dataSource.register("vectorlib.sources:Greetings").catch((e: unknown) => e);
+    expect(err).toMatchObject({ errorClass: "UNSUPPORTED_BY_SERVER_VERSION" });
+    expect((err as Error).message).toContain("Spark 4.0+");
+    expect((err as Error).message).toContain(`Spark ${inject("sparkVersion")}`);
+  });
+});
+
+describe.skipIf(onSpark35)("spark.dataSource.register by reference", () => {
   it("registers under the class's own name() and reads its rows", async () => {
     const s = await session(copyFixture("vectorlib"));
     expect(await s.dataSource.register("vectorlib.sources:Greetings")).toBe("greetings");

@@ -1,5 +1,6 @@
 import type { TestProject } from "vitest/node";
 import { ensureLocalCluster, stopLocalCluster } from "../../src/server/index.js";
+import { serverVersion } from "./spark.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -18,6 +19,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("sparkPython", cluster.pythonExecutable);
   project.provide("sparkPythonVersion", cluster.pythonVersion);
   project.provide("clusterPids", cluster.pids);
+  project.provide("sparkVersion", await serverVersion(cluster.url));
   return async () => {
     if (!cluster.reused && process.env.SPARK_AUTOBUNDLE_KEEP_SERVER !== "1") await stopLocalCluster({});
   };

@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node";
+import { SparkSession } from "../../src/index.js";
 import { detectPython } from "../../src/server/index.js";
 import { acquireServer } from "../../src/vitest/server.js";
 
@@ -10,6 +11,8 @@ declare module "vitest" {
     sparkPython: string;
     /** "3.11"; "" when unknown. */
     sparkPythonVersion: string;
+    /** "4.1.4": the server's Spark version, for the few tests whose expectations differ on 3.5. */
+    sparkVersion: string;
   }
 }
 
@@ -24,7 +27,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("sparkRemote", server.remote);
   project.provide("sparkPython", python);
   project.provide("sparkPythonVersion", server.pythonVersion ?? (python ? await pythonMajorMinor(python) : ""));
+  project.provide("sparkVersion", await serverVersion(server.remote));
   return () => server.release();
+}
+
+export async function serverVersion(remote: string): Promise<string> {
+  const spark = await SparkSession.builder().remote(remote).create();
+  try {
+    return spark.version;
+  } finally {
+    await spark.stop();
+  }
 }
 
 async function pythonMajorMinor(executable: string): Promise<string> {
