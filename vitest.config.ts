@@ -29,6 +29,19 @@ export default defineConfig({
           globalSetup: ["test/setup/cluster.ts"],
         },
       },
+      {
+        extends: true,
+        test: {
+          name: "spark35",
+          // The client core and auto-bundle suites again, on the embedded Spark 3.5 server.
+          include: [
+            "test/connect/*.spark.test.ts",
+            "test/bundle/{autobundle,overlay,vectorized,deps,datasource}.spark.test.ts",
+            "test/spark35/**/*.test.ts",
+          ],
+          globalSetup: ["test/setup/spark35.ts"],
+        },
+      },
     ],
   },
 });

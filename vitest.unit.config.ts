@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["**/*.spark.test.ts", "node_modules/**"],
+    exclude: ["**/*.spark.test.ts", "test/cluster/**", "test/spark35/**", "node_modules/**"],
     testTimeout: 120_000,
     hookTimeout: 600_000,
   },

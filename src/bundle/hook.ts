@@ -125,6 +125,8 @@ export class AutoBundle {
     // A sync that began before this job may predate an edit made just before it: let it finish and
     // judge afresh. Its failure goes to whoever started it (a job, or watch mode's error event).
     if (this.inFlight) await this.inFlight.then(ignore, ignore);
+    // Spark 3.5 reports no session ids: without this, a restarted server's new session would look synced.
+    await this.session.confirmSessionHeld();
     const current = this.current;
     const synced = current !== undefined && this.syncedEpoch === this.sessionEpoch && this.registeredWith === current.hash;
     if (synced && (await this.tracker.unchanged()) && (await this.jarsHeld()) && this.current === current) {

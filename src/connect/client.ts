@@ -207,6 +207,14 @@ export class SparkConnectClient {
     if (previous !== undefined && previous !== serverSideSessionId) this.emitChange({ previous, current: serverSideSessionId });
   }
 
+  /**
+   * For servers that report no server-side session id (Spark 3.5): tells listeners the session is new,
+   * as a changed id would on Spark 4 (see continuity.ts).
+   */
+  sessionLost(reason: string): void {
+    this.emitChange({ previous: `(unnamed: ${reason})`, current: undefined });
+  }
+
   private emitChange(change: SessionChange): void {
     for (const listener of this.changeListeners) listener(change);
   }

@@ -2,6 +2,7 @@ import type { AnalyzePlanResponse, ExecutePlanResponse, Plan } from "../gen/spar
 import type { Relation } from "../gen/spark/connect/relations_pb.js";
 import { SparkSessionBuilder } from "./builder.js";
 import type { AnalyzeInit, SparkConnectClient, SessionChange } from "./client.js";
+import { SessionContinuity } from "./continuity.js";
 import { RuntimeConfig } from "./conf.js";
 import type { SessionCore } from "./core.js";
 import { DataFrame } from "./dataframe.js";
@@ -43,6 +44,7 @@ export class SparkSession implements SessionCore {
   private readonly hooks: PlanHook[] = [];
   private readonly stopListeners = new Set<() => void>();
   private stopped = false;
+  private readonly continuity: SessionContinuity;
 
   /** @internal Use SparkSession.builder(). */
   constructor(
@@ -55,6 +57,7 @@ export class SparkSession implements SessionCore {
     this.udf = new UDFRegistration(this);
     this.udtf = new UDTFRegistration(this);
     this.dataSource = new DataSourceRegistration(this);
+    this.continuity = new SessionContinuity(client);
   }
 
   static builder(): SparkSessionBuilder {
@@ -74,6 +77,16 @@ export class SparkSession implements SessionCore {
   /** Subscribe to server-side session changes (restart/expiry). Returns an unsubscribe function. */
   onSessionChange(listener: (change: SessionChange) => void): () => void {
     return this.client.onSessionChange(listener);
+  }
+
+  /**
+   * Makes sure a server restart is noticed before work that relies on session state (artifacts, UDFs):
+   * free on Spark 4, which reports it in every response; one small RPC on Spark 3.5, which does not.
+   * Listeners of onSessionChange hear about a lost session.
+   */
+  confirmSessionHeld(): Promise<void> {
+    this.assertOpen();
+    return this.continuity.confirm();
   }
 
   /** Called once when stop() begins (e.g. to stop a file watcher). Returns an unsubscribe function. */

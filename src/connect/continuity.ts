@@ -1,0 +1,35 @@
+// Spark 4 stamps every response with its server-side session id, so a restart shows up in-band
+// (SparkConnectClient.observe). Spark 3.5 sends none: after a restart it silently opens a fresh
+// session under our id, without the artifacts and UDFs we sent, and jobs would fail with a missing
+// module. So on such a server we keep a tiny marker artifact in the session, and ask ArtifactStatus
+// (which answers only for cache/ names) whether it is still there before work that relies on state.
+import { createHash, randomBytes } from "node:crypto";
+import { addArtifacts } from "./artifacts.js";
+import type { SparkConnectClient } from "./client.js";
+
+export class SessionContinuity {
+  private marker: string | undefined;
+  private inFlight: Promise<void> | undefined;
+
+  constructor(private readonly client: SparkConnectClient) {}
+
+  /** Free on servers that report session ids; one small RPC per call on those that don't (3.5). */
+  confirm(): Promise<void> {
+    if (this.client.serverSessionId !== undefined) return Promise.resolve();
+    this.inFlight ??= this.check().finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  private async check(): Promise<void> {
+    const marker = this.marker;
+    if (marker !== undefined) {
+      if ((await this.client.artifactStatuses([marker]))[marker]) return;
+      this.marker = undefined;
+      this.client.sessionLost("the server no longer holds this session's marker artifact (it restarted, or the session was released)");
+    }
+    const data = randomBytes(16);
+    const name = `cache/${createHash("sha256").update(data).digest("hex")}`;
+    await addArtifacts(this.client, [{ name, data }]);
+    this.marker = name;
+  }
+}

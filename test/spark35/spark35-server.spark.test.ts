@@ -1,0 +1,94 @@
+// The embedded Spark 3.5 server, where 3.5 differs from 4.x: it has no auth and no bind address of
+// its own (our interceptor adds both), and it reports no server-side session ids (so a restart must be
+// detected another way). Real servers: the project's shared 3.5 one, and a private one restarted here.
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { autoBundleOf, lit, SparkSession, withAutoBundle } from "../../src/index.js";
+import { checkHealth, ensureLocalServer, HealthCheckError, resolveHome, stopLocalServer } from "../../src/server/index.js";
+import { homeLayout } from "../../src/server/paths.js";
+
+const remotePort = () => Number(new URL(inject("sparkRemote").replace(/^sc:/, "http:")).port);
+const lanAddress = () =>
+  Object.values(os.networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+
+describe("the embedded Spark 3.5 server's guard", () => {
+  it("refuses clients without the token, or with a wrong one", async () => {
+    for (const token of [undefined, "0".repeat(64)]) {
+      const error = await checkHealth({ host: "127.0.0.1", port: remotePort(), token }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HealthCheckError);
+      expect((error as HealthCheckError).isAuthFailure).toBe(true);
+      expect((error as Error).message).toContain("UNAUTHENTICATED");
+    }
+  });
+
+  // 3.5 binds every interface (it has no binding-address setting), so the guard must refuse other hosts.
+  it.runIf(lanAddress() !== undefined)("refuses a client reaching it over a non-loopback address, even with the token", async () => {
+    const token = new URL(inject("sparkRemote").replace(/^sc:/, "http:")).pathname.split("token=")[1];
+    const error = await checkHealth({ host: lanAddress()!, port: remotePort(), token }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HealthCheckError);
+    expect((error as Error).message).toContain("PERMISSION_DENIED");
+    expect((error as Error).message).toContain("only accepts clients on this machine");
+  });
+});
+
+// A private home sharing the provisioned 3.5 venv and Ivy cache, on its own port: the shared server is never touched.
+const sharedLayout = homeLayout(resolveHome(), "3.5");
+const home = fs.mkdtempSync(path.join(os.tmpdir(), "sab-spark35-"));
+const layout = homeLayout(home, "3.5");
+fs.mkdirSync(layout.home, { recursive: true });
+fs.symlinkSync(sharedLayout.venvDir, layout.venvDir);
+fs.symlinkSync(sharedLayout.ivyDir, layout.ivyDir);
+
+afterAll(async () => {
+  await stopLocalServer({ home, spark: "3.5" });
+  fs.rmSync(home, { recursive: true, force: true });
+}, 60_000);
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("a Spark 3.5 server restarted between jobs", () => {
+  it("is noticed before the next job, which re-uploads the bundle and runs correctly", async () => {
+    const port = await freePort();
+    const first = await ensureLocalServer({ home, spark: "3.5", port, cores: 1, onProgress: () => undefined });
+    expect(first.sparkVersion).toBe("3.5.7");
+    const root = path.resolve(import.meta.dirname, "../../fixtures/srclayout");
+    const spark = withAutoBundle(await SparkSession.builder().remote(first.url).create(), {
+      root,
+      cacheDir: fs.mkdtempSync(path.join(os.tmpdir(), "sab-cache-")),
+    });
+    try {
+      expect(spark.serverSessionId).toBeUndefined(); // why the marker is needed at all
+      const normalize = spark.udf.python("textkit.text:normalize", "string");
+      const run = async () => (await spark.range(1).select(normalize(lit(" A  B ")).alias("v")).collect())[0]!.v;
+      expect(await run()).toBe("a b");
+      expect(await run()).toBe("a b");
+      expect(autoBundleOf(spark)!.counters.uploads).toBe(1);
+      const changes: unknown[] = [];
+      spark.onSessionChange((change) => changes.push(change));
+
+      await stopLocalServer({ home, spark: "3.5" });
+      const second = await ensureLocalServer({ home, spark: "3.5", port, cores: 1, onProgress: () => undefined });
+      expect(second.pid).not.toBe(first.pid);
+
+      // Without the marker check this job would fail on the workers: the new session has no bundle.
+      expect(await run()).toBe("a b");
+      expect(changes).toHaveLength(1);
+      expect(autoBundleOf(spark)!.counters.uploads).toBe(2);
+      expect(await run()).toBe("a b");
+      expect(autoBundleOf(spark)!.counters.uploads).toBe(2);
+    } finally {
+      await spark.stop();
+    }
+  }, 300_000);
+});
