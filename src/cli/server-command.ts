@@ -1,7 +1,13 @@
 import { resolve } from "node:path";
 import {
+  DEFAULT_CLUSTER_PORT,
   DEFAULT_CONNECT_PORT,
+  ensureLocalCluster,
   ensureLocalServer,
+  localClusterStatus,
+  parseSparkLine,
+  stopLocalCluster,
+  type LocalCluster,
   localServerStatus,
   stopLocalServer,
   type Cores,
@@ -16,7 +22,8 @@ import { writeJson } from "./output.js";
 
 const HELP = `Usage: spark-autobundle server <start|stop|status> [options]
 
-Manage the embedded local Spark Connect server (pyspark, Java 17+, bound to 127.0.0.1).
+Manage the embedded local Spark Connect server (pyspark, Java 17+, bound to 127.0.0.1), or with
+--cluster N a real standalone cluster: a master, N worker JVMs and a Connect server using them.
 
 Subcommands:
   start    Start the server, or reuse the one already running; prints its sc:// URL.
@@ -25,8 +32,13 @@ Subcommands:
            3 when its process lives but does not answer.
 
 Options:
-  --port N      Port to listen on (default $SPARK_AUTOBUNDLE_PORT, else ${DEFAULT_CONNECT_PORT}).
+  --port N      Port to listen on (default $SPARK_AUTOBUNDLE_PORT, else ${DEFAULT_CONNECT_PORT}; 15003 for 3.5;
+                ${DEFAULT_CLUSTER_PORT} for a cluster).
   --cores N     Cores for local[N]; "*" for all (default). Only used when starting.
+  --spark V     Spark line: 4.1 (default) or 3.5 (default $SPARK_AUTOBUNDLE_SPARK). Each line has
+                its own venv, server, token and port, so both can run at once.
+  --cluster N   Act on the home's local cluster of N workers (1 core, 2 GB each) instead of the
+                local[N] server. stop and status take --cluster without a count.
   --home DIR    State/cache directory (default $SPARK_AUTOBUNDLE_HOME, else the user cache dir).
   --json        Print one JSON document on stdout (progress still goes to stderr).
   -h, --help    Show this help.
@@ -50,7 +62,12 @@ export const serverCommand: CliCommand = {
     if (values.home) options.home = resolve(context.cwd, values.home);
     if (values.port !== undefined) options.port = parsePort(values.port);
     if (values.cores !== undefined) options.cores = parseCores(values.cores);
+    if (values.spark !== undefined) options.spark = parseSpark(values.spark);
     const json = values.json === true;
+    if (values.cluster !== undefined) {
+      if (values.cores !== undefined) throw new UsageError("--cores is for the local[N] server; a cluster's workers have one core each (use --cluster N)");
+      return await clusterAction(action, options, parseWorkers(values.cluster, action), json, context);
+    }
 
     try {
       switch (action) {
@@ -72,10 +89,19 @@ export const serverCommand: CliCommand = {
 };
 
 function parseServerArgs(args: string[]) {
+  // `stop --cluster` / `status --cluster` need no count: give the bare flag an empty value.
+  const withValues = args.flatMap((arg, i) => (arg === "--cluster" && (i === args.length - 1 || args[i + 1]!.startsWith("-")) ? [arg, ""] : [arg]));
   return parseCommandArgs({
-    args,
+    args: withValues,
     allowPositionals: true,
-    options: { ...COMMON_OPTIONS, port: { type: "string" }, cores: { type: "string" }, home: { type: "string" } },
+    options: {
+      ...COMMON_OPTIONS,
+      port: { type: "string" },
+      cores: { type: "string" },
+      home: { type: "string" },
+      spark: { type: "string" },
+      cluster: { type: "string" },
+    },
   });
 }
 
@@ -85,6 +111,14 @@ function parsePort(text: string): number {
     throw new UsageError(`--port ${text} is not a port: use a number between 1 and 65535`);
   }
   return port;
+}
+
+function parseSpark(text: string) {
+  try {
+    return parseSparkLine(text);
+  } catch (error) {
+    throw new UsageError(`--spark ${text}: use 4.1 or 3.5`, { cause: error });
+  }
 }
 
 function parseCores(text: string): Cores {
@@ -136,6 +170,59 @@ function describeServer(server: LocalServer, how: string): string {
     `  Python: ${server.pythonExecutable} (${server.pythonVersion})`,
     `  Log:    ${server.logFile}`,
     `  Home:   ${server.home}`,
+    "",
+  ].join("\n");
+}
+
+/** `--cluster` takes a worker count for start; for stop/status any value (or none: "") is accepted. */
+function parseWorkers(text: string, action: string | undefined): number | undefined {
+  if (text === "" && action !== "start") return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 16) {
+    throw new UsageError(`--cluster ${text}: give the number of workers, 1 to 16 (e.g. --cluster 2)`);
+  }
+  return Number(text);
+}
+
+async function clusterAction(action: string | undefined, options: LocalServerOptions, workers: number | undefined, json: boolean, context: CliContext): Promise<number> {
+  const { cores: _cores, ...rest } = options;
+  switch (action) {
+    case "start": {
+      const progress = stderrProgress(context.stderr as NodeJS.WriteStream);
+      let cluster: LocalCluster;
+      try {
+        cluster = await ensureLocalCluster({ ...rest, workers, onProgress: progress });
+      } finally {
+        progress.end();
+      }
+      if (json) writeJson(context, { ok: true, cluster });
+      else context.stdout.write(describeCluster(cluster, cluster.reused ? "already running (reused)" : "started"));
+      return ExitCode.OK;
+    }
+    case "stop": {
+      const result = await stopLocalCluster(rest);
+      if (json) writeJson(context, { ok: true, ...result });
+      else if (result.stopped > 0) context.stdout.write(`Stopped the local cluster (${result.stopped} processes: pids ${result.pids.join(", ")}).\n`);
+      else context.stdout.write("No local cluster was running.\n");
+      return ExitCode.OK;
+    }
+    case "status": {
+      const cluster = await localClusterStatus(rest);
+      if (json) writeJson(context, cluster ? { ok: true, state: "running", cluster } : { ok: false, state: "stopped" });
+      else context.stdout.write(cluster ? describeCluster(cluster, "running") : "Local cluster: stopped (or not healthy).\n");
+      return cluster ? ExitCode.OK : ExitCode.FAILURE;
+    }
+    default:
+      throw new UsageError(action ? `unknown subcommand ${JSON.stringify(action)}: use start, stop or status` : "missing subcommand: use start, stop or status");
+  }
+}
+
+function describeCluster(cluster: LocalCluster, how: string): string {
+  return [
+    `Local Spark cluster ${how}: Spark ${cluster.sparkVersion}, ${cluster.workers} workers on ${cluster.masterUrl}`,
+    `  URL:    ${cluster.url}`,
+    `  Python: ${cluster.pythonExecutable} (${cluster.pythonVersion})`,
+    `  Pids:   ${cluster.pids.join(", ")} (Connect server, master, workers)`,
+    `  Log:    ${cluster.logFile}`,
     "",
   ].join("\n");
 }

@@ -28,4 +28,6 @@ export const ENV = {
   port: "SPARK_AUTOBUNDLE_PORT",
   python: "SPARK_AUTOBUNDLE_PYTHON",
   keepServer: "SPARK_AUTOBUNDLE_KEEP_SERVER",
+  /** "3.5" or "4.1": the Spark line of the embedded server when no option names one. */
+  spark: "SPARK_AUTOBUNDLE_SPARK",
 } as const;

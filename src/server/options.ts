@@ -1,14 +1,17 @@
-import { CONNECT_SERVER_CLASS } from "./constants.js";
+import { CONNECT_SERVER_CLASS, ENV } from "./constants.js";
 import { validateCores, type Cores } from "./local-remote.js";
 import { homeLayout, resolveHome, type HomeLayout } from "./paths.js";
 import { resolvePort } from "./port.js";
 import { processCommandLine } from "./processes.js";
 import { stderrProgress, type ProgressCallback } from "./progress.js";
-import type { SparkLine } from "./spark-lines.js";
+import { parseSparkLine, type SparkLine } from "./spark-lines.js";
 import type { ServerState } from "./state.js";
 
 export interface LocalServerOptions {
-  /** Which Spark the server runs: "4.1" (default) or "3.5". Each line has its own venv, state and port. */
+  /**
+   * Which Spark the server runs: "4.1" (default) or "3.5"; default `$SPARK_AUTOBUNDLE_SPARK`.
+   * Each line has its own venv, state, token and port.
+   */
   spark?: SparkLine;
   /** Spark master cores: `local[cores]`; default "*" (all cores). */
   cores?: Cores;
@@ -64,7 +67,9 @@ export interface ResolvedOptions {
 
 export function resolveOptions(options: LocalServerOptions = {}): ResolvedOptions {
   const env = options.env ?? process.env;
-  const layout = homeLayout(options.home ?? resolveHome({ env }), options.spark);
+  const fromEnv = env[ENV.spark]?.trim();
+  const line = options.spark ?? (fromEnv ? parseSparkLine(fromEnv) : undefined);
+  const layout = homeLayout(options.home ?? resolveHome({ env }), line);
   const { port, explicit } = resolvePort(options.port, env, layout.line.defaultPort);
   const base = { env, layout, port, portExplicit: explicit, cores: validateCores(options.cores), coresExplicit: options.cores !== undefined };
   if (options.onProgress) return { ...base, progress: options.onProgress, endProgress: () => undefined };

@@ -32,3 +32,28 @@ describe("server verb conventions", () => {
     expect(jsonOf(envPort)).toMatchObject({ ok: false, exitCode: 2, error: { message: expect.stringContaining("Invalid port") } });
   });
 });
+
+describe("server --spark and --cluster conventions", () => {
+  it("names the choices for a bad --spark, --cluster count, or --cores with --cluster", async () => {
+    const home = tempDir("sab-cli-home-");
+    const spark = await runMain(["server", "status", "--spark", "2.4", "--home", home, "--json"]);
+    expect([spark.code, jsonOf(spark).error]).toMatchObject([2, { message: "--spark 2.4: use 4.1 or 3.5" }]);
+    const zero = await runMain(["server", "start", "--cluster", "0", "--home", home, "--json"]);
+    expect([zero.code, jsonOf(zero).error]).toMatchObject([2, { message: expect.stringContaining("1 to 16") }]);
+    const bare = await runMain(["server", "start", "--cluster", "--home", home, "--json"]);
+    expect(bare.code).toBe(2);
+    const cores = await runMain(["server", "start", "--cluster", "2", "--cores", "2", "--home", home, "--json"]);
+    expect([cores.code, jsonOf(cores).error]).toMatchObject([2, { message: expect.stringContaining("one core each") }]);
+  });
+
+  it("keeps each Spark line and the cluster apart in the home: status of none running is exit 1", async () => {
+    const home = tempDir("sab-cli-home-");
+    const spark35 = await runMain(["server", "status", "--spark", "3.5", "--home", home, "--json"]);
+    expect(spark35.code).toBe(1);
+    expect(jsonOf(spark35)).toMatchObject({ state: "stopped", home: `${home}/spark-3.5` });
+    const cluster = await runMain(["server", "status", "--cluster", "--home", home, "--json"]);
+    expect([cluster.code, jsonOf(cluster)]).toEqual([1, { ok: false, state: "stopped" }]);
+    const stop = await runMain(["server", "stop", "--cluster", "--json", "--home", home]);
+    expect([stop.code, jsonOf(stop)]).toEqual([0, { ok: true, stopped: 0, pids: [] }]);
+  });
+});

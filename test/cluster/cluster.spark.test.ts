@@ -1,11 +1,13 @@
 // Integration on a real multi-process cluster (test/setup/cluster.ts): a standalone master, 2 worker
 // JVMs whose executors run their own Python workers, and a Connect server on them. Each test's project
 // is a temp dir it may edit; results are checked per partition, so every executor is seen to change.
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { col, expr, SparkConnectError, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
 import { makeTree, tempDir } from "../bundle/helpers.js";
+import { isLoopbackAddress, listeningAddressesOf } from "../helpers/sockets.js";
 
 const sessions: SparkSession[] = [];
 afterEach(async () => {
@@ -114,4 +116,34 @@ describe("the cluster's processes", () => {
     expect(pids).toHaveLength(4); // Connect server, master, 2 workers
     for (const pid of pids) expect(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8")).toContain("java");
   });
+
+  it.runIf(process.platform === "linux")("listen on loopback only: master, workers, executors, Python workers and the Connect server", async () => {
+    // A job first, so executor JVMs and their Python workers exist and are counted too.
+    const s = await session(project());
+    await s.range(0, 100, 1, 4).select(s.udf.python("clusterlib.probe:where", "string")(col("id"))).collect();
+    const addresses = listeningAddressesOf(inject("clusterPids"));
+    const port = new URL(inject("sparkRemote").replace(/^sc:/, "http:")).port;
+    expect(addresses.some((a) => a.endsWith(`:${port}`))).toBe(true);
+    // Master RPC + UI, each worker's RPC + UI, executors' block managers, the driver's services.
+    expect(addresses.length).toBeGreaterThanOrEqual(8);
+    for (const address of addresses) expect(isLoopbackAddress(address), `listening on ${address}`).toBe(true);
+  });
+
+  it("are what `server status --cluster` reports, and `server start --cluster 2` reuses them", async () => {
+    const status = await runCli(["server", "status", "--cluster", "--json"]);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ ok: true, state: "running", cluster: { workers: 2, pids: inject("clusterPids") } });
+    const start = await runCli(["server", "start", "--cluster", "2", "--json"]);
+    expect(start.code).toBe(0);
+    expect(JSON.parse(start.stdout)).toMatchObject({ ok: true, cluster: { reused: true, pids: inject("clusterPids"), url: inject("sparkRemote") } });
+  });
 });
+
+/** The CLI as a user runs it: a separate process. */
+function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile("npx", ["tsx", "src/cli/main.ts", ...args], { cwd: join(import.meta.dirname, "../.."), timeout: 180_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
+}

@@ -1,0 +1,190 @@
+// Fault (issue 9.3): the real server is SIGKILLed mid-upload of a large bundle, then restarted on the
+// same home and port. The next jobs must re-upload and succeed, with nothing corrupt left behind.
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { autoBundleOf, lit, SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
+import { GrpcCode } from "../../src/connect/errors.js";
+import { sha256Hex } from "../../src/bundle/hash.js";
+import { detectPython, ensureLocalServer, resolveHome, stopLocalServer, type LocalServer } from "../../src/server/index.js";
+import { homeLayout } from "../../src/server/paths.js";
+import { ensureProvisioned, findProvisioned } from "../../src/server/provision.js";
+import { copyFixture, tempDir } from "../bundle/helpers.js";
+
+const MiB = 1024 * 1024;
+// A private home and port, so the shared server (port 15002) is never touched.
+const home = fs.mkdtempSync(path.join(os.tmpdir(), "sab-kill-"));
+// The JVM's java.io.tmpdir (where Spark keeps session artifacts), so the test can look at them.
+const serverTmp = path.join(home, "jvm-tmp");
+const sparkConf = { "spark.driver.extraJavaOptions": `-Djava.io.tmpdir=${serverTmp}` };
+const progress: string[] = [];
+const onProgress = (line: string) => progress.push(line);
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Fully gone (reaped: the JVM is our child). Not "zombie" or "empty cmdline": a dying JVM's other
+ * threads still hold its listening socket then, and a restart would find the port busy.
+ */
+async function waitDead(pid: number, ms = 30_000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    if (!fs.existsSync(`/proc/${pid}`)) return true;
+  }
+  return false;
+}
+
+/** Every file under dir, relative paths. */
+function listFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    .filter((d) => d.isFile())
+    .map((d) => path.relative(dir, path.join(d.parentPath, d.name)));
+}
+
+/** The cache holds only whole archives: no temp files, each zip's size and SHA-256 match its name. */
+function checkCache(cacheDir: string): string {
+  const names = fs.readdirSync(cacheDir);
+  expect(names.filter((n) => n.startsWith(".tmp-") || n.endsWith(".part"))).toEqual([]);
+  const zips = names.filter((n) => n.endsWith(".zip"));
+  expect(zips).toHaveLength(1);
+  const m = /^[0-9a-f]{64}-(\d+)-([0-9a-f]{64})\.zip$/.exec(zips[0]!);
+  expect(m, zips[0]).not.toBeNull();
+  const bytes = fs.readFileSync(path.join(cacheDir, zips[0]!));
+  expect(bytes.length).toBe(Number(m![1]));
+  expect(sha256Hex(bytes)).toBe(m![2]);
+  return path.join(cacheDir, zips[0]!);
+}
+
+beforeAll(async () => {
+  fs.mkdirSync(serverTmp, { recursive: true });
+  // Reuse the machine's provisioned venv (minutes to build afresh); provision only when there is none.
+  const shared = homeLayout(resolveHome());
+  if (findProvisioned(shared)) fs.symlinkSync(shared.venvDir, homeLayout(home).venvDir);
+  else await ensureProvisioned(homeLayout(home), await detectPython(), onProgress, process.env);
+}, 600_000);
+
+afterAll(async () => {
+  await stopLocalServer({ home });
+  fs.rmSync(home, { recursive: true, force: true });
+}, 120_000);
+
+describe.skipIf(process.platform === "win32")("server killed mid-upload", () => {
+  it("the upload's job fails naming the server, the restarted server gets the whole bundle once, and the cache stays whole", async () => {
+    const port = await freePort();
+    const first: LocalServer = await ensureLocalServer({ home, port, cores: 1, onProgress, sparkConf });
+
+    // Random bytes don't compress: the zip is ~40 MiB, an upload of a second or more.
+    const root = copyFixture("blobpkg");
+    const weights = randomBytes(40 * MiB);
+    fs.mkdirSync(path.join(root, "blobpkg/data"));
+    fs.writeFileSync(path.join(root, "blobpkg/data/weights.bin"), weights);
+    const expected = `x|${weights.length}|${sha256Hex(weights).slice(0, 16)}`;
+    const cacheDir = tempDir("sab-kill-cache-");
+
+    // Kill once a quarter of the bytes went out: surely mid-stream, as the server commits only at its end.
+    let killAt: { sent: number; total: number } | undefined;
+    let lastProgress = { sent: 0, total: 0 };
+    const spark = withAutoBundle(await SparkSession.builder().remote(first.url).create(), {
+      root,
+      cacheDir,
+      maxFileBytes: 64 * MiB,
+      dependencies: false,
+      onUploadProgress: (sent, total) => {
+        lastProgress = { sent, total };
+        if (killAt === undefined && total > 30 * MiB && sent >= total / 4) {
+          killAt = { sent, total };
+          process.kill(first.pid, "SIGKILL");
+        }
+      },
+    });
+    const engine = autoBundleOf(spark)!;
+    const predict = spark.udf.python("blobpkg.model:predict", "string");
+    const run = async () => (await spark.range(1).select(predict(lit("x")).alias("v")).collect())[0]!.v;
+    try {
+      // 1. The job in flight fails with the client's "cannot reach the server" error, not a hang or a success.
+      const killed = await run().catch((e: unknown) => e);
+      expect(killAt).toBeDefined();
+      expect(killAt!.sent).toBeLessThan(killAt!.total);
+      expect(await waitDead(first.pid)).toBe(true);
+      expect(killed).toBeInstanceOf(SparkConnectError);
+      expect(killed).toMatchObject({ grpcCode: GrpcCode.UNAVAILABLE });
+      expect((killed as Error).message).toContain(`Cannot reach the Spark Connect server at sc://127.0.0.1:${port}/;token=<redacted>`);
+      expect(engine.counters).toMatchObject({ uploads: 1, artifacts: 0 }); // the stream never completed
+
+      // 2. The cache holds only whole archives.
+      const zipPath = checkCache(cacheDir);
+      const zipSha = sha256Hex(fs.readFileSync(zipPath));
+      // The dead JVM's temp dir keeps what it had staged: only part of the bundle (SIGKILL skips its cleanup).
+      const leftovers = new Set(fs.readdirSync(serverTmp));
+      const staged = listFiles(serverTmp).filter((f) => f.endsWith(".zip"));
+      expect(staged).toHaveLength(1);
+      for (const f of staged) expect(fs.statSync(path.join(serverTmp, f)).size, f).toBeLessThan(killAt!.total);
+
+      // Same home and port: the dead pid is noticed, a new server starts with the same token.
+      const second = await ensureLocalServer({ home, port, cores: 1, onProgress, sparkConf });
+      expect(second.reused).toBe(false);
+      expect(second.pid).not.toBe(first.pid);
+      expect(second.token).toBe(first.token);
+
+      // 3. The same session: the restart is reported once (as after any restart, see local-server.test.ts),
+      // then the job re-uploads the whole bundle and the executor reads every byte of weights.bin.
+      const changed = await run().catch((e: unknown) => e);
+      expect(changed).toBeInstanceOf(SparkConnectError);
+      expect(changed).toMatchObject({ errorClass: "INVALID_HANDLE.SESSION_CHANGED" });
+      expect(engine.counters.uploads).toBe(1);
+      expect(await run()).toBe(expected);
+      expect(engine.counters).toMatchObject({ uploads: 2, artifacts: 1 });
+      expect(lastProgress).toEqual({ sent: lastProgress.total, total: killAt!.total });
+      expect(checkCache(cacheDir)).toBe(zipPath);
+
+      // 4. A further job uploads nothing, and every copy the new server keeps is byte-identical to the cache's.
+      expect(await run()).toBe(expected);
+      expect(engine.counters.uploads).toBe(2);
+      const copies = listFiles(serverTmp).filter((f) => !leftovers.has(f.split(path.sep)[0]!) && f.endsWith(".zip"));
+      // Once in the session's artifact dir; userFiles-* holds the local executor's fetched copy.
+      expect(copies.filter((f) => f.startsWith("artifacts-"))).toHaveLength(1);
+      for (const copy of copies) expect(sha256Hex(fs.readFileSync(path.join(serverTmp, copy))), copy).toBe(zipSha);
+    } finally {
+      await spark.stop().catch(() => undefined);
+      await stopLocalServer({ home });
+    }
+  }, 300_000);
+
+  // local-server.test.ts covers a graceful stop between jobs; a SIGKILL drops the connection without a goodbye.
+  it("killed between jobs: the next job reports the session change, the one after re-uploads and succeeds", async () => {
+    const port = await freePort();
+    const first = await ensureLocalServer({ home, port, cores: 1, onProgress, sparkConf });
+    const cacheDir = tempDir("sab-kill-cache-");
+    const spark = withAutoBundle(await SparkSession.builder().remote(first.url).create(), { root: copyFixture("srclayout"), cacheDir, dependencies: false });
+    const engine = autoBundleOf(spark)!;
+    const normalize = spark.udf.python("textkit.text:normalize", "string");
+    const run = async () => (await spark.range(1).select(normalize(lit(" A  B ")).alias("v")).collect())[0]!.v;
+    try {
+      expect(await run()).toBe("a b");
+      expect(engine.counters.uploads).toBe(1);
+      process.kill(first.pid, "SIGKILL");
+      expect(await waitDead(first.pid)).toBe(true);
+      const second = await ensureLocalServer({ home, port, cores: 1, onProgress, sparkConf });
+      expect(second.pid).not.toBe(first.pid);
+
+      const changed = await run().catch((e: unknown) => e);
+      expect(changed).toBeInstanceOf(SparkConnectError);
+      expect(changed).toMatchObject({ errorClass: "INVALID_HANDLE.SESSION_CHANGED" });
+      expect(await run()).toBe("a b");
+      expect(engine.counters.uploads).toBe(2);
+      checkCache(cacheDir);
+    } finally {
+      await spark.stop().catch(() => undefined);
+      await stopLocalServer({ home });
+    }
+  }, 300_000);
+});
