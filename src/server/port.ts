@@ -30,8 +30,24 @@ export function portBusyAdvice(port: number): string {
   );
 }
 
-/** Tries to listen on the port ourselves: the only check that sees exactly what the server will see. */
-export async function assertPortFree(port: number, logFile: string): Promise<void> {
+/**
+ * Tries to listen on the port ourselves: the only check that sees exactly what the server will see.
+ * A busy port is retried for `graceMs`: a JVM that was just killed (its state file says gone, its
+ * cmdline is already empty) keeps the socket for a few more milliseconds while its threads exit.
+ */
+export async function assertPortFree(port: number, logFile: string, graceMs = 3_000): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    try {
+      return await tryListen(port, logFile);
+    } catch (error) {
+      if (!(error instanceof PortBusyError) || Date.now() >= deadline || (error.cause as NodeJS.ErrnoException)?.code !== "EADDRINUSE") throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+async function tryListen(port: number, logFile: string): Promise<void> {
   const server = net.createServer();
   try {
     await new Promise<void>((resolve, reject) => {
