@@ -4,7 +4,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { LOOPBACK_HOST } from "./constants.js";
+import { LOOPBACK_HOST, USER_SPARK_ENV } from "./constants.js";
 import { ServerStartError, quoteLogTail } from "./errors.js";
 import { isPidAlive, processCommandLine, terminateProcess } from "./processes.js";
 import type { ProvisionedSpark } from "./provision.js";
@@ -36,7 +36,7 @@ export async function freeLoopbackPort(): Promise<number> {
 /** Starts `spark-class <className> ...args` detached, logging to its own file. Returns the pid. */
 export function spawnDaemon(spec: DaemonSpec, className: string, args: string[]): number {
   const env: NodeJS.ProcessEnv = { ...spec.env };
-  for (const name of ["SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_CONF_DIR", "SPARK_HOME"]) delete env[name];
+  for (const name of USER_SPARK_ENV) delete env[name];
   Object.assign(env, {
     SPARK_HOME: spec.spark.sparkHome,
     SPARK_CONF_DIR: spec.confDir,

@@ -22,6 +22,9 @@ export const DEFAULT_DRIVER_MEMORY = "4g";
 
 export const DEFAULT_READY_TIMEOUT_MS = 120_000;
 
+/** A user's own Spark settings: they must not reach the processes we start (spark-submit refuses a master with a remote). */
+export const USER_SPARK_ENV: readonly string[] = ["SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_CONF_DIR", "SPARK_HOME", "PYSPARK_DRIVER_PYTHON", "PYSPARK_SUBMIT_ARGS"];
+
 /** Env vars that change where/how the server runs. */
 export const ENV = {
   home: "SPARK_AUTOBUNDLE_HOME",

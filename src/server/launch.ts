@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "./atomic-file.js";
 import { AUTH_INTERCEPTOR_CLASS } from "./auth-interceptor.js";
-import { CONNECT_SERVER_CLASS, CONNECT_TOKEN_ENV, DEFAULT_DRIVER_MEMORY, LOOPBACK_HOST } from "./constants.js";
+import { CONNECT_SERVER_CLASS, CONNECT_TOKEN_ENV, DEFAULT_DRIVER_MEMORY, LOOPBACK_HOST, USER_SPARK_ENV } from "./constants.js";
 import type { Cores } from "./local-remote.js";
 import type { HomeLayout } from "./paths.js";
 import type { ProvisionedSpark } from "./provision.js";
@@ -86,10 +86,7 @@ export function launchCommand(spec: LaunchSpec): { command: string; args: string
   args.push("spark-internal");
 
   const env: NodeJS.ProcessEnv = { ...spec.env };
-  // spark-submit refuses a master together with a remote, and the user's own Spark settings don't apply here.
-  for (const name of ["SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_CONF_DIR", "SPARK_HOME", "PYSPARK_DRIVER_PYTHON"]) {
-    delete env[name];
-  }
+  for (const name of USER_SPARK_ENV) delete env[name];
   Object.assign(env, {
     SPARK_HOME: spec.spark.sparkHome,
     SPARK_CONF_DIR: spec.layout.confDir,

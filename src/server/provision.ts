@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "./atomic-file.js";
+import { LOOPBACK_HOST, USER_SPARK_ENV } from "./constants.js";
 import { AUTH_JAR_NAME, buildAuthJar } from "./auth-interceptor.js";
 import { ProvisionError, quoteLogTail } from "./errors.js";
 import type { HomeLayout } from "./paths.js";
@@ -171,8 +172,9 @@ async function provisionConnectPackage(
       ".config('spark.ui.enabled', 'false').config('spark.driver.host', '127.0.0.1').config('spark.driver.bindAddress', '127.0.0.1').getOrCreate()",
     "s.stop()",
   ].join("\n");
-  const pythonEnv: NodeJS.ProcessEnv = { ...env, JAVA_HOME: java.javaHome, SPARK_HOME: venvSparkHome(venvDir, pythonVersion), SPARK_LOCAL_IP: "127.0.0.1" };
-  for (const name of ["SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_CONF_DIR", "PYSPARK_SUBMIT_ARGS"]) delete pythonEnv[name];
+  const pythonEnv: NodeJS.ProcessEnv = { ...env };
+  for (const name of USER_SPARK_ENV) delete pythonEnv[name];
+  Object.assign(pythonEnv, { JAVA_HOME: java.javaHome, SPARK_HOME: venvSparkHome(venvDir, pythonVersion), SPARK_LOCAL_IP: LOOPBACK_HOST });
   await runLogged(venvPython(venvDir), ["-c", script, connectPackage, layout.ivyDir], logFile, pythonEnv, () => undefined).catch((error: unknown) => {
     throw new ProvisionError(
       `Fetching ${connectPackage} (Spark 3.5's Connect server, which pip's pyspark 3.5 lacks) failed. Check network access to ` +

@@ -1,12 +1,12 @@
 // Integration on a real multi-process cluster (test/setup/cluster.ts): a standalone master, 2 worker
 // JVMs whose executors run their own Python workers, and a Connect server on them. Each test's project
 // is a temp dir it may edit; results are checked per partition, so every executor is seen to change.
-import { execFile } from "node:child_process";
 import fs from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { col, expr, SparkConnectError, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
 import { makeTree, tempDir } from "../bundle/helpers.js";
+import { runCliProcess } from "../cli/helpers.js";
 import { isLoopbackAddress, listeningAddressesOf } from "../helpers/sockets.js";
 
 const sessions: SparkSession[] = [];
@@ -130,20 +130,11 @@ describe("the cluster's processes", () => {
   });
 
   it("are what `server status --cluster` reports, and `server start --cluster 2` reuses them", async () => {
-    const status = await runCli(["server", "status", "--cluster", "--json"]);
+    const status = await runCliProcess(["server", "status", "--cluster", "--json"]);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ ok: true, state: "running", cluster: { workers: 2, pids: inject("clusterPids") } });
-    const start = await runCli(["server", "start", "--cluster", "2", "--json"]);
+    const start = await runCliProcess(["server", "start", "--cluster", "2", "--json"]);
     expect(start.code).toBe(0);
     expect(JSON.parse(start.stdout)).toMatchObject({ ok: true, cluster: { reused: true, pids: inject("clusterPids"), url: inject("sparkRemote") } });
   });
 });
-
-/** The CLI as a user runs it: a separate process. */
-function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile("npx", ["tsx", "src/cli/main.ts", ...args], { cwd: join(import.meta.dirname, "../.."), timeout: 180_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}

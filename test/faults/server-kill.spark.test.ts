@@ -2,34 +2,23 @@
 // same home and port. The next jobs must re-upload and succeed, with nothing corrupt left behind.
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { autoBundleOf, lit, SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
 import { GrpcCode } from "../../src/connect/errors.js";
 import { sha256Hex } from "../../src/bundle/hash.js";
-import { detectPython, ensureLocalServer, resolveHome, stopLocalServer, type LocalServer } from "../../src/server/index.js";
-import { homeLayout } from "../../src/server/paths.js";
-import { ensureProvisioned, findProvisioned } from "../../src/server/provision.js";
+import { ensureLocalServer, stopLocalServer, type LocalServer } from "../../src/server/index.js";
 import { copyFixture, tempDir } from "../bundle/helpers.js";
+import { freePort, privateHome } from "../helpers/private-home.js";
 
 const MiB = 1024 * 1024;
 // A private home and port, so the shared server (port 15002) is never touched.
-const home = fs.mkdtempSync(path.join(os.tmpdir(), "sab-kill-"));
+let home = "";
 // The JVM's java.io.tmpdir (where Spark keeps session artifacts), so the test can look at them.
-const serverTmp = path.join(home, "jvm-tmp");
-const sparkConf = { "spark.driver.extraJavaOptions": `-Djava.io.tmpdir=${serverTmp}` };
+let serverTmp = "";
+let sparkConf: Record<string, string> = {};
 const progress: string[] = [];
 const onProgress = (line: string) => progress.push(line);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * Fully gone (reaped: the JVM is our child). Not "zombie" or "empty cmdline": a dying JVM's other
@@ -65,11 +54,10 @@ function checkCache(cacheDir: string): string {
 }
 
 beforeAll(async () => {
+  home = await privateHome(undefined, onProgress);
+  serverTmp = path.join(home, "jvm-tmp");
+  sparkConf = { "spark.driver.extraJavaOptions": `-Djava.io.tmpdir=${serverTmp}` };
   fs.mkdirSync(serverTmp, { recursive: true });
-  // Reuse the machine's provisioned venv (minutes to build afresh); provision only when there is none.
-  const shared = homeLayout(resolveHome());
-  if (findProvisioned(shared)) fs.symlinkSync(shared.venvDir, homeLayout(home).venvDir);
-  else await ensureProvisioned(homeLayout(home), await detectPython(), onProgress, process.env);
 }, 600_000);
 
 afterAll(async () => {

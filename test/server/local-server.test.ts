@@ -19,6 +19,7 @@ import {
 import { homeLayout } from "../../src/server/paths.js";
 import { autoBundleOf, lit, SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
 import { ensureProvisioned } from "../../src/server/provision.js";
+import { freePort } from "../helpers/private-home.js";
 
 // Real Java, real pyspark, real server — in a private home and on a free port, so the machine's
 // shared server (default home, port 15002) is never touched.
@@ -27,14 +28,6 @@ const home = fs.mkdtempSync(path.join(os.tmpdir(), "sab-server-"));
 const layout = homeLayout(home);
 const progress: string[] = [];
 const onProgress = (line: string) => progress.push(line);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function holdPort(port: number): Promise<net.Server> {
   const server = net.createServer();

@@ -2,13 +2,12 @@
 // its own (our interceptor adds both), and it reports no server-side session ids (so a restart must be
 // detected another way). Real servers: the project's shared 3.5 one, and a private one restarted here.
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { autoBundleOf, lit, SparkSession, withAutoBundle } from "../../src/index.js";
-import { checkHealth, ensureLocalServer, HealthCheckError, resolveHome, stopLocalServer } from "../../src/server/index.js";
-import { homeLayout } from "../../src/server/paths.js";
+import { checkHealth, ensureLocalServer, HealthCheckError, stopLocalServer } from "../../src/server/index.js";
+import { freePort, privateHome } from "../helpers/private-home.js";
 
 const remotePort = () => Number(new URL(inject("sparkRemote").replace(/^sc:/, "http:")).port);
 const lanAddress = () =>
@@ -37,25 +36,15 @@ describe("the embedded Spark 3.5 server's guard", () => {
 });
 
 // A private home sharing the provisioned 3.5 venv and Ivy cache, on its own port: the shared server is never touched.
-const sharedLayout = homeLayout(resolveHome(), "3.5");
-const home = fs.mkdtempSync(path.join(os.tmpdir(), "sab-spark35-"));
-const layout = homeLayout(home, "3.5");
-fs.mkdirSync(layout.home, { recursive: true });
-fs.symlinkSync(sharedLayout.venvDir, layout.venvDir);
-fs.symlinkSync(sharedLayout.ivyDir, layout.ivyDir);
+let home = "";
+beforeAll(async () => {
+  home = await privateHome("3.5");
+}, 600_000);
 
 afterAll(async () => {
   await stopLocalServer({ home, spark: "3.5" });
   fs.rmSync(home, { recursive: true, force: true });
 }, 60_000);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe("a Spark 3.5 server restarted between jobs", () => {
   it("is noticed before the next job, which re-uploads the bundle and runs correctly", async () => {
