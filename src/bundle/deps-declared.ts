@@ -17,6 +17,9 @@ export interface DependencyOptions {
   platforms?: string[];
 }
 
+/** Read when it exists and no requirements files are configured. */
+export const DEFAULT_REQUIREMENTS = "requirements.txt";
+
 export interface DeclaredDeps {
   /** Requirement lines, trimmed, in source order, duplicates dropped. */
   requirements: string[];
@@ -50,7 +53,7 @@ export function readDeclaredDeps(root: string, options: DependencyOptions = {}):
       add(stringList(optional[group], `${pyproject} [project.optional-dependencies].${group}`), `pyproject.toml optional group ${group}`);
     }
   }
-  const files = options.requirements ?? ["requirements.txt"];
+  const files = options.requirements ?? [DEFAULT_REQUIREMENTS];
   for (const rel of files) {
     const file = join(root, rel);
     if (!existsSync(file)) {

@@ -9,7 +9,7 @@ import { loaderEntries } from "./loader.js";
 import { loaderModuleOf, OverlayPlanner, syncedBundle, type SyncedBundle } from "./overlay.js";
 import type { BundleEvent, BundleOptions, WatchEvent } from "./options.js";
 import { discoverPythonVersion } from "./pyver.js";
-import type { DependencyOptions } from "./deps-declared.js";
+import { DEFAULT_REQUIREMENTS, type DependencyOptions } from "./deps-declared.js";
 import { DepsShipper } from "./deps-session.js";
 import { uploadMissing, type UploadCounters } from "./upload.js";
 import { callerFileFromStack } from "./root.js";
@@ -68,7 +68,7 @@ export class AutoBundle {
     this.projectName = projectNameOf(this.root);
     this.overlays = new OverlayPlanner(this.projectName);
     this.tracker = new ChangeTracker({
-      scope: { root: this.root, cacheDir: resolved.settings.cacheDir ?? defaultCacheDir() },
+      scope: { root: this.root, cacheDir: resolved.settings.cacheDir ?? defaultCacheDir(), inputs: requirementsFiles(options.dependencies) },
       projectName: this.projectName,
       watch: watchEnabled(options.watch, resolved.settings.watch),
       sync: () => this.sync(),
@@ -240,6 +240,12 @@ export class AutoBundle {
 }
 
 const ignore = () => undefined;
+
+/** The requirements files a dependency resolution reads, so editing one counts as a change. */
+function requirementsFiles(options: DependencyOptions | false | undefined): string[] {
+  if (options === false) return [];
+  return (options?.requirements ?? [DEFAULT_REQUIREMENTS]).map((rel) => rel.split("\\").join("/").replace(/^\.\//, ""));
+}
 
 const engines = new WeakMap<SparkSession, AutoBundle>();
 

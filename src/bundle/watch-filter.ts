@@ -8,6 +8,8 @@ export interface WatchScope {
   root: string;
   /** The bundle cache (absolute): our own zips and stat cache; may lie inside the root. */
   cacheDir: string;
+  /** More files (relative to the root) whose content shapes the upload: the requirements files. */
+  inputs?: readonly string[];
 }
 
 /** Directories that never hold bundled files (node_modules, venvs, __pycache__, /build, ...). */
@@ -60,13 +62,14 @@ export function isEditorScratch(name: string): boolean {
 
 /**
  * Files whose content (not just existence) shapes the selection or the upload: .gitignore files,
- * the root's pyproject.toml and package.json (layout, name, settings), .git/info/exclude, jars.
+ * the root's pyproject.toml and package.json (layout, name, settings), .git/info/exclude, jars,
+ * and the scope's inputs (requirements files: the dependency zip).
  */
 export function isSelectionInput(scope: WatchScope, absPath: string): boolean {
   const name = basename(absPath);
   if (name === ".gitignore" || name.endsWith(".jar")) return true;
   const rel = relOf(scope, absPath);
-  return rel === "pyproject.toml" || rel === "package.json" || rel === ".git/info/exclude";
+  return rel === "pyproject.toml" || rel === "package.json" || rel === ".git/info/exclude" || (rel !== undefined && scope.inputs?.includes(rel) === true);
 }
 
 /** Does a change at absPath possibly change the bundle? (Checked on every raw fs event: cheap.) */

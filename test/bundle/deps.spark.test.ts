@@ -4,6 +4,7 @@ import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { lit, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
+import { RACY_WINDOW_MS } from "../../src/bundle/freshness.js";
 import { copyFixture, tempDir } from "./helpers.js";
 import { jsonOf, runMain } from "../cli/helpers.js";
 
@@ -83,6 +84,29 @@ describe("dependency shipping on a real server", () => {
     expect(ls.dependencies.resolution.packages.find((p) => p.name === "toolz")).toMatchObject({ shipped: true });
     const text = (await runMain(["ls", "--root", root, "--cache-dir", cacheDir, "--explain"])).stdout;
     expect(text).toMatch(new RegExp(`artifact: ${after.artifact!.replace(/[./]/g, "\\$&")}[\\s\\S]*humanize==4\\.12\\.3 +shipped: pure Python`));
+  });
+
+  it("editing requirements.txt between jobs of one session: the next job resolves and ships the new set", async () => {
+    const root = copyFixture("withdeps");
+    const events: AutoBundleEvent[] = [];
+    const s = await session(root, tempDir("sab-cache-"), events);
+    expect(await size(s)).toBe("3.0 MB");
+    const before = depsEvents(events)[0]!;
+    // Past the freshness check's racy window (files stamped just before a build are re-checked),
+    // so the job before the edit is judged by the fingerprint alone: up to date, no full sync.
+    await new Promise((r) => setTimeout(r, RACY_WINDOW_MS + 100));
+    expect(await size(s)).toBe("3.0 MB");
+    events.length = 0;
+    expect(await size(s)).toBe("3.0 MB");
+    expect(events.map((e) => e.type)).toEqual(["up-to-date"]);
+
+    events.length = 0;
+    writeFileSync(join(root, "requirements.txt"), "humanize==4.12.3\ntoolz==1.0.0\n");
+    expect(await size(s)).toBe("3.0 MB");
+    const after = depsEvents(events)[0];
+    expect(after).toMatchObject({ resolvedNow: true, shipped: ["humanize==4.12.3", "toolz==1.0.0"] });
+    expect(after!.artifact).not.toBe(before.artifact);
+    expect(uploaded(events)).toEqual([after!.artifact]);
   });
 
   it("a native-only package: a clear error naming it and the fix", async () => {
