@@ -13,6 +13,7 @@ export { UDFRegistration, type UserDefinedFunction } from "./connect/udf.js";
 export { UDTFRegistration, type UserDefinedTableFunction } from "./connect/udtf.js";
 export { DataSourceRegistration } from "./connect/datasource.js";
 export { SparkConnectError } from "./connect/errors.js";
+export type { SessionLostPolicy } from "./connect/session-state.js";
 export { parseConnectionString, resolveRemote, type ConnectionConfig } from "./connect/connection.js";
 export { defaultRetryPolicy, type RetryPolicy } from "./connect/retry.js";
 export { withAutoBundle, autoBundleOf, AutoBundle, type AutoBundleOptions, type AutoBundleEvent } from "./bundle/hook.js";

@@ -4,6 +4,7 @@ import { channelCredentials, clientType } from "./credentials.js";
 import { SparkConnectError } from "./errors.js";
 import type { RetryPolicy } from "./retry.js";
 import { SparkSession } from "./session.js";
+import type { SessionLostPolicy } from "./session-state.js";
 
 // One live session per (remote, session id) in this process, like pyspark's getOrCreate.
 const active = new Map<string, Promise<SparkSession>>();
@@ -15,6 +16,7 @@ export class SparkSessionBuilder {
   private caCertificate: Buffer | string | undefined;
   private retry: RetryPolicy | undefined;
   private progress: ((line: string) => void) | undefined;
+  private lostPolicy: SessionLostPolicy = "renew";
 
   /**
    * "sc://host:port/;key=value", or "local" / "local[N]" for the embedded server.
@@ -39,6 +41,19 @@ export class SparkSessionBuilder {
 
   retryPolicy(policy: RetryPolicy): this {
     this.retry = policy;
+    return this;
+  }
+
+  /**
+   * When the server no longer has the session (it restarted, or the session expired): "renew" (the
+   * default) puts back runtime config, Java UDFs and, with withAutoBundle, the code and Python
+   * functions, then runs the job again; a session that held temporary views or ran SQL commands
+   * gets an error naming them instead. "fail": every lost session is an error
+   * (INVALID_HANDLE.SESSION_CHANGED), and the next call starts afresh.
+   */
+  onSessionLost(policy: SessionLostPolicy): this {
+    if (policy !== "renew" && policy !== "fail") throw new TypeError(`onSessionLost("${String(policy)}"): use "renew" or "fail".`);
+    this.lostPolicy = policy;
     return this;
   }
 
@@ -99,7 +114,7 @@ export class SparkSessionBuilder {
       const response = await client.analyze({ case: "sparkVersion", value: {} });
       const version = response.result.case === "sparkVersion" ? response.result.value.version : "";
       if (!version) throw new SparkConnectError(`The server at ${config.url} did not report a Spark version; is it a Spark Connect server?`);
-      const session = new SparkSession(client, version, onStop);
+      const session = new SparkSession(client, version, onStop, this.lostPolicy);
       session.embeddedServer = this.embedded;
       return session;
     } catch (err) {

@@ -50,7 +50,8 @@ export class SparkConnectClient {
   private readonly clientType: string;
   private readonly policy: RetryPolicy;
   private readonly clock: Clock;
-  private readonly displayUrl: string;
+  /** The connection string with the token redacted, for messages. */
+  readonly displayUrl: string;
   private readonly unreachableFix: string;
   private serverSideSessionId: string | undefined;
   /** RPC counts of reattachable executions, for tests and diagnostics. */

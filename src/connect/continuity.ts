@@ -9,21 +9,26 @@ import type { SparkConnectClient } from "./client.js";
 
 export class SessionContinuity {
   private marker: string | undefined;
-  private inFlight: Promise<void> | undefined;
+  private inFlight: Promise<boolean> | undefined;
 
   constructor(private readonly client: SparkConnectClient) {}
 
-  /** Free on servers that report session ids; one small RPC per call on those that don't (3.5). */
-  confirm(): Promise<void> {
-    if (this.client.serverSessionId !== undefined) return Promise.resolve();
+  /**
+   * Free on servers that report session ids; one small RPC per call on those that don't (3.5).
+   * True when the session was found lost (listeners of the client heard it).
+   */
+  confirm(): Promise<boolean> {
+    if (this.client.serverSessionId !== undefined) return Promise.resolve(false);
     this.inFlight ??= this.check().finally(() => (this.inFlight = undefined));
     return this.inFlight;
   }
 
-  private async check(): Promise<void> {
+  private async check(): Promise<boolean> {
     const marker = this.marker;
+    let lost = false;
     if (marker !== undefined) {
-      if ((await this.client.artifactStatuses([marker]))[marker]) return;
+      if ((await this.client.artifactStatuses([marker]))[marker]) return false;
+      lost = true;
       this.marker = undefined;
       this.client.sessionLost("the server no longer holds this session's marker artifact (it restarted, or the session was released)");
     }
@@ -31,5 +36,6 @@ export class SessionContinuity {
     const name = `cache/${createHash("sha256").update(data).digest("hex")}`;
     await addArtifacts(this.client, [{ name, data }]);
     this.marker = name;
+    return lost;
   }
 }

@@ -7,6 +7,7 @@ import { RuntimeConfig } from "./conf.js";
 import type { SessionCore } from "./core.js";
 import { DataFrame } from "./dataframe.js";
 import { SparkConnectError } from "./errors.js";
+import { isSessionChanged, SESSION_CHANGED, SessionState, sessionStateLostError, type SessionLostPolicy } from "./session-state.js";
 import { toLiteral } from "./literal.js";
 import { DataFrameReader } from "./reader.js";
 import { commandPlan, localRelationFromRows, rangeRelation, tableRelation } from "./relations-builders.js";
@@ -45,15 +46,17 @@ export class SparkSession implements SessionCore {
   private readonly stopListeners = new Set<() => void>();
   private stopped = false;
   private readonly continuity: SessionContinuity;
+  private readonly state = new SessionState();
 
   /** @internal Use SparkSession.builder(). */
   constructor(
     readonly client: SparkConnectClient,
     version: string,
     private readonly forgetActive: () => void = () => {},
+    private readonly sessionLostPolicy: SessionLostPolicy = "renew",
   ) {
     this.version = version;
-    this.conf = new RuntimeConfig(client);
+    this.conf = new RuntimeConfig(client, this.state, (op) => this.renewing(op));
     this.udf = new UDFRegistration(this);
     this.udtf = new UDTFRegistration(this);
     this.dataSource = new DataSourceRegistration(this);
@@ -84,9 +87,14 @@ export class SparkSession implements SessionCore {
    * free on Spark 4, which reports it in every response; one small RPC on Spark 3.5, which does not.
    * Listeners of onSessionChange hear about a lost session.
    */
-  confirmSessionHeld(): Promise<void> {
+  async confirmSessionHeld(): Promise<void> {
     this.assertOpen();
-    return this.continuity.confirm();
+    if (!(await this.continuity.confirm())) return;
+    const lost = new SparkConnectError(
+      `The Spark Connect server at ${this.client.displayUrl} (Spark ${this.version}, which reports no session ids) no longer holds this session: it restarted, or the session was released.`,
+      { errorClass: SESSION_CHANGED, fix: "Re-run the job: the next call uses a new server-side session." },
+    );
+    await this.renewAfter(lost);
   }
 
   /** Called once when stop() begins (e.g. to stop a file watcher). Returns an unsubscribe function. */
@@ -108,16 +116,60 @@ export class SparkSession implements SessionCore {
     return this.planIds++;
   }
 
+  /**
+   * Runs the hooks, then the plan. When the server lost the session before answering (a restart),
+   * the session is renewed and the plan runs once more, unless that would lose state (see SessionState).
+   */
   async *execute(plan: Plan, options: { signal?: AbortSignal } = {}): AsyncGenerator<ExecutePlanResponse> {
     this.assertOpen();
-    for (const hook of this.hooks) await hook("execute", plan);
-    yield* this.client.execute(plan, options);
+    const isCommand = plan.opType.case === "command";
+    for (let attempt = 1; ; attempt++) {
+      let answered = false;
+      const commandResponses: ExecutePlanResponse[] = [];
+      try {
+        for (const hook of this.hooks) await hook("execute", plan);
+        for await (const response of this.client.execute(plan, options)) {
+          answered = true;
+          if (isCommand) commandResponses.push(response);
+          yield response;
+        }
+        if (isCommand) this.state.noteCommand(plan, commandResponses);
+        return;
+      } catch (err) {
+        // Once the server answered, the job ran there: never run it twice.
+        if (answered || attempt > 1) throw err;
+        await this.renewAfter(err);
+      }
+    }
   }
 
   async analyze(analyze: AnalyzeInit): Promise<AnalyzePlanResponse> {
     this.assertOpen();
-    if (!CODE_FREE_ANALYSES.has(analyze.case ?? "")) for (const hook of this.hooks) await hook("analyze", analyze);
-    return this.client.analyze(analyze);
+    return this.renewing(async () => {
+      if (!CODE_FREE_ANALYSES.has(analyze.case ?? "")) for (const hook of this.hooks) await hook("analyze", analyze);
+      return this.client.analyze(analyze);
+    });
+  }
+
+  /** Runs `op`; when it fails because the server lost the session, renews it (or throws) and runs `op` once more. */
+  private async renewing<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      await this.renewAfter(err);
+      return op();
+    }
+  }
+
+  /** Returns when the session was renewed without loss (the caller retries); throws otherwise. */
+  private async renewAfter(err: unknown): Promise<void> {
+    if (!isSessionChanged(err)) throw err;
+    if (this.sessionLostPolicy === "fail") {
+      this.state.forget();
+      throw err;
+    }
+    const lost = await this.state.restore(this.client);
+    if (lost.length) throw sessionStateLostError(lost, this.state.describeRestorable(), err);
   }
 
   /**

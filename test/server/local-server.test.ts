@@ -119,7 +119,15 @@ describe.skipIf(process.platform === "win32")("local Spark Connect server", () =
     expect(JSON.parse(after.stdout)).toMatchObject({ state: "stopped", home });
   });
 
-  it("after a restart, a connected session gets a plain error, listeners hear it, and the bundle is sent again", async () => {
+  /** Stops the server on `port` and starts a new one on the same home and port (same token). */
+  async function restart(port: number, previousPid: number): Promise<number> {
+    await stopLocalServer({ home });
+    const next = await ensureLocalServer({ home, port, cores: 1, onProgress });
+    expect(next.pid).not.toBe(previousPid);
+    return next.pid;
+  }
+
+  it("after a restart, the next job renews the session: runtime config is replayed, the bundle sent again; a temp view can't be, so it is named", async () => {
     const port = await freePort();
     const first = await ensureLocalServer({ home, port, cores: 1, onProgress });
     const root = path.join(path.dirname(new URL(import.meta.url).pathname), "../../fixtures/srclayout");
@@ -130,24 +138,59 @@ describe.skipIf(process.platform === "win32")("local Spark Connect server", () =
     try {
       const normalize = spark.udf.python("textkit.text:normalize", "string");
       const run = async () => (await spark.range(1).select(normalize(lit(" A  B ")).alias("v")).collect())[0]!.v;
+      await spark.conf.set("spark.sql.shuffle.partitions", 7);
       expect(await run()).toBe("a b");
       expect(autoBundleOf(spark)!.counters.uploads).toBe(1);
       const changes: unknown[] = [];
       spark.onSessionChange((change) => changes.push(change));
+      const before = spark.serverSessionId;
 
-      await stopLocalServer({ home });
-      const second = await ensureLocalServer({ home, port, cores: 1, onProgress });
-      expect(second.pid).not.toBe(first.pid);
-      expect(second.token).toBe(first.token); // same home, same token: clients survive the restart
+      const secondPid = await restart(port, first.pid);
+      // The server answered SESSION_CHANGED; nothing was lost that can't be put back, so the job ran again.
+      expect(await run()).toBe("a b");
+      expect(changes).toHaveLength(1);
+      expect(spark.serverSessionId).toBeDefined();
+      expect(spark.serverSessionId).not.toBe(before);
+      expect(autoBundleOf(spark)!.counters.uploads).toBe(2);
+      expect(await spark.conf.get("spark.sql.shuffle.partitions")).toBe("7");
 
+      // State nothing can re-create: the first job after the restart names it and does not run.
+      await spark.range(3).createOrReplaceTempView("people");
+      await spark.sql("SET spark.sql.ansi.enabled = true");
+      expect((await spark.sql("SELECT count(*) AS n FROM people").then((df) => df.collect()))[0]!.n).toBe(3n);
+      await restart(port, secondPid);
       const err = await run().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SparkConnectError);
       expect(err).toMatchObject({ errorClass: "INVALID_HANDLE.SESSION_CHANGED" });
-      expect((err as Error).message).toMatch(/no longer has this session[\s\S]*restarted/);
-      expect(changes).toHaveLength(1);
+      expect((err as Error).message).toContain('the new session lacks state the old one held: temporary view "people", SQL command "SET spark.sql.ansi.enabled = true"');
+      expect((err as Error).message).toContain("The job was not run. Restored: 1 runtime config value");
+      expect((err as Error).message).toContain("Create the views again");
+      expect(changes).toHaveLength(2);
+      // Reported once: the next job runs on the new session, with the config (not the view) back.
+      expect(await run()).toBe("a b");
+      expect(await spark.conf.get("spark.sql.shuffle.partitions")).toBe("7");
+      const missing = await spark.sql("SELECT * FROM people").catch((e: unknown) => e);
+      expect(missing).toMatchObject({ errorClass: "TABLE_OR_VIEW_NOT_FOUND" });
+    } finally {
+      await spark.stop();
+      await stopLocalServer({ home });
+    }
+  });
 
-      expect(await run()).toBe("a b"); // a fresh server-side session, with the bundle uploaded again
-      expect(autoBundleOf(spark)!.counters.uploads).toBe(2);
+  it('onSessionLost("fail"): a restart is an error even with nothing lost, and the next call starts afresh', async () => {
+    const port = await freePort();
+    const first = await ensureLocalServer({ home, port, cores: 1, onProgress });
+    const spark = await SparkSession.builder().remote(first.url).onSessionLost("fail").create();
+    try {
+      await spark.conf.set("spark.sql.shuffle.partitions", 7);
+      expect(await spark.range(5).count()).toBe(5);
+      await restart(port, first.pid);
+      const err = await spark.range(5).count().catch((e: unknown) => e);
+      expect(err).toMatchObject({ errorClass: "INVALID_HANDLE.SESSION_CHANGED" });
+      expect((err as Error).message).toMatch(/no longer has this session[\s\S]*restarted/);
+      expect(await spark.range(5).count()).toBe(5);
+      // Nothing replayed: the server's default again.
+      expect(await spark.conf.get("spark.sql.shuffle.partitions")).toBe("200");
     } finally {
       await spark.stop();
       await stopLocalServer({ home });
