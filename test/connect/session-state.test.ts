@@ -1,0 +1,55 @@
+// Unit: which commands leave state a renewed session can't get back, and what restore() replays.
+import { create } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import { ExecutePlanResponseSchema } from "../../src/gen/spark/connect/base_pb.js";
+import { commandPlan } from "../../src/connect/relations-builders.js";
+import { SessionState } from "../../src/connect/session-state.js";
+import type { SparkConnectClient } from "../../src/connect/client.js";
+
+const sqlResult = (relType: "sql" | "localRelation") =>
+  create(ExecutePlanResponseSchema, { responseType: { case: "sqlCommandResult", value: { relation: { relType: { case: relType, value: {} } } } } });
+
+/** Records the calls restore() makes; the real server side is covered by test/server/local-server.test.ts. */
+function recordingClient() {
+  const calls: unknown[] = [];
+  const client = {
+    config: async (op: unknown) => void calls.push(op),
+    execute: async function* (plan: unknown) {
+      calls.push(plan);
+    },
+  } as unknown as SparkConnectClient;
+  return { client, calls };
+}
+
+describe("SessionState", () => {
+  it("queries and writes leave nothing; views and eager SQL commands are named once each", async () => {
+    const state = new SessionState();
+    state.noteCommand(commandPlan({ case: "sqlCommand", value: { sql: "SELECT 1" } }), [sqlResult("sql")]);
+    state.noteCommand(commandPlan({ case: "writeOperation", value: {} }), []);
+    state.noteCommand(commandPlan({ case: "createDataframeView", value: { name: "people", isGlobal: false, replace: true } }), []);
+    state.noteCommand(commandPlan({ case: "createDataframeView", value: { name: "people", isGlobal: false, replace: true } }), []);
+    state.noteCommand(commandPlan({ case: "sqlCommand", value: { sql: "USE   analytics" } }), [sqlResult("localRelation")]);
+    const { client } = recordingClient();
+    expect(await state.restore(client)).toEqual(['temporary view "people"', 'SQL command "USE analytics"']);
+    expect(await state.restore(client)).toEqual([]); // reported once
+  });
+
+  it("replays config (last write wins, unset keys dropped) and Java UDFs; forget() clears them", async () => {
+    const state = new SessionState();
+    state.noteConf("a", "1");
+    state.noteConf("b", "2");
+    state.noteConf("a", "3");
+    state.noteConf("b", undefined);
+    const fn = { functionName: "plus", function: { case: "javaUdf", value: { className: "x.Plus" } } };
+    state.noteCommand(commandPlan({ case: "registerFunction", value: fn as never }), []);
+    const { client, calls } = recordingClient();
+    expect(await state.restore(client)).toEqual([]);
+    expect(JSON.stringify(calls[0])).toContain('"pairs":[{"key":"a","value":"3"}]');
+    expect(JSON.stringify(calls[1])).toContain("x.Plus");
+    expect(state.describeRestorable()).toBe("1 runtime config value, 1 Java UDF");
+    state.forget();
+    const again = recordingClient();
+    await state.restore(again.client);
+    expect(again.calls).toEqual([]);
+  });
+});
