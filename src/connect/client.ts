@@ -12,6 +12,7 @@ import {
   type Plan,
 } from "../gen/spark/connect/base_pb.js";
 import { errorFromDetails, errorFromGrpc, GrpcCode, readErrorInfo, SparkConnectError, type GrpcErrorLike } from "./errors.js";
+import { SESSION_CHANGED } from "./session-state.js";
 import { reattachableExecute } from "./execute.js";
 import { defaultRetryPolicy, systemClock, withRetry, type Clock, type RetryPolicy } from "./retry.js";
 import { Rpc, type ChannelSpec } from "./rpc.js";
@@ -224,7 +225,7 @@ export class SparkConnectClient {
   async toSparkError(err: unknown): Promise<unknown> {
     if (err instanceof SparkConnectError || !isGrpcError(err)) return err;
     const info = readErrorInfo(err);
-    if (info?.errorClass === "INVALID_HANDLE.SESSION_CHANGED") return this.sessionChanged(err, info.errorClass);
+    if (info?.errorClass === SESSION_CHANGED) return this.sessionChanged(err, info.errorClass);
     if (info?.errorId) {
       const details = await this.rpc
         .unary(SparkConnectService.method.fetchErrorDetails, { ...this.identity(), errorId: info.errorId })

@@ -102,7 +102,7 @@ export function sessionStateLostError(lost: readonly string[], restored: string,
   const shown = lost.slice(0, 8).join(", ") + (lost.length > 8 ? ` and ${lost.length - 8} more` : "");
   return new SparkConnectError(
     `The Spark Connect server no longer has this session (it restarted or the session expired), and the new session lacks state the old one held: ${shown}. ` +
-      `The job was not run. Restored: ${restored} and the uploaded code.`,
+      `The job was not run. Restored: ${restored}.`,
     {
       errorClass: SESSION_CHANGED,
       grpcCode: cause instanceof SparkConnectError ? cause.grpcCode : undefined,
