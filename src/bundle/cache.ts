@@ -160,7 +160,7 @@ async function statIfPresent(path: string) {
 }
 
 /** undefined when the file vanished meanwhile (a concurrent eviction). */
-async function fileSha256(path: string): Promise<string | undefined> {
+export async function fileSha256(path: string): Promise<string | undefined> {
   const h = createHash("sha256");
   try {
     await pipeline(createReadStream(path), h);

@@ -1,11 +1,11 @@
 // Resolves declared requirements with pip for the workers' Python and platform, and packs the
 // pure-Python wheels into one content-addressed zip. Cached by (requirements, python, platform,
-// server-has set): unchanged deps cost one small JSON read, no pip.
-import { execFile } from "node:child_process";
+// server-has set): unchanged deps cost one small JSON read and one hash of the zip, no pip.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { normalizeName } from "./deps-declared.js";
+import { depsCacheFiles, depsZipIntact, packDepsZip, runPython, storedWheels, storeWheel, wheelsDir } from "./deps-wheels.js";
 import { BundleError } from "./options.js";
 
 /** Always on a Spark Connect server's workers. */
@@ -22,6 +22,8 @@ export interface DepPackage {
   name: string;
   version: string;
   wheel: string;
+  /** sha256 of the wheel in the store (deps/wheels/<sha256>.whl); shipped packages only. */
+  sha256?: string;
   shipped: boolean;
   reason: string;
 }
@@ -38,6 +40,8 @@ export interface DepsResolution {
   target?: DepsTarget;
   /** True: pip ran for this call (cold). */
   resolvedNow: boolean;
+  /** True: the cached zip was lost or damaged and was rebuilt from stored wheels, without pip. */
+  repacked?: boolean;
 }
 
 export function resolutionKey(requirements: readonly string[], target: DepsTarget): string {
@@ -46,14 +50,18 @@ export function resolutionKey(requirements: readonly string[], target: DepsTarge
 }
 
 /** Resolves (or reads the cached resolution of) `requirements` for `target`. */
-export async function resolveDeps(pythonExe: string, requirements: readonly string[], target: DepsTarget, cacheDir: string): Promise<DepsResolution> {
+export async function resolveDeps(pythonExe: string, requirements: readonly string[], target: DepsTarget, cacheDir: string, now = Date.now()): Promise<DepsResolution> {
   const dir = join(cacheDir, "deps");
   mkdirSync(dir, { recursive: true });
   const key = resolutionKey(requirements, target);
   const record = join(dir, `res-${key.slice(0, 24)}.json`);
-  if (existsSync(record)) {
-    const saved = JSON.parse(readFileSync(record, "utf8")) as Omit<DepsResolution, "resolvedNow">;
-    if (!saved.zipPath || existsSync(saved.zipPath)) return { ...saved, resolvedNow: false };
+  const saved = readRecord(record);
+  if (saved) {
+    // Touched on use: pruning keeps what was used lately.
+    utimesSync(record, new Date(now), new Date(now));
+    if (!saved.zipPath || (await depsZipIntact(saved.zipPath))) return { ...saved, resolvedNow: false };
+    const repacked = await repackFromStore(pythonExe, dir, record, saved);
+    if (repacked) return { ...repacked, resolvedNow: false, repacked: true };
   }
   const work = mkdtempSync(join(dir, "tmp-"));
   try {
@@ -69,23 +77,82 @@ export async function resolveDeps(pythonExe: string, requirements: readonly stri
       );
     }
     const shipped = packages.filter((p) => p.shipped);
-    let zipPath: string | undefined;
-    let artifact: string | undefined;
-    if (shipped.length) {
-      const tmpZip = join(work, "deps.zip");
-      await runPython(pythonExe, ["-c", PACK_WHEELS, tmpZip, ...shipped.map((p) => join(work, p.wheel))]);
-      const hash = createHash("sha256").update(readFileSync(tmpZip)).digest("hex").slice(0, 12);
-      zipPath = join(dir, `sab-deps-${hash}.zip`);
-      if (!existsSync(zipPath)) renameSync(tmpZip, zipPath);
-      artifact = `pyfiles/sab-deps-${hash}.zip`;
-    }
-    const result = { key, zipPath, artifact, packages, requirements: [...requirements].sort(), target };
-    // Temp + rename: a crash never leaves a half-written record.
-    writeFileSync(join(work, "res.json"), JSON.stringify(result));
-    renameSync(join(work, "res.json"), record);
+    for (const p of shipped) p.sha256 = await storeWheel(dir, join(work, p.wheel));
+    const zip = shipped.length ? await packDepsZip(pythonExe, dir, join(work, "deps.zip"), wheelPaths(dir, shipped)) : {};
+    const result = { key, ...zip, packages, requirements: [...requirements].sort(), target };
+    writeRecord(record, work, result);
+    pruneDeps(dir, now);
     return { ...result, resolvedNow: true };
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The deps zip went missing or was damaged: rebuild it from the stored wheels (no pip, no network). */
+async function repackFromStore(pythonExe: string, dir: string, record: string, saved: SavedResolution): Promise<SavedResolution | undefined> {
+  const shipped = saved.packages.filter((p) => p.shipped);
+  if (!(await storedWheels(dir, shipped.map((p) => p.sha256)))) return undefined;
+  const work = mkdtempSync(join(dir, "tmp-"));
+  try {
+    const repacked = { ...saved, ...(await packDepsZip(pythonExe, dir, join(work, "deps.zip"), wheelPaths(dir, shipped))) };
+    writeRecord(record, work, repacked);
+    return repacked;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export type SavedResolution = Omit<DepsResolution, "resolvedNow" | "repacked">;
+
+const wheelPaths = (dir: string, shipped: readonly DepPackage[]) => shipped.map((p) => join(wheelsDir(dir), `${p.sha256}.whl`));
+
+/** undefined when absent or unreadable as a record (then deleted, and resolved again). */
+export function readRecord(path: string): SavedResolution | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  try {
+    const saved = JSON.parse(text) as SavedResolution;
+    if (Array.isArray(saved.packages)) return saved;
+  } catch {
+    // Damaged on disk (records are written by rename, so not by us): resolve again.
+  }
+  rmSync(path, { force: true });
+  return undefined;
+}
+
+/** Temp + rename: a crash never leaves a half-written record. */
+function writeRecord(path: string, work: string, result: SavedResolution): void {
+  writeFileSync(join(work, "res.json"), JSON.stringify(result));
+  renameSync(join(work, "res.json"), path);
+}
+
+/** A resolution unused this long is deleted, with the zip and wheels no other resolution needs. */
+export const DEPS_MAX_IDLE_MS = 30 * 24 * 60 * 60 * 1000;
+/** Unreferenced files younger than this may be a concurrent writer's, not yet in its record. */
+const PRUNE_GRACE_MS = 60 * 60 * 1000;
+
+/** Runs after a cold resolution (rare), never on the per-job path. */
+export function pruneDeps(dir: string, now = Date.now()): void {
+  const files = depsCacheFiles(dir);
+  const live = new Set<string>();
+  for (const f of files) {
+    if (f.kind !== "record") continue;
+    if (now - f.mtimeMs > DEPS_MAX_IDLE_MS) {
+      rmSync(f.path, { force: true });
+      continue;
+    }
+    const saved = readRecord(f.path);
+    if (saved?.zipPath) live.add(basename(saved.zipPath));
+    for (const p of saved?.packages ?? []) if (p.sha256) live.add(p.sha256);
+  }
+  for (const f of files) {
+    if (f.kind === "record" || live.has(f.id) || now - f.mtimeMs < PRUNE_GRACE_MS) continue;
+    rmSync(f.path, { recursive: true, force: true });
   }
 }
 
@@ -121,30 +188,3 @@ async function pipDownload(pythonExe: string, requirements: readonly string[], t
     );
   }
 }
-
-function runPython(exe: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(exe, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(Object.assign(new Error(`${exe} ${args.slice(0, 3).join(" ")} failed: ${err.message}`), { log: `${stdout}\n${stderr}` }));
-      else resolve();
-    });
-  });
-}
-
-// Unpacks wheels into one zip: sorted entries, fixed times, so the same wheels give the same bytes.
-const PACK_WHEELS = `
-import sys, zipfile
-out, wheels = sys.argv[1], sys.argv[2:]
-entries = {}
-for w in wheels:
-    with zipfile.ZipFile(w) as z:
-        for info in z.infolist():
-            if not info.is_dir():
-                entries[info.filename] = z.read(info.filename)
-with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-    for name in sorted(entries):
-        info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
-        info.external_attr = 0o644 << 16
-        info.compress_type = zipfile.ZIP_DEFLATED
-        z.writestr(info, entries[name])
-`;
