@@ -37,6 +37,7 @@ export function depsLines(x: DepsExplanation): string[] {
   const res = x.resolution;
   if (!res) return [...lines, "  not resolved yet: the first job against the server runs pip for its Python and platform"];
   lines.push(`  artifact: ${res.artifact ?? "none (nothing to ship)"}` + (res.target ? ` (Python ${res.target.pythonVersion}, ${res.target.platforms[0]})` : ""));
+  if (res.native) lines.push(`  native archive: ${res.native.artifact} (unpacked on the workers)`);
   for (const p of res.packages) lines.push(`  ${`${p.name}==${p.version}`.padEnd(32)}  ${p.reason}`);
   return lines;
 }

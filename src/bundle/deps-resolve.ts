@@ -1,11 +1,12 @@
 // Resolves declared requirements with pip for the workers' Python and platform, and packs the
-// pure-Python wheels into one content-addressed zip. Cached by (requirements, python, platform,
+// pure-Python wheels into one content-addressed zip (imported from the zip), those with native code
+// into another (an archive the workers unpack). Cached by (requirements, python, platform,
 // server-has set): unchanged deps cost one small JSON read and one hash of the zip, no pip.
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { normalizeName } from "./deps-declared.js";
-import { depsCacheFiles, depsZipIntact, packDepsZip, runPython, storedWheels, storeWheel, wheelsDir } from "./deps-wheels.js";
+import { depsCacheFiles, depsZipIntact, packDepsZip, runPython, storedWheels, storeWheel, wheelsDir, type DepsZip } from "./deps-wheels.js";
 import { BundleError } from "./options.js";
 
 /** Always on a Spark Connect server's workers. */
@@ -25,6 +26,8 @@ export interface DepPackage {
   /** sha256 of the wheel in the store (deps/wheels/<sha256>.whl); shipped packages only. */
   sha256?: string;
   shipped: boolean;
+  /** Shipped in the native archive (extension modules), not the zip. */
+  native?: boolean;
   reason: string;
 }
 
@@ -34,6 +37,8 @@ export interface DepsResolution {
   zipPath?: string;
   /** "pyfiles/sab-deps-<hash12>.zip". */
   artifact?: string;
+  /** The archive of packages with native code for the workers' platform, when there are any. */
+  native?: DepsZip;
   packages: DepPackage[];
   /** Sorted requirement lines and the target resolved for (read by `ls --explain`). */
   requirements?: string[];
@@ -59,7 +64,7 @@ export async function resolveDeps(pythonExe: string, requirements: readonly stri
   if (saved) {
     // Touched on use: pruning keeps what was used lately.
     utimesSync(record, new Date(now), new Date(now));
-    if (!saved.zipPath || (await depsZipIntact(saved.zipPath))) return { ...saved, resolvedNow: false };
+    if (await zipsIntact(saved)) return { ...saved, resolvedNow: false };
     const repacked = await repackFromStore(pythonExe, dir, record, saved);
     if (repacked) return { ...repacked, resolvedNow: false, repacked: true };
   }
@@ -67,19 +72,8 @@ export async function resolveDeps(pythonExe: string, requirements: readonly stri
   try {
     await pipDownload(pythonExe, requirements, target, work);
     const packages = classify(readdirSync(work).filter((f) => f.endsWith(".whl")), target);
-    const native = packages.filter((p) => !p.shipped && p.reason.startsWith("native"));
-    if (native.length) {
-      const names = native.map((p) => `${p.name} ${p.version} (${p.wheel})`).join(", ");
-      throw new BundleError(
-        "DEPS_NATIVE",
-        `Dependencies with native code can't be shipped as zips: ${names} for ${target.platforms[0]}, Python ${target.pythonVersion}. ` +
-          `Fix: install them on the cluster's workers (then list them in dependencies.serverHas), or drop them from the declared dependencies.`,
-      );
-    }
-    const shipped = packages.filter((p) => p.shipped);
-    for (const p of shipped) p.sha256 = await storeWheel(dir, join(work, p.wheel));
-    const zip = shipped.length ? await packDepsZip(pythonExe, dir, join(work, "deps.zip"), wheelPaths(dir, shipped)) : {};
-    const result = { key, ...zip, packages, requirements: [...requirements].sort(), target };
+    for (const p of packages) if (p.shipped) p.sha256 = await storeWheel(dir, join(work, p.wheel));
+    const result = { key, ...(await packShipped(pythonExe, dir, work, packages)), packages, requirements: [...requirements].sort(), target };
     writeRecord(record, work, result);
     pruneDeps(dir, now);
     return { ...result, resolvedNow: true };
@@ -88,13 +82,27 @@ export async function resolveDeps(pythonExe: string, requirements: readonly stri
   }
 }
 
-/** The deps zip went missing or was damaged: rebuild it from the stored wheels (no pip, no network). */
+/** The pure zip and the native archive of the shipped packages (each only when it has packages). */
+async function packShipped(pythonExe: string, dir: string, work: string, packages: readonly DepPackage[]): Promise<{ zipPath?: string; artifact?: string; native?: DepsZip }> {
+  const pure = packages.filter((p) => p.shipped && !p.native);
+  const native = packages.filter((p) => p.shipped && p.native);
+  const zip = pure.length ? await packDepsZip(pythonExe, dir, join(work, "deps.zip"), wheelPaths(dir, pure), "deps") : {};
+  return native.length ? { ...zip, native: await packDepsZip(pythonExe, dir, join(work, "native.zip"), wheelPaths(dir, native), "native") } : zip;
+}
+
+/** Both zips intact (or absent by design); a damaged one is deleted. */
+async function zipsIntact(saved: SavedResolution): Promise<boolean> {
+  for (const zip of [saved.zipPath, saved.native?.zipPath]) if (zip && !(await depsZipIntact(zip))) return false;
+  return true;
+}
+
+/** A deps zip went missing or was damaged: rebuild from the stored wheels (no pip, no network). */
 async function repackFromStore(pythonExe: string, dir: string, record: string, saved: SavedResolution): Promise<SavedResolution | undefined> {
   const shipped = saved.packages.filter((p) => p.shipped);
   if (!(await storedWheels(dir, shipped.map((p) => p.sha256)))) return undefined;
   const work = mkdtempSync(join(dir, "tmp-"));
   try {
-    const repacked = { ...saved, ...(await packDepsZip(pythonExe, dir, join(work, "deps.zip"), wheelPaths(dir, shipped))) };
+    const repacked = { ...saved, ...(await packShipped(pythonExe, dir, work, saved.packages)) };
     writeRecord(record, work, repacked);
     return repacked;
   } finally {
@@ -147,7 +155,7 @@ export function pruneDeps(dir: string, now = Date.now()): void {
       continue;
     }
     const saved = readRecord(f.path);
-    if (saved?.zipPath) live.add(basename(saved.zipPath));
+    for (const zip of [saved?.zipPath, saved?.native?.zipPath]) if (zip) live.add(basename(zip));
     for (const p of saved?.packages ?? []) if (p.sha256) live.add(p.sha256);
   }
   for (const f of files) {
@@ -156,7 +164,7 @@ export function pruneDeps(dir: string, now = Date.now()): void {
   }
 }
 
-/** name-version-python-abi-platform.whl → shipped (pure), skipped (server has it) or native. */
+/** name-version-python-abi-platform.whl → shipped (pure), shipped native (pip chose it for the workers' platform), or skipped (the server has it). */
 export function classify(wheels: readonly string[], target: DepsTarget): DepPackage[] {
   const has = new Set(target.serverHas.map(normalizeName));
   return [...wheels].sort().map((wheel) => {
@@ -166,7 +174,7 @@ export function classify(wheels: readonly string[], target: DepsTarget): DepPack
     const platform = parts[parts.length - 1];
     const norm = normalizeName(name);
     if (has.has(norm)) return { name: norm, version, wheel, shipped: false, reason: "skipped: the server has it" };
-    if (abi !== "none" || platform !== "any") return { name: norm, version, wheel, shipped: false, reason: `native code (${abi}, ${platform})` };
+    if (abi !== "none" || platform !== "any") return { name: norm, version, wheel, shipped: true, native: true, reason: `shipped: native code (${abi}, ${platform}), as an archive unpacked on the workers` };
     return { name: norm, version, wheel, shipped: true, reason: "shipped: pure Python, not on the server" };
   });
 }

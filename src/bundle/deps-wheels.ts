@@ -6,8 +6,21 @@ import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileSha256 } from "./cache.js";
 
-/** `sab-deps-<first 12 hex of the zip's sha256>.zip`: the name says what the bytes must hash to. */
-const DEPS_ZIP = /^sab-deps-([0-9a-f]{12})\.zip$/;
+/**
+ * `sab-deps-<hash12>.zip` (pure wheels, imported from the zip) or `sab-native-<hash12>.zip` (wheels with
+ * native code, an archive Spark unpacks beside the bundle): hash12 starts the zip's sha256.
+ */
+const DEPS_ZIP = /^sab-(?:deps|native)-([0-9a-f]{12})\.zip$/;
+
+export type DepsZipKind = "deps" | "native";
+
+export interface DepsZip {
+  zipPath: string;
+  /** "pyfiles/sab-deps-<hash12>.zip", or "archives/sab-native-<hash12>.zip#sab-native-<hash12>". */
+  artifact: string;
+  /** Native only: the directory the archive is unpacked into, in the session's working directory. */
+  dir?: string;
+}
 const WHEEL = /^([0-9a-f]{64})\.whl$/;
 
 export const wheelsDir = (depsDir: string) => join(depsDir, "wheels");
@@ -48,12 +61,13 @@ export async function depsZipIntact(zipPath: string): Promise<boolean> {
 }
 
 /** Packs `wheels` into `tmpZip`, then publishes it in `depsDir` under its content name. */
-export async function packDepsZip(pythonExe: string, depsDir: string, tmpZip: string, wheels: readonly string[]): Promise<{ zipPath: string; artifact: string }> {
+export async function packDepsZip(pythonExe: string, depsDir: string, tmpZip: string, wheels: readonly string[], kind: DepsZipKind): Promise<DepsZip> {
   await runPython(pythonExe, ["-c", PACK_WHEELS, tmpZip, ...wheels]);
-  const name = `sab-deps-${(await fileSha256(tmpZip))!.slice(0, 12)}.zip`;
-  const zipPath = join(depsDir, name);
+  const stem = `sab-${kind}-${(await fileSha256(tmpZip))!.slice(0, 12)}`;
+  const zipPath = join(depsDir, `${stem}.zip`);
   renameSync(tmpZip, zipPath);
-  return { zipPath, artifact: `pyfiles/${name}` };
+  // zipimport can't load extension modules, so native wheels travel as an archive (unpacked).
+  return kind === "deps" ? { zipPath, artifact: `pyfiles/${stem}.zip` } : { zipPath, artifact: `archives/${stem}.zip#${stem}`, dir: stem };
 }
 
 /** Files of the deps cache, for pruning: records, zips, stored wheels (id: hash) and writers' temp dirs (id: name). */

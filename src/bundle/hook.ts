@@ -33,7 +33,7 @@ export type AutoBundleEvent =
   /** The synced version `hash` is shipped as `artifact`, an overlay on the full upload of `base`. */
   | { type: "overlay"; hash: string; base: string; artifact: string; changed: number; deleted: number }
   | { type: "python-version"; version: string }
-  | { type: "deps"; artifact: string | undefined; resolvedNow: boolean; shipped: string[]; skipped: string[] }
+  | { type: "deps"; artifact: string | undefined; native: string | undefined; resolvedNow: boolean; shipped: string[]; skipped: string[] }
   | WatchEvent;
 
 /** The per-session auto-bundle engine; see withAutoBundle. */
@@ -148,10 +148,18 @@ export class AutoBundle {
     if (placeholders.length === 0) return;
     const pythonVer = await this.workerPythonVersion();
     const loaderModule = loaderModuleOf(bundle);
+    const importFrom = this.depsImportFrom();
     for (const { udf, ref } of placeholders) {
-      udf.command = pythonUdfCommand({ loaderModule, modulePath: ref.module, functionName: ref.qualname, returnTypeJson: ref.returnTypeJson });
+      udf.command = pythonUdfCommand({ loaderModule, modulePath: ref.module, functionName: ref.qualname, returnTypeJson: ref.returnTypeJson, importFrom });
       udf.pythonVer = pythonVer;
     }
+  }
+
+  /** With dependency shipping on, the worker imports from exactly the current deps artifacts (maybe none). */
+  private depsImportFrom(): string[] | undefined {
+    if (!this.deps) return undefined;
+    const deps = this.deps.last;
+    return [deps?.artifact?.slice("pyfiles/".length), deps?.native?.dir].filter((name): name is string => name !== undefined);
   }
 
   private workerPythonVersion(): Promise<string> {
@@ -204,8 +212,9 @@ export class AutoBundle {
     const deps = await this.deps?.current();
     if (!deps) return [];
     const names = (shipped: boolean) => deps.packages.filter((p) => p.shipped === shipped).map((p) => `${p.name}==${p.version}`);
-    this.options.onEvent?.({ type: "deps", artifact: deps.artifact, resolvedNow: deps.resolvedNow, shipped: names(true), skipped: names(false) });
-    return deps.artifact && deps.zipPath ? [{ name: deps.artifact, path: deps.zipPath }] : [];
+    this.options.onEvent?.({ type: "deps", artifact: deps.artifact, native: deps.native?.artifact, resolvedNow: deps.resolvedNow, shipped: names(true), skipped: names(false) });
+    const zips = deps.artifact && deps.zipPath ? [{ name: deps.artifact, path: deps.zipPath }] : [];
+    return deps.native ? [...zips, { name: deps.native.artifact, path: deps.native.zipPath }] : zips;
   }
 
   /**

@@ -54,12 +54,16 @@ class _Version(object):
         self.zip = None  # the copy of our zip imports come from (same-name copies are equal)
         self.view = None  # an overlay's merged view, once served
         self.base_copies = []  # where the worker put our base; it leaves sys.path while we serve
+        self.deps_swept = set()  # old dependency artifacts whose modules were dropped
 
-    def resolve(self, module_path, function_name):
-        """Import module_path from this version and return its attribute function_name (may be dotted)."""
+    def resolve(self, module_path, function_name, deps=None):
+        """Import module_path from this version and return its attribute function_name (may be dotted).
+
+        deps: names of the dependency artifacts beside our zip to import from (None: leave sys.path be)."""
         udf = module_path + ":" + function_name
-        if self._make_version_win(udf):
-            importlib.invalidate_caches()  # only on a switch: the worker already does it every task
+        switched = self._make_version_win(udf)
+        if (deps is not None and self._use_deps(deps, udf)) or switched:
+            importlib.invalidate_caches()  # only on a change: the worker already does it every task
         try:
             module = importlib.import_module(module_path)
         except Exception as error:
@@ -96,6 +100,45 @@ class _Version(object):
         self._evict_foreign_modules(ours)
         self.zip, self.view = ours, view
         return True
+
+    def _use_deps(self, names, udf):
+        """Imports come from exactly these dependency artifacts beside our zip (a pure zip, an unpacked
+        native archive): other versions leave sys.path, and modules loaded from them are dropped with
+        our own (which bound them), so a changed dependency set takes effect. True if sys.path changed."""
+        here = os.path.dirname(self.zip or self.own_archive)
+        want = [os.path.join(here, name) for name in names]
+        path = sys.path
+        stale = [entry for entry in path if _is_deps_entry(entry) and entry not in want]
+        if not stale and all(entry in path for entry in want):
+            return False
+        for entry in want:
+            if not os.path.exists(entry):
+                raise ImportError(
+                    "spark-autobundle: the dependency artifact %s is not on this worker for UDF '%s' (looked at %s). "
+                    "Fix: run the query again from a live session so it is uploaded again." % (os.path.basename(entry), udf, entry)
+                )
+        path[:] = [entry for entry in path if entry not in stale and entry not in want]
+        at = 1 if path and path[0] == self.zip else 0
+        path[at:at] = want
+        # The worker re-adds old pyfiles every task: sweep modules only for entries not seen before.
+        fresh = [entry for entry in stale if entry not in self.deps_swept]
+        if fresh:
+            self.deps_swept.update(fresh)
+            self._drop_modules_loaded_from(fresh)
+        return True
+
+    def _drop_modules_loaded_from(self, entries):
+        inside = tuple(entry + sep for entry in entries for sep in ("/", os.sep))
+        doomed = [name for name, module in list(sys.modules.items()) if any(loc.startswith(inside) for loc in _locations(module))]
+        if not doomed:
+            return
+        own_prefixes = tuple(name + "." for name in self.top_level_names)
+        children = tuple(name + "." for name in doomed)
+        for name in list(sys.modules):
+            if name in doomed or name.startswith(children) or name in self.top_level_names or name.startswith(own_prefixes):
+                sys.modules.pop(name, None)
+        for key in [key for key in sys.path_importer_cache if key in entries]:
+            sys.path_importer_cache.pop(key, None)
 
     def _still_first(self, path):
         ours = self.zip
@@ -193,7 +236,10 @@ class _Version(object):
                 missing,
             )
         elif missing:
-            fix = "'%s' is imported by the UDF's code but is not installed on the Spark workers; install it there" % missing
+            fix = (
+                "'%s' is imported by the UDF's code but is not on the Spark workers; declare it in the project's "
+                "dependencies (pyproject.toml [project].dependencies or requirements.txt) so it is shipped, or install it there" % missing
+            )
         else:
             fix = "importing '%s' raised an error; see the chained exception" % module_path
         return "spark-autobundle: cannot import '%s' for UDF '%s' (bundle %s): %s. Fix: %s." % (
@@ -222,6 +268,10 @@ class _Version(object):
                 "Fix: point the UDF at a function." % (function_name, udf, self.label, type(target).__name__)
             )
         return target
+
+
+def _is_deps_entry(entry):
+    return isinstance(entry, str) and os.path.basename(entry).startswith(("sab-deps-", "sab-native-"))
 
 
 def _locations(module):

@@ -94,8 +94,7 @@ export type BundleErrorCode =
   | "GIT_FAILED"
   | "CACHE_FAILED"
   | "WATCH_FAILED"
-  | "DEPS_FAILED"
-  | "DEPS_NATIVE";
+  | "DEPS_FAILED";
 
 /** Every bundling failure a user can act on; the message names the cause and the fix. */
 export class BundleError extends Error {

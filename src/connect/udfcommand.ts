@@ -12,6 +12,11 @@ export interface PythonUdfCommandArgs {
    * Absent: the command is the resolved object alone (UDTF handler classes; the JVM sends their type).
    */
   returnTypeJson?: string;
+  /**
+   * Names of artifacts in the session's working directory (zips, unpacked archive directories) the
+   * worker imports the UDF's dependencies from, passed as resolve's third argument; absent: none passed.
+   */
+  importFrom?: readonly string[];
 }
 
 const DOTTED_NAME = /^[\p{L}_][\p{L}\p{N}_]*(\.[\p{L}_][\p{L}\p{N}_]*)*$/u;
@@ -23,11 +28,12 @@ const DOTTED_NAME = /^[\p{L}_][\p{L}\p{N}_]*(\.[\p{L}_][\p{L}\p{N}_]*)*$/u;
  * so both halves are computed on the worker. `_parse_datatype_json_string` exists in pyspark 3.x and 4.x.
  */
 export function pythonUdfCommand(args: PythonUdfCommandArgs): Uint8Array {
-  const { loaderModule, modulePath, functionName, returnTypeJson } = args;
+  const { loaderModule, modulePath, functionName, returnTypeJson, importFrom } = args;
   requireDottedName(loaderModule, "loaderModule", "_sab_loader_0123456789ab");
   requireDottedName(modulePath, "modulePath", "mylib.text");
   requireDottedName(functionName, "functionName", "tokenize");
-  const resolved = new PyCall(loaderModule, "resolve", [modulePath, functionName]);
+  for (const name of importFrom ?? []) requireEntryName(name);
+  const resolved = new PyCall(loaderModule, "resolve", importFrom ? [modulePath, functionName, new PyTuple(importFrom)] : [modulePath, functionName]);
   if (returnTypeJson === undefined) return pickle(resolved);
   requireJson(returnTypeJson);
   return pickle(
@@ -43,6 +49,12 @@ function requireDottedName(value: string, field: string, example: string): void 
     throw new TypeError(
       `pythonUdfCommand: ${field} ${JSON.stringify(value)} is not a dotted Python name; pass something like "${example}"`,
     );
+  }
+}
+
+function requireEntryName(name: string): void {
+  if (typeof name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+    throw new TypeError(`pythonUdfCommand: importFrom entry ${JSON.stringify(name)} must be a plain file or directory name, e.g. "deps-0123456789ab.zip"`);
   }
 }
 

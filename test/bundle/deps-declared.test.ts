@@ -46,14 +46,15 @@ describe("readDeclaredDeps", () => {
 });
 
 describe("wheel classification", () => {
-  it("ships pure wheels, skips what the server has, flags native ones", () => {
+  it("ships pure wheels in the zip and native ones in the archive; skips what the server has", () => {
     const target = { pythonVersion: "3.11", platforms: ["manylinux2014_x86_64"], serverHas: ["python-dateutil"] };
     const out = classify(["humanize-4.12.3-py3-none-any.whl", "python_dateutil-2.9.0-py2.py3-none-any.whl", "MarkupSafe-3.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"], target);
-    expect(out.map((p) => [p.name, p.shipped, p.reason.split(" ")[0]])).toEqual([
-      ["markupsafe", false, "native"],
-      ["humanize", true, "shipped:"],
-      ["python-dateutil", false, "skipped:"],
+    expect(out.map((p) => [p.name, p.shipped, p.native ?? false, p.reason.split(" ")[0]])).toEqual([
+      ["markupsafe", true, true, "shipped:"],
+      ["humanize", true, false, "shipped:"],
+      ["python-dateutil", false, false, "skipped:"],
     ]);
+    expect(out[0]!.reason).toBe("shipped: native code (cp311, manylinux_2_17_x86_64.manylinux2014_x86_64), as an archive unpacked on the workers");
   });
 
   it("normalizes names and maps sysconfig platforms to pip tags", () => {

@@ -109,11 +109,48 @@ describe("dependency shipping on a real server", () => {
     expect(uploaded(events)).toEqual([after!.artifact]);
   });
 
-  it("a native-only package: a clear error naming it and the fix", async () => {
+  it("a dependency's version changed in the same session: reused workers import the new version", async () => {
     const root = copyFixture("withdeps");
-    writeFileSync(join(root, "requirements.txt"), "markupsafe==3.0.2\n");
-    const s = await session(root, tempDir("sab-cache-"), []);
-    await expect(size(s)).rejects.toThrow(/native code.*markupsafe 3\.0\.2.*install them on the cluster/s);
+    const events: AutoBundleEvent[] = [];
+    const s = await session(root, tempDir("sab-cache-"), events);
+    const version = s.udf.python("textfmt.sizes:humanize_version", "string");
+    const versions = async () => new Set((await s.range(0, 8, 1, 4).select(version(lit(0)).alias("v")).collect()).map((r) => r.v));
+    expect(await versions()).toEqual(new Set(["4.12.3"]));
+    await new Promise((r) => setTimeout(r, RACY_WINDOW_MS + 100));
+    writeFileSync(join(root, "requirements.txt"), "humanize==4.11.0\n");
+    expect(await versions()).toEqual(new Set(["4.11.0"]));
+    // And back: the first zip is still on the workers; it must win again.
+    await new Promise((r) => setTimeout(r, RACY_WINDOW_MS + 100));
+    writeFileSync(join(root, "requirements.txt"), "humanize==4.12.3\n");
+    expect(await versions()).toEqual(new Set(["4.12.3"]));
+    expect(uploaded(events).filter((n) => n.includes("sab-deps-"))).toHaveLength(2);
+  });
+
+  it("a package with native code: shipped as an archive, its C extension imported on the workers", async () => {
+    const root = copyFixture("withdeps");
+    writeFileSync(join(root, "requirements.txt"), "humanize==4.12.3\nmarkupsafe==3.0.2\n");
+    const cacheDir = tempDir("sab-cache-");
+    const events: AutoBundleEvent[] = [];
+    const s = await session(root, cacheDir, events);
+    const escaped = s.udf.python("textfmt.markup:escaped", "string");
+    const rows = await s.range(0, 4, 1, 4).select(escaped(lit("<a&b>")).alias("v")).collect();
+    for (const { v } of rows) expect(v).toMatch(/^&lt;a&amp;b&gt;\|.*\/sab-native-[0-9a-f]{12}\/markupsafe\/_speedups\.[^/]*\.so$/);
+    expect(await size(s)).toBe("3.0 MB"); // the pure zip beside it
+    const [deps] = depsEvents(events);
+    expect(deps?.resolvedNow).toBe(true);
+    expect([...deps!.shipped].sort()).toEqual(["humanize==4.12.3", "markupsafe==3.0.2"]);
+    expect(deps!.native).toMatch(/^archives\/(sab-native-[0-9a-f]{12})\.zip#\1$/);
+    expect(uploaded(events)).toEqual(expect.arrayContaining([deps!.artifact, deps!.native]));
+
+    const ls = (await runMain(["ls", "--root", root, "--cache-dir", cacheDir, "--explain"])).stdout;
+    expect(ls).toContain(`native archive: ${deps!.native} (unpacked on the workers)`);
+    expect(ls).toMatch(/markupsafe==3\.0\.2 +shipped: native code \(cp\d+, manylinux[^)]*\), as an archive unpacked on the workers/);
+
+    // Dropping it from the declared deps: the next job runs without the archive on sys.path, even
+    // on the Python workers that imported it.
+    await new Promise((r) => setTimeout(r, RACY_WINDOW_MS + 100));
+    writeFileSync(join(root, "requirements.txt"), "humanize==4.12.3\n");
+    await expect(s.range(0, 4, 1, 4).select(escaped(lit("x")).alias("v")).collect()).rejects.toThrow(/No module named 'markupsafe'/);
   });
 
   it("a requirement pip can't find: an error naming it with pip's log; nothing half-written in the cache", async () => {

@@ -193,7 +193,7 @@ print(json.dumps(out))
     expect(out.not_callable!.error).toContain(`TypeError: spark-autobundle: 'LIMIT' for UDF 'mylib.text:LIMIT' ${bundle} is a int, not a function`);
     expect(out.broken!.error).toContain(`cannot import 'mylib.broken' for UDF 'mylib.broken:f' ${bundle}: ValueError: boom at import.`);
     expect(out.broken!.cause).toBe("ValueError");
-    expect(out.needs_dep!.error).toContain(`No module named 'not_installed_dep_xyz'. Fix: 'not_installed_dep_xyz' is imported by the UDF's code but is not installed on the Spark workers`);
+    expect(out.needs_dep!.error).toContain(`No module named 'not_installed_dep_xyz'. Fix: 'not_installed_dep_xyz' is imported by the UDF's code but is not on the Spark workers; declare it in the project's dependencies`);
   });
 
   it("evicts a stale copy of the project imported from elsewhere", () => {

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { col, expr, SparkConnectError, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
+import { RACY_WINDOW_MS } from "../../src/bundle/freshness.js";
 import { makeTree, tempDir } from "../bundle/helpers.js";
 import { runCliProcess } from "../cli/helpers.js";
 import { isLoopbackAddress, listeningAddressesOf } from "../helpers/sockets.js";
@@ -107,6 +108,58 @@ describe("a UDF by reference on a real standalone cluster", () => {
     const error = await s.range(0, 16, 1, 16).select(hello().alias("h")).collect().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SparkConnectError);
     expect((error as Error).message).toContain("clusterlib.extra");
+  });
+});
+
+describe("third-party dependencies on a real standalone cluster", () => {
+  const DEPS_PROBE = `import os
+import humanize
+import markupsafe
+import markupsafe._speedups
+
+
+def deps(x):
+    """The executor's working directory, humanize's version, and where markupsafe's C extension came from."""
+    return "%s|%s|%s|%s" % (os.getcwd(), humanize.__version__, markupsafe.escape("<%d>" % x), markupsafe._speedups.__file__)
+`;
+
+  async function depsProbe(s: SparkSession) {
+    const fn = s.udf.python("clusterlib.depsprobe:deps", "string");
+    const rows = await s.range(0, 1_000, 1, 16).select(col("id"), expr("spark_partition_id()").alias("p"), fn(col("id")).alias("d")).collect();
+    const executors = new Set<string>();
+    const byPartition = new Map<number, Set<string>>();
+    let wrong = 0;
+    for (const row of rows) {
+      const [cwd, version, escaped, speedups] = String(row.d).split("|");
+      executors.add(/\/worker-\d+\/app-[^/]+\/\d+(?=\/|$)/.exec(cwd ?? "")?.[0] ?? `unexpected: ${cwd}`);
+      if (escaped !== `&lt;${row.id}&gt;` || !/\/sab-native-[0-9a-f]{12}\/markupsafe\/_speedups\.[^/]*\.so$/.test(speedups ?? "")) wrong++;
+      const p = Number(row.p);
+      if (!byPartition.has(p)) byPartition.set(p, new Set());
+      byPartition.get(p)!.add(version!);
+    }
+    return { executors, byPartition, wrong, rows: rows.length };
+  }
+
+  it("a pure and a native package reach every executor; a version change reaches every one in the same session", async () => {
+    const root = project();
+    fs.writeFileSync(join(root, "clusterlib/depsprobe.py"), DEPS_PROBE);
+    fs.writeFileSync(join(root, "requirements.txt"), "humanize==4.12.3\nmarkupsafe==3.0.2\n");
+    const s = await session(root);
+    const before = await depsProbe(s);
+    expect(before.rows).toBe(1_000);
+    expect(before.wrong).toBe(0);
+    expect([...before.executors].filter((e) => e.startsWith("unexpected"))).toEqual([]);
+    expect(before.executors.size).toBe(2);
+    expect([...before.byPartition.values()].every((v) => v.size === 1 && v.has("4.12.3"))).toBe(true);
+
+    // Past the freshness check's racy window, so the edit is judged like any later one.
+    await new Promise((r) => setTimeout(r, RACY_WINDOW_MS + 100));
+    fs.writeFileSync(join(root, "requirements.txt"), "humanize==4.11.0\nmarkupsafe==3.0.2\n");
+    const after = await depsProbe(s);
+    expect(after.wrong).toBe(0);
+    expect(after.executors.size).toBe(2);
+    expect(after.byPartition.size).toBe(16);
+    expect([...after.byPartition.entries()].filter(([, v]) => v.size !== 1 || !v.has("4.11.0"))).toEqual([]);
   });
 });
 

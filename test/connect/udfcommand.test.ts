@@ -29,7 +29,7 @@ from pyspark.sql.types import *
 class Unpickler(pickle.Unpickler):
     def find_class(self, module, name):
         if module == "_sab_loader_0123456789ab" and name == "resolve":
-            return lambda module_path, function_name: {"resolve": [module_path, function_name]}
+            return lambda module_path, function_name, *deps: {"resolve": [module_path, function_name, *[[type(d).__name__, *d] for d in deps]]}
         return super().find_class(module, name)
 
 results = []
@@ -57,11 +57,14 @@ describe("pythonUdfCommand in real Python with pyspark", () => {
       hex: Buffer.from(pythonUdfCommand({ ...base, returnTypeJson: json })).toString("hex"),
       expected,
     }));
+    for (const importFrom of [["deps-0123456789ab.zip", "native-0123456789ab"], []]) {
+      input.push({ hex: Buffer.from(pythonUdfCommand({ ...base, returnTypeJson: '"string"', importFrom })).toString("hex"), expected: "StringType()" });
+    }
     results = JSON.parse(runPython(CHECKER, JSON.stringify(input))) as Result[];
   });
 
   it("unpickles to (loader.resolve(module, function), return type)", () => {
-    for (const r of results) expect(r.func).toEqual({ resolve: ["mylib.text", "Tok.split"] });
+    for (const r of results.slice(0, returnTypes.length)) expect(r.func).toEqual({ resolve: ["mylib.text", "Tok.split"] });
     expect(results[0]!.strings).toEqual([
       "_sab_loader_0123456789ab",
       "resolve",
@@ -71,6 +74,13 @@ describe("pythonUdfCommand in real Python with pyspark", () => {
       "_parse_datatype_json_string",
       '"string"',
     ]);
+  });
+
+  it("importFrom becomes resolve's third argument, a tuple of names (empty too); absent, no third argument", () => {
+    const [withTwo, withNone] = results.slice(returnTypes.length);
+    expect(withTwo!.func).toEqual({ resolve: ["mylib.text", "Tok.split", ["tuple", "deps-0123456789ab.zip", "native-0123456789ab"]] });
+    expect(withNone!.func).toEqual({ resolve: ["mylib.text", "Tok.split", ["tuple"]] });
+    expect(() => pythonUdfCommand({ ...base, importFrom: ["../x.zip"] })).toThrow(/importFrom entry "..\/x.zip" must be a plain file or directory name/);
   });
 
   it.each(returnTypes.map(([json, expected], i) => ({ json, expected, i })))("return type $expected", ({ expected, i }) => {
