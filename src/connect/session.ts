@@ -47,6 +47,8 @@ export class SparkSession implements SessionCore {
   private stopped = false;
   private readonly continuity: SessionContinuity;
   private readonly state = new SessionState();
+  /** Session-lost errors already reported to the caller, never renewed twice. */
+  private readonly settledLosses = new WeakSet<object>();
 
   /** @internal Use SparkSession.builder(). */
   constructor(
@@ -163,13 +165,19 @@ export class SparkSession implements SessionCore {
 
   /** Returns when the session was renewed without loss (the caller retries); throws otherwise. */
   private async renewAfter(err: unknown): Promise<void> {
-    if (!isSessionChanged(err)) throw err;
+    // Already decided (e.g. thrown by a hook's confirmSessionHeld): a retry must not swallow it.
+    if (!isSessionChanged(err) || this.settledLosses.has(err)) throw err;
     if (this.sessionLostPolicy === "fail") {
       this.state.forget();
+      this.settledLosses.add(err);
       throw err;
     }
     const lost = await this.state.restore(this.client);
-    if (lost.length) throw sessionStateLostError(lost, this.state.describeRestorable(), err);
+    if (lost.length) {
+      const error = sessionStateLostError(lost, this.state.describeRestorable(), err);
+      this.settledLosses.add(error);
+      throw error;
+    }
   }
 
   /**

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { autoBundleOf, lit, SparkSession, withAutoBundle } from "../../src/index.js";
+import { autoBundleOf, lit, SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
 import { checkHealth, ensureLocalServer, HealthCheckError, stopLocalServer } from "../../src/server/index.js";
 import { freePort, privateHome } from "../helpers/private-home.js";
 
@@ -47,7 +47,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe("a Spark 3.5 server restarted between jobs", () => {
-  it("is noticed before the next job, which re-uploads the bundle and runs correctly", async () => {
+  it("is noticed before the next job, which re-uploads the bundle and runs correctly; a lost temp view is named once", async () => {
     const port = await freePort();
     const first = await ensureLocalServer({ home, spark: "3.5", port, cores: 1, onProgress: () => undefined });
     expect(first.sparkVersion).toBe("3.5.7");
@@ -76,6 +76,20 @@ describe("a Spark 3.5 server restarted between jobs", () => {
       expect(autoBundleOf(spark)!.counters.uploads).toBe(2);
       expect(await run()).toBe("a b");
       expect(autoBundleOf(spark)!.counters.uploads).toBe(2);
+
+      // Runtime config is replayed on 3.5 too; a temp view can't be, so the first job names it.
+      await spark.conf.set("spark.sql.shuffle.partitions", 7);
+      await spark.range(3).createOrReplaceTempView("people");
+      await stopLocalServer({ home, spark: "3.5" });
+      await ensureLocalServer({ home, spark: "3.5", port, cores: 1, onProgress: () => undefined });
+      const err = await run().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SparkConnectError);
+      expect(err).toMatchObject({ errorClass: "INVALID_HANDLE.SESSION_CHANGED" });
+      expect((err as Error).message).toContain('the new session lacks state the old one held: temporary view "people"');
+      expect(changes).toHaveLength(2);
+      expect(await run()).toBe("a b");
+      expect(await spark.conf.get("spark.sql.shuffle.partitions")).toBe("7");
+      expect(autoBundleOf(spark)!.counters.uploads).toBe(3);
     } finally {
       await spark.stop();
     }
