@@ -6,13 +6,16 @@ import { readDeclaredDeps, type DependencyOptions } from "./deps-declared.js";
 import { readRecord, type SavedResolution } from "./deps-resolve.js";
 
 export interface DepsExplanation {
+  /** `dependencies: false`: nothing is shipped. */
+  off?: boolean;
   declared: string[];
   sources: string[];
   /** undefined: not resolved yet (the first job against a server does it). */
   resolution: SavedResolution | undefined;
 }
 
-export function explainDeps(root: string, cacheDir: string, options: DependencyOptions = {}): DepsExplanation {
+export function explainDeps(root: string, cacheDir: string, options: DependencyOptions | false = {}): DepsExplanation {
+  if (options === false) return { off: true, declared: [], sources: [], resolution: undefined };
   const { requirements, sources } = readDeclaredDeps(root, options);
   const want = JSON.stringify([...requirements].sort());
   const dir = join(cacheDir, "deps");
@@ -32,6 +35,7 @@ export function explainDeps(root: string, cacheDir: string, options: DependencyO
 
 /** Text lines for `ls --explain`. */
 export function depsLines(x: DepsExplanation): string[] {
+  if (x.off) return ["Dependencies: not shipped (dependencies: false)"];
   if (!x.declared.length) return ["Dependencies: none declared (pyproject.toml [project].dependencies, requirements.txt)"];
   const lines = [`Dependencies (${x.declared.join(", ")}; from ${x.sources.join(", ")}):`];
   const res = x.resolution;

@@ -22,8 +22,6 @@ export interface AutoBundleOptions extends Omit<BundleOptions, "extraEntries" | 
   onEvent?: (event: AutoBundleEvent) => void;
   /** Upload progress of a sync's artifacts (bytes handed to the stream so far, of the total). */
   onUploadProgress?: (sentBytes: number, totalBytes: number) => void;
-  /** Third-party dependencies to ship (default: pyproject + requirements.txt); false: none. */
-  dependencies?: DependencyOptions | false;
 }
 
 export type AutoBundleEvent =
@@ -65,19 +63,21 @@ export class AutoBundle {
     // Resolved once per engine (root, cache dir, watch); package.json edits still reach each build.
     const resolved = resolveBundleSettings({ ...options, extraEntries: undefined, onEvent: undefined });
     this.root = resolved.root;
+    // The option, else package.json's "sparkAutobundle".dependencies (read once per engine, like root).
+    const dependencies = resolved.settings.dependencies;
     this.projectName = projectNameOf(this.root);
     this.overlays = new OverlayPlanner(this.projectName);
     this.tracker = new ChangeTracker({
-      scope: { root: this.root, cacheDir: resolved.settings.cacheDir ?? defaultCacheDir(), inputs: requirementsFiles(options.dependencies) },
+      scope: { root: this.root, cacheDir: resolved.settings.cacheDir ?? defaultCacheDir(), inputs: requirementsFiles(dependencies) },
       projectName: this.projectName,
       watch: watchEnabled(options.watch, resolved.settings.watch),
       sync: () => this.sync(),
       uploadedBytes: () => this.counters.bytes,
       onEvent: options.onEvent,
     });
-    if (options.dependencies !== false) {
+    if (dependencies !== false) {
       const cacheDir = resolved.settings.cacheDir ?? defaultCacheDir();
-      this.deps = new DepsShipper(session, this.root, cacheDir, options.dependencies ?? {}, () => this.workerPythonVersion());
+      this.deps = new DepsShipper(session, this.root, cacheDir, dependencies ?? {}, () => this.workerPythonVersion());
     }
     session.onSessionChange(() => {
       // A new server-side session holds nothing we sent, and no UDF we registered.

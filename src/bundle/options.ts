@@ -2,6 +2,7 @@
 // (the "sparkAutobundle" field of its package.json).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { DependencyOptions } from "./deps-declared.js";
 
 export const MiB = 1024 * 1024;
 /** One file above this is almost always data or a build artifact, not source. */
@@ -70,6 +71,8 @@ export interface BundleConfig {
   maxBundleBytes?: number;
   /** Re-bundle on change (consumed by the session hook). */
   watch?: boolean;
+  /** Third-party dependencies to ship (default: pyproject + requirements.txt); false: none. */
+  dependencies?: DependencyOptions | false;
 }
 
 export interface BundleOptions extends BundleConfig {
@@ -111,7 +114,8 @@ export class BundleError extends Error {
 const STRING_LIST_KEYS = ["include", "exclude", "pythonRoots", "jars"] as const;
 const STRING_KEYS = ["root", "cacheDir"] as const;
 const BYTE_KEYS = ["maxFileBytes", "maxBundleBytes"] as const;
-const KNOWN_KEYS = new Set<string>([...STRING_LIST_KEYS, ...STRING_KEYS, ...BYTE_KEYS, "watch"]);
+const DEPENDENCY_KEYS = ["groups", "requirements", "serverHas", "platforms"] as const;
+const KNOWN_KEYS = new Set<string>([...STRING_LIST_KEYS, ...STRING_KEYS, ...BYTE_KEYS, "watch", "dependencies"]);
 
 /** Reads and validates `"sparkAutobundle"` from dir/package.json; {} when the file or field is absent. */
 export function loadProjectConfig(dir: string): BundleConfig {
@@ -169,11 +173,32 @@ export function validateConfig(raw: unknown, where: string): BundleConfig {
         throw new BundleError("BAD_CONFIG", `${where}.${key} must be a positive integer number of bytes, e.g. ${50 * MiB}.`);
       }
       (out as Record<string, unknown>)[key] = value;
+    } else if (key === "dependencies") {
+      out.dependencies = validateDependencies(value, `${where}.dependencies`);
     } else if (typeof value !== "boolean") {
       throw new BundleError("BAD_CONFIG", `${where}.${key} must be true or false.`);
     } else {
       out.watch = value;
     }
+  }
+  return out;
+}
+
+function validateDependencies(value: unknown, where: string): DependencyOptions | false {
+  if (value === false) return false;
+  const example = `{"groups": ["ml"], "requirements": ["requirements.txt"], "serverHas": ["numpy"]}`;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new BundleError("BAD_CONFIG", `${where} must be false or an object like ${example}.`);
+  }
+  const out: DependencyOptions = {};
+  for (const [key, list] of Object.entries(value)) {
+    if (!(DEPENDENCY_KEYS as readonly string[]).includes(key)) {
+      throw new BundleError("BAD_CONFIG", `${where} has unknown key "${key}". Known keys: ${DEPENDENCY_KEYS.join(", ")}. Remove or rename it.`);
+    }
+    if (!Array.isArray(list) || !list.every((v) => typeof v === "string" && v !== "")) {
+      throw new BundleError("BAD_CONFIG", `${where}.${key} must be an array of non-empty strings, e.g. ${example}.`);
+    }
+    out[key as (typeof DEPENDENCY_KEYS)[number]] = [...list];
   }
   return out;
 }

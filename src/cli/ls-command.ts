@@ -33,7 +33,7 @@ export const lsCommand: CliCommand = {
     if (!values) return ExitCode.OK;
     const project = resolveProject(values, context);
     const listing = await listProject(project, values.explain === true);
-    const deps = values.explain === true ? explainDeps(listing.root, project.cacheDir) : undefined;
+    const deps = values.explain === true ? explainDeps(listing.root, project.cacheDir, project.settings.dependencies) : undefined;
     const exitCode = listing.error ? exitCodeOf(listing.error) : ExitCode.OK;
     if (values.json) writeJson(context, { ...lsJson(listing, exitCode), ...(deps ? { dependencies: { ...deps, resolution: deps.resolution ?? null } } : {}) });
     else printListing(listing, context);

@@ -1,7 +1,7 @@
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { buildBundle } from "../../src/bundle/build.js";
+import { buildBundle, resolveBundleSettings } from "../../src/bundle/build.js";
 import { BundleError, type BundleEvent } from "../../src/bundle/options.js";
 import { copyFixture, makeTree, python, tempDir } from "./helpers.js";
 
@@ -77,6 +77,16 @@ describe("buildBundle", () => {
     await expect(buildBundle({ root, cacheDir: join(tempDir(), "b") })).rejects.toThrow(/unknown key "exclud".*Known keys/);
     const bad = makeTree({ "package.json": JSON.stringify({ sparkAutobundle: { maxFileBytes: "10MB" } }), "m.py": "" });
     await expect(buildBundle({ root: bad, cacheDir: join(tempDir(), "b") })).rejects.toThrow(/maxFileBytes must be a positive integer/);
+    const deps = (dependencies: unknown) => makeTree({ "package.json": JSON.stringify({ sparkAutobundle: { dependencies } }), "m.py": "" });
+    await expect(buildBundle({ root: deps(true), cacheDir: join(tempDir(), "b") })).rejects.toThrow(/dependencies must be false or an object like \{"groups"/);
+    await expect(buildBundle({ root: deps({ group: ["ml"] }), cacheDir: join(tempDir(), "b") })).rejects.toThrow(/dependencies has unknown key "group". Known keys: groups, requirements, serverHas, platforms/);
+    await expect(buildBundle({ root: deps({ groups: "ml" }), cacheDir: join(tempDir(), "b") })).rejects.toThrow(/dependencies.groups must be an array of non-empty strings/);
+  });
+
+  test("package.json dependencies settings are read, and an explicit option wins", () => {
+    const root = makeTree({ "package.json": JSON.stringify({ sparkAutobundle: { dependencies: { groups: ["ml"], serverHas: ["numpy"] } } }), "m.py": "" });
+    expect(resolveBundleSettings({ root }).settings.dependencies).toEqual({ groups: ["ml"], serverHas: ["numpy"] });
+    expect(resolveBundleSettings({ root, dependencies: false }).settings.dependencies).toBe(false);
   });
 
   test("without root, discovery starts at this test file (first frame outside the package)", async () => {

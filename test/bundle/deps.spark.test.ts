@@ -1,6 +1,6 @@
 // Integration: third-party dependencies shipped as a zip to a real Spark Connect server
 // (humanize is not in the server's venv; pip downloads it for the workers' Python).
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { lit, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
@@ -151,6 +151,24 @@ describe("dependency shipping on a real server", () => {
     await new Promise((r) => setTimeout(r, RACY_WINDOW_MS + 100));
     writeFileSync(join(root, "requirements.txt"), "humanize==4.12.3\n");
     await expect(s.range(0, 4, 1, 4).select(escaped(lit("x")).alias("v")).collect()).rejects.toThrow(/No module named 'markupsafe'/);
+  });
+
+  it("package.json settings: a requirements file named there is shipped; dependencies: false ships nothing", async () => {
+    const root = copyFixture("withdeps");
+    mkdirSync(join(root, "reqs"));
+    renameSync(join(root, "requirements.txt"), join(root, "reqs/prod.txt"));
+    writeFileSync(join(root, "package.json"), JSON.stringify({ name: "withdeps", private: true, sparkAutobundle: { dependencies: { requirements: ["reqs/prod.txt"] } } }));
+    const cacheDir = tempDir("sab-cache-");
+    const events: AutoBundleEvent[] = [];
+    expect(await size(await session(root, cacheDir, events))).toBe("3.0 MB");
+    expect(depsEvents(events)[0]?.shipped).toEqual(["humanize==4.12.3"]);
+    expect((await runMain(["ls", "--root", root, "--cache-dir", cacheDir, "--explain"])).stdout).toContain("Dependencies (humanize==4.12.3; from reqs/prod.txt)");
+
+    writeFileSync(join(root, "package.json"), JSON.stringify({ name: "withdeps", private: true, sparkAutobundle: { dependencies: false } }));
+    const off: AutoBundleEvent[] = [];
+    await expect(size(await session(root, cacheDir, off))).rejects.toThrow(/No module named 'humanize'/);
+    expect(depsEvents(off)).toEqual([]);
+    expect((await runMain(["ls", "--root", root, "--cache-dir", cacheDir, "--explain"])).stdout).toContain("Dependencies: not shipped (dependencies: false)");
   });
 
   it("a requirement pip can't find: an error naming it with pip's log; nothing half-written in the cache", async () => {
