@@ -14,10 +14,12 @@ export interface WorkerFacts {
   platform: string;
   /** Names of the distributions importable on the workers. */
   dists: string[];
+  /** platform.libc_ver(), e.g. ["glibc", "2.36"]; absent from older probes. */
+  libc?: string[];
 }
 
 const EXPRESSION =
-  "__import__('json').dumps({'platform': __import__('sysconfig').get_platform(), " +
+  "__import__('json').dumps({'platform': __import__('sysconfig').get_platform(), 'libc': list(__import__('platform').libc_ver()), " +
   "'dists': sorted({d.metadata['Name'] or '' for d in __import__('importlib.metadata').metadata.distributions()})})";
 
 export async function probeWorkers(session: SparkSession, pythonVer: string): Promise<WorkerFacts> {

@@ -9,15 +9,23 @@ import { ALWAYS_ON_SERVER, resolutionKey, resolveDeps, type DepsResolution, type
 
 const PROBE = `
 import json, sysconfig, importlib.metadata as m
-print(json.dumps({"platform": sysconfig.get_platform(), "dists": sorted({(d.metadata["Name"] or "") for d in m.distributions()})}))
+import platform
+print(json.dumps({"platform": sysconfig.get_platform(), "libc": list(platform.libc_ver()), "dists": sorted({(d.metadata["Name"] or "") for d in m.distributions()})}))
 `;
 
-/** pip --platform tags for a sysconfig platform like "linux-x86_64". */
-export function platformTags(sysPlatform: string): string[] {
+/**
+ * pip --platform tags for a sysconfig platform like "linux-x86_64" and the workers' libc
+ * (platform.libc_ver()): every manylinux_2_N their glibc runs, newest first, so wheels built for a
+ * newer glibc than 2.17 are found too (for x86, pip itself adds manylinux2010 and manylinux1).
+ */
+export function platformTags(sysPlatform: string, libc?: readonly string[]): string[] {
   const [os, ...rest] = sysPlatform.split("-");
   const arch = rest.join("_");
-  if (os === "linux") return [`manylinux2014_${arch}`, `manylinux_2_17_${arch}`, `linux_${arch}`];
-  return [sysPlatform.replace(/[-.]/g, "_")];
+  if (os !== "linux") return [sysPlatform.replace(/[-.]/g, "_")];
+  const glibcMinor = libc?.[0] === "glibc" ? /^2\.(\d+)/.exec(libc[1] ?? "")?.[1] : undefined;
+  const newer: string[] = [];
+  for (let minor = Number(glibcMinor ?? 17); minor > 17; minor--) newer.push(`manylinux_2_${minor}_${arch}`);
+  return [...newer, `manylinux2014_${arch}`, `manylinux_2_17_${arch}`, `linux_${arch}`];
 }
 
 export class DepsShipper {
@@ -64,7 +72,7 @@ export class DepsShipper {
     // any other server: one tiny job (once per engine).
     const probe = embedded ? (JSON.parse(await run(embedded.pythonExecutable, PROBE)) as WorkerFacts) : await probeWorkers(this.session, pythonVersion);
     const serverHas = new Set([...ALWAYS_ON_SERVER, ...extra, ...probe.dists.map(normalizeName)]);
-    return { pythonVersion, platforms: this.options.platforms ?? platformTags(probe.platform), serverHas: [...serverHas].sort() };
+    return { pythonVersion, platforms: this.options.platforms ?? platformTags(probe.platform, probe.libc), serverHas: [...serverHas].sort() };
   }
 }
 

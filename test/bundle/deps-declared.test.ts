@@ -61,6 +61,9 @@ describe("wheel classification", () => {
     expect(normalizeName("Python_Dateutil.X")).toBe("python-dateutil-x");
     expect(parseRequirementsText("a\n\n  b ; python_version>'3'\n", "f")).toEqual(["a", "b ; python_version>'3'"]);
     expect(platformTags("linux-x86_64")).toEqual(["manylinux2014_x86_64", "manylinux_2_17_x86_64", "linux_x86_64"]);
+    expect(platformTags("linux-aarch64", ["glibc", "2.20"])).toEqual(["manylinux_2_20_aarch64", "manylinux_2_19_aarch64", "manylinux_2_18_aarch64", "manylinux2014_aarch64", "manylinux_2_17_aarch64", "linux_aarch64"]);
+    expect(platformTags("linux-x86_64", ["", ""])).toEqual(["manylinux2014_x86_64", "manylinux_2_17_x86_64", "linux_x86_64"]);
+    expect(platformTags("macosx-11.0-arm64")).toEqual(["macosx_11_0_arm64"]);
   });
 });
 
