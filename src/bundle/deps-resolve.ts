@@ -186,6 +186,15 @@ async function pipDownload(pythonExe: string, requirements: readonly string[], t
   try {
     await runPython(pythonExe, args);
   } catch (err) {
+    // Only on failure: tell "no pip at all" apart from a requirement pip could not satisfy.
+    const pipWorks = await runPython(pythonExe, ["-m", "pip", "--version"]).then(() => true, () => false);
+    if (!pipWorks) {
+      throw new BundleError(
+        "DEPS_FAILED",
+        `Cannot resolve the dependencies: ${pythonExe} has no pip. Fix: install it (\`${pythonExe} -m ensurepip\`), or point SPARK_AUTOBUNDLE_PYTHON at a Python 3.10+ that has pip, or set dependencies: false.`,
+        { cause: err },
+      );
+    }
     const log = (err as { log?: string }).log ?? String(err);
     throw new BundleError(
       "DEPS_FAILED",

@@ -1,5 +1,6 @@
 // The dependency cache on disk, with real pip against PyPI (no Spark server needed): wheels stored
 // by content hash, a lost or damaged deps zip rebuilt from them without pip, and pruning.
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -88,6 +89,16 @@ describe("dependency cache", () => {
     const record = readdirSync(join(cache, "deps")).find((n) => n.startsWith("res-"))!;
     writeFileSync(join(cache, "deps", record), '{"packages": [tru');
     expect((await resolveDeps(python, REQS, target, cache)).resolvedNow).toBe(true);
+  });
+
+  it("a Python without pip: an error naming it and the fix, and nothing left in the cache", async () => {
+    const venv = tempDir("sab-nopip-");
+    execFileSync(python, ["-m", "venv", "--without-pip", venv]);
+    const cache = tempDir("sab-depcache-");
+    await expect(resolveDeps(join(venv, "bin", "python"), REQS, target, cache)).rejects.toThrow(
+      /Cannot resolve the dependencies: .*sab-nopip-.*\/bin\/python has no pip\. Fix: install it \(`.* -m ensurepip`\), or point SPARK_AUTOBUNDLE_PYTHON at a Python 3\.10\+ that has pip/,
+    );
+    expect(readdirSync(join(cache, "deps"))).toEqual([]);
   });
 
   it("pruning drops a resolution idle for 30 days with its zip and wheels; a live one keeps what it needs", async () => {
