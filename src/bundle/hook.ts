@@ -128,7 +128,7 @@ export class AutoBundle {
     // Spark 3.5 reports no session ids: without this, a restarted server's new session would look synced.
     await this.session.confirmSessionHeld();
     const current = this.current;
-    const synced = current !== undefined && this.syncedEpoch === this.sessionEpoch && this.registeredWith === current.hash;
+    const synced = current !== undefined && this.syncedEpoch === this.sessionEpoch && this.registeredWith === this.registrationKey(current);
     if (synced && (await this.tracker.unchanged()) && (await this.jarsHeld()) && this.current === current) {
       this.options.onEvent?.({ type: "up-to-date", hash: current.hash });
       return current;
@@ -153,6 +153,11 @@ export class AutoBundle {
       udf.command = pythonUdfCommand({ loaderModule, modulePath: ref.module, functionName: ref.qualname, returnTypeJson: ref.returnTypeJson, importFrom });
       udf.pythonVer = pythonVer;
     }
+  }
+
+  /** What registered commands point at: the bundle and the dependency artifacts. */
+  private registrationKey(bundle: BundleResult): string {
+    return `${bundle.hash}\0${this.depsImportFrom()?.join("\0") ?? ""}`;
   }
 
   /** With dependency shipping on, the worker imports from exactly the current deps artifacts (maybe none). */
@@ -204,7 +209,7 @@ export class AutoBundle {
     else this.options.onEvent?.({ type: "up-to-date", hash: bundle.hash });
     const synced = syncedBundle(bundle, plan);
     this.current = synced;
-    if (this.registeredWith !== bundle.hash) await this.reregisterSqlUdfs(synced);
+    if (this.registeredWith !== this.registrationKey(bundle)) await this.reregisterSqlUdfs(synced);
     return synced;
   }
 
@@ -234,7 +239,7 @@ export class AutoBundle {
   // SQL-registered UDFs and data sources hold the command of the bundle they were registered
   // with; registering them again points them at this one.
   private async reregisterSqlUdfs(bundle: BundleResult): Promise<void> {
-    this.registeredWith = bundle.hash;
+    this.registeredWith = this.registrationKey(bundle);
     for (const [name, udf] of this.session.udf.registeredPython) {
       const fn = udf.toFunction(name, []);
       await this.fillPlaceholders(fn, bundle);

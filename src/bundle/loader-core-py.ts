@@ -54,7 +54,6 @@ class _Version(object):
         self.zip = None  # the copy of our zip imports come from (same-name copies are equal)
         self.view = None  # an overlay's merged view, once served
         self.base_copies = []  # where the worker put our base; it leaves sys.path while we serve
-        self.deps_swept = set()  # old dependency artifacts whose modules were dropped
 
     def resolve(self, module_path, function_name, deps=None):
         """Import module_path from this version and return its attribute function_name (may be dotted).
@@ -120,11 +119,10 @@ class _Version(object):
         path[:] = [entry for entry in path if entry not in stale and entry not in want]
         at = 1 if path and path[0] == self.zip else 0
         path[at:at] = want
-        # The worker re-adds old pyfiles every task: sweep modules only for entries not seen before.
-        fresh = [entry for entry in stale if entry not in self.deps_swept]
-        if fresh:
-            self.deps_swept.update(fresh)
-            self._drop_modules_loaded_from(fresh)
+        # The worker re-adds old pyfiles every task, so this scan runs per task after a change; it
+        # drops something only when a module did come from an old version (switching back included).
+        if stale:
+            self._drop_modules_loaded_from(stale)
         return True
 
     def _drop_modules_loaded_from(self, entries):

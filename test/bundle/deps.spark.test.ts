@@ -119,10 +119,14 @@ describe("dependency shipping on a real server", () => {
     await new Promise((r) => setTimeout(r, RACY_WINDOW_MS + 100));
     writeFileSync(join(root, "requirements.txt"), "humanize==4.11.0\n");
     expect(await versions()).toEqual(new Set(["4.11.0"]));
+    // A UDF registered for SQL before the change is registered again: it sees the new version too.
+    await s.udf.register("hv", version);
+    expect((await (await s.sql("SELECT hv(id) AS v FROM range(4)")).collect()).map((r) => r.v)).toEqual(["4.11.0", "4.11.0", "4.11.0", "4.11.0"]);
     // And back: the first zip is still on the workers; it must win again.
     await new Promise((r) => setTimeout(r, RACY_WINDOW_MS + 100));
     writeFileSync(join(root, "requirements.txt"), "humanize==4.12.3\n");
     expect(await versions()).toEqual(new Set(["4.12.3"]));
+    expect((await (await s.sql("SELECT hv(id) AS v FROM range(4)")).collect()).map((r) => r.v)).toEqual(["4.12.3", "4.12.3", "4.12.3", "4.12.3"]);
     expect(uploaded(events).filter((n) => n.includes("sab-deps-"))).toHaveLength(2);
   });
 

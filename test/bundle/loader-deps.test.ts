@@ -65,6 +65,8 @@ out["path_after_switch"] = deps_on_path()
 task(app, d1, d2)                  # the next task re-adds the old zip at sys.path[1]
 out["next_task"] = load("v2")[0](0)
 out["back"] = load("v1")[0](0)
+task(app, d1, d2)
+out["again"] = load("v2")[0](0)    # and forth once more: the old version's modules go every time
 out["with_native"] = load("native")[0](0)
 out["path_with_native"] = deps_on_path()
 out["missing"] = attempt(lambda: load("missing"))
@@ -82,6 +84,7 @@ print(json.dumps(out))
     expect(out.path_after_switch).toEqual([DEPS_2]);
     expect(out.next_task).toBe("2");
     expect(out.back).toBe("1");
+    expect(out.again).toBe("2");
     expect(out.with_native).toBe(NATIVE);
     expect(out.path_with_native).toEqual([DEPS_2, NATIVE]);
     expect(out.missing).toMatchObject({ error: expect.stringContaining("ImportError: spark-autobundle: the dependency artifact sab-native-444444444444 is not on this worker for UDF 'app.use:native'") });
