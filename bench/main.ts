@@ -1,5 +1,5 @@
 // npm run bench: spark-autobundle against its rivals, on seeded synthetic Python trees.
-// Usage: tsx bench/main.ts [--quick] [--only=a,b,c,d,e,f] [--trees=small,medium,large]
+// Usage: tsx bench/main.ts [--quick] [--only=a,b,c,d,e,f,g] [--trees=small,medium,large]
 //                          [--runs=N] [--warmup=N] [--out=bench/results.json] [--keep]
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -10,6 +10,7 @@ import { EncoderPool } from "../src/bundle/zip-encoder.js";
 import { ensureLocalServer, PYSPARK_VERSION, resolveHome, type LocalServer } from "../src/server/index.js";
 import { homeLayout, venvPython } from "../src/server/paths.js";
 import { coldBundleRows } from "./cold.js";
+import { depsRows } from "./deps.js";
 import type { BenchContext } from "./context.js";
 import { editRows, loopRows, overheadRows } from "./jobs.js";
 import { machineInfo, versions } from "./machine.js";
@@ -27,10 +28,11 @@ const SECTIONS: Record<Section, (ctx: BenchContext) => Promise<Row[]>> = {
   d: uploadRows,
   e: loopRows,
   f: peakRssRows,
+  g: depsRows,
 };
 
 function usage(message: string): never {
-  console.error(`bench: ${message}\nUsage: tsx bench/main.ts [--quick] [--only=a,b,c,d,e,f] [--trees=small,medium,large] [--runs=N] [--warmup=N] [--out=PATH] [--keep]`);
+  console.error(`bench: ${message}\nUsage: tsx bench/main.ts [--quick] [--only=a,b,c,d,e,f,g] [--trees=small,medium,large] [--runs=N] [--warmup=N] [--out=PATH] [--keep]`);
   process.exit(2);
 }
 
@@ -48,7 +50,7 @@ function parseOptions() {
   });
   const quick = values.quick!;
   const sections = (values.only?.split(",") ?? Object.keys(SECTIONS)) as Section[];
-  for (const s of sections) if (!(s in SECTIONS)) usage(`unknown section "${s}" in --only; use letters a-f`);
+  for (const s of sections) if (!(s in SECTIONS)) usage(`unknown section "${s}" in --only; use letters a-g`);
   const trees = (values.trees?.split(",") ?? (quick ? ["small", "medium"] : Object.keys(TREE_SIZES))) as TreeName[];
   for (const t of trees) if (!(t in TREE_SIZES)) usage(`unknown tree "${t}" in --trees; use ${Object.keys(TREE_SIZES).join(", ")}`);
   const count = (text: string | undefined, fallback: number, min: number, name: string) => {
