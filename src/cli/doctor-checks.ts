@@ -15,7 +15,7 @@ import { findProvisioned } from "../server/provision.js";
 export type CheckStatus = "ok" | "warn" | "fail";
 
 export interface CheckResult {
-  /** "java", "python", "pyspark", "server", "worker-python", "cache". */
+  /** "java", "python", "pip", "pyspark", "server", "worker-python", "cache". */
   id: string;
   status: CheckStatus;
   /** What was found; for warn/fail, the cause. One line. */
@@ -56,16 +56,26 @@ export async function checkJava(env: NodeJS.ProcessEnv, embeddedNeeded: boolean)
   }
 }
 
-export async function checkPython(env: NodeJS.ProcessEnv, embeddedNeeded: boolean): Promise<CheckResult & { version?: string }> {
+export async function checkPython(env: NodeJS.ProcessEnv, embeddedNeeded: boolean): Promise<CheckResult & { version?: string; executable?: string }> {
   try {
     const python = await detectPython(env);
     const version = `${python.version.major}.${python.version.minor}`;
-    return { ...check("python", "ok", `Python ${python.version.raw} (${python.executable})`), version };
+    return { ...check("python", "ok", `Python ${python.version.raw} (${python.executable})`), version, executable: python.executable };
   } catch (err) {
     if (!(err instanceof RequirementError)) throw err;
     const { cause, fix } = splitCauseFix(err.message);
     return check("python", embeddedNeeded ? "fail" : "warn", cause, fix);
   }
+}
+
+/** pip of the local Python: what resolves a project's third-party dependencies for the workers. */
+export async function checkPip(python: string | undefined, env: NodeJS.ProcessEnv): Promise<CheckResult> {
+  if (!python) return check("pip", "warn", "no local Python, so no pip to resolve third-party dependencies with", "see the python check");
+  const run = await runCapture(python, ["-m", "pip", "--version"], { env });
+  if (run.exitCode !== 0) {
+    return check("pip", "warn", `${python} has no pip, so declared third-party dependencies can't be resolved (projects without any are unaffected)`, `\`${python} -m ensurepip\`, or point SPARK_AUTOBUNDLE_PYTHON at a Python 3.10+ with pip`);
+  }
+  return check("pip", "ok", `${run.stdout.trim().split(" from ")[0]} (resolves third-party dependencies)`);
 }
 
 /** The embedded server's venv: installed, complete, and its pyspark importable at the pinned version. */

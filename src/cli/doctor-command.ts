@@ -3,7 +3,7 @@ import { defaultCacheDir } from "../bundle/cache.js";
 import { COMMON_OPTIONS, parseVerbArgs } from "./args.js";
 import { checkCache } from "./cache-check.js";
 import type { CliCommand, CliContext } from "./command.js";
-import { checkJava, checkPyspark, checkPython, checkServer, checkWorkerPython, type CheckResult } from "./doctor-checks.js";
+import { checkJava, checkPip, checkPyspark, checkPython, checkServer, checkWorkerPython, type CheckResult } from "./doctor-checks.js";
 import { EXIT_CODES_HELP, ExitCode } from "./exit-codes.js";
 import { styleFor, writeJson } from "./output.js";
 
@@ -12,6 +12,7 @@ const HELP = `Usage: spark-autobundle doctor [--remote URL] [--cache-dir DIR] [-
 Check what spark-autobundle needs, each check reporting ok, warn or fail with a cause and a fix:
   java           Java 17+ (for the embedded server; only a warning when --remote is a cluster)
   python         Python 3.10+ (likewise)
+  pip            pip for that Python, which resolves the project's third-party dependencies (a warning)
   pyspark        the embedded server's venv: installed, complete, pyspark importable at the pinned version
   server         the server answers: --remote, else $SPARK_REMOTE, else the embedded one if it runs
                  (doctor never starts a server)
@@ -52,6 +53,7 @@ async function runChecks(remote: string | undefined, cacheDirFlag: string | unde
     const checks = [
       await checkJava(env, server.embeddedTarget),
       python,
+      await checkPip(python.executable, env),
       await checkPyspark(env),
       server.result,
       await checkWorkerPython(server, python.version, env),

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -73,7 +74,8 @@ describe("doctor", () => {
     const out = jsonOf<DoctorJson>(run);
     expect(out.ok).toBe(false);
     const byId = Object.fromEntries(out.checks.map((c) => [c.id, c]));
-    expect(Object.keys(byId)).toEqual(["java", "python", "pyspark", "server", "worker-python", "cache"]);
+    expect(Object.keys(byId)).toEqual(["java", "python", "pip", "pyspark", "server", "worker-python", "cache"]);
+    expect(byId.pip).toMatchObject({ status: "warn", message: expect.stringContaining("no local Python") });
     expect(byId.java).toMatchObject({ status: "fail", message: expect.stringContaining("Java was not found"), fix: expect.stringContaining("JAVA_HOME") });
     expect(byId.python).toMatchObject({ status: "fail", fix: expect.stringContaining("Install Python") });
     expect(byId.pyspark).toMatchObject({ status: "warn", message: expect.stringContaining("not installed") });
@@ -90,6 +92,17 @@ describe("doctor", () => {
     const byId = Object.fromEntries(jsonOf<DoctorJson>(run).checks.map((c) => [c.id, c]));
     expect(byId.java).toMatchObject({ status: "warn", message: expect.stringContaining("only the embedded server needs it") });
     expect(byId.server).toMatchObject({ status: "fail", message: expect.stringContaining("Cannot reach the Spark Connect server at sc://127.0.0.1:1"), fix: expect.any(String) });
+  });
+
+  it("warns about a local Python without pip, naming it and ensurepip; ok with pip", async () => {
+    const venv = tempDir("sab-doctor-nopip-");
+    execFileSync("python3", ["-m", "venv", "--without-pip", venv]);
+    const env = plainEnv({ SPARK_AUTOBUNDLE_HOME: tempDir("sab-doctor-home-"), SPARK_AUTOBUNDLE_PYTHON: join(venv, "bin", "python") });
+    delete env.SPARK_REMOTE;
+    const pip = (run: Parameters<typeof jsonOf>[0]) => jsonOf<DoctorJson>(run).checks.find((c) => c.id === "pip");
+    expect(pip(await runMain(["doctor", "--json"], { env }))).toMatchObject({ status: "warn", message: expect.stringContaining("sab-doctor-nopip-"), fix: expect.stringContaining("-m ensurepip") });
+    delete env.SPARK_AUTOBUNDLE_PYTHON;
+    expect(pip(await runMain(["doctor", "--json"], { env: { ...env, PATH: process.env.PATH } }))).toMatchObject({ status: "ok", message: expect.stringMatching(/^pip \d+/) });
   });
 
   it("prints one line per check with its fix, without colour on a pipe", async () => {
