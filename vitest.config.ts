@@ -25,7 +25,7 @@ export default defineConfig({
         test: {
           name: "cluster",
           include: ["test/cluster/**/*.test.ts"],
-          // A standalone master + 2 worker JVMs and a Connect server on them (src/server/cluster.ts).
+          // A standalone master + 2 worker JVMs and a Connect server on them (src/server/cluster/cluster.ts).
           globalSetup: ["test/setup/cluster.ts"],
         },
       },

@@ -1,7 +1,7 @@
 // b. Cold bundle (scan, hash, zip into a fresh cache dir) vs `zip -qr` and Python's shutil.make_archive.
 import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { buildBundle } from "../src/bundle/build.js";
+import { buildBundle } from "../src/bundle/archive/build.js";
 import { freshDir, LIMITS, type BenchContext } from "./context.js";
 import { interleaved, run, timed } from "./measure.js";
 import { contender, errorRow, formatValue, makeRow, type Row } from "./report.js";

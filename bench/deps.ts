@@ -2,9 +2,9 @@
 // (fresh cache) and warm (a new engine, unchanged deps), against doing it by hand each run
 // (`pip download` for the target, then unpacking the wheels into a zip).
 import { join } from "node:path";
-import { resolveDeps, type DepsTarget } from "../src/bundle/deps-resolve.js";
-import { platformTags } from "../src/bundle/deps-session.js";
-import { detectPython } from "../src/server/requirements.js";
+import { resolveDeps, type DepsTarget } from "../src/bundle/deps/resolve.js";
+import { platformTags } from "../src/bundle/deps/shipper.js";
+import { detectPython } from "../src/server/provision/requirements.js";
 import { freshDir, type BenchContext } from "./context.js";
 import { interleaved, run, timed } from "./measure.js";
 import { contender, errorRow, makeRow, type Row } from "./report.js";

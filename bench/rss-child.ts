@@ -1,7 +1,7 @@
 // Child process for benchmark f: bundles one tree into a fresh cache dir and reports its peak RSS.
 // Usage: rss-child.ts <root> <cacheDir>
 //   → prints {"maxRssBytes": n, "archiveBytes": n, "stages": {"imported": n, "scanned": n}}
-import { buildBundle } from "../src/bundle/build.js";
+import { buildBundle } from "../src/bundle/archive/build.js";
 import { LIMITS } from "./context.js";
 
 /** maxRSS is in KiB and covers the whole process, worker threads included. */

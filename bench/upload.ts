@@ -4,7 +4,7 @@ import { createWriteStream, statSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { addArtifacts } from "../src/connect/artifacts.js";
+import { addArtifacts } from "../src/connect/rpc/artifacts.js";
 import { SparkSession } from "../src/index.js";
 import { freshDir, type BenchContext } from "./context.js";
 import { interleaved, run, timed } from "./measure.js";

@@ -1,20 +1,20 @@
 import type { SparkSession } from "../connect/session.js";
-import { commandPlan } from "../connect/relations-builders.js";
-import { pythonUdfPlaceholders } from "../connect/udf.js";
-import { pythonUdfCommand } from "../connect/udfcommand.js";
-import { buildBundle, projectNameOf, resolveBundleSettings, type BundleResult } from "./build.js";
-import { defaultCacheDir } from "./cache.js";
+import { commandPlan } from "../connect/sql/plans.js";
+import { pythonUdfPlaceholders } from "../connect/python/udf.js";
+import { pythonUdfCommand } from "./worker/command.js";
+import { buildBundle, projectNameOf, resolveBundleSettings, type BundleResult } from "./archive/build.js";
+import { defaultCacheDir } from "./archive/cache.js";
 import { findJars, type JarArtifact } from "./jars.js";
-import { loaderEntries } from "./loader.js";
+import { loaderEntries } from "./worker/loader.js";
 import { loaderModuleOf, OverlayPlanner, syncedBundle, type SyncedBundle } from "./overlay.js";
 import type { BundleEvent, BundleOptions, WatchEvent } from "./options.js";
-import { discoverPythonVersion } from "./pyver.js";
-import { DEFAULT_REQUIREMENTS, type DependencyOptions } from "./deps-declared.js";
-import { DepsShipper } from "./deps-session.js";
+import { discoverPythonVersion } from "./worker/pyver.js";
+import { DEFAULT_REQUIREMENTS, type DependencyOptions } from "./deps/declared.js";
+import { DepsShipper } from "./deps/shipper.js";
 import { uploadMissing, type UploadCounters } from "./upload.js";
-import { callerFileFromStack } from "./root.js";
-import { watchEnabled } from "./watch.js";
-import { ChangeTracker } from "./watch-tracker.js";
+import { callerFileFromStack } from "./project/root.js";
+import { watchEnabled } from "./watch/watcher.js";
+import { ChangeTracker } from "./watch/tracker.js";
 
 export interface AutoBundleOptions extends Omit<BundleOptions, "extraEntries" | "onEvent"> {
   /** The workers' Python "major.minor"; discovered from the server when not given. */

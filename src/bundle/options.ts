@@ -2,7 +2,7 @@
 // (the "sparkAutobundle" field of its package.json).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { DependencyOptions } from "./deps-declared.js";
+import type { DependencyOptions } from "./deps/declared.js";
 
 export const MiB = 1024 * 1024;
 /** One file above this is almost always data or a build artifact, not source. */

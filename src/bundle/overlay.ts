@@ -2,11 +2,11 @@
 // (its base) plus a tiny loader stub, instead of a whole new zip. The version id stays the content
 // hash of the whole tree, so a tree is the same version however it was shipped.
 import { createHash } from "node:crypto";
-import type { BundleResult } from "./build.js";
-import type { BundleCache } from "./cache.js";
-import type { ContentHash, HashedFile } from "./hash.js";
-import { loaderModuleName, overlayLoaderSource } from "./loader.js";
-import { writeDeterministicZip } from "./zip.js";
+import type { BundleResult } from "./archive/build.js";
+import type { BundleCache } from "./archive/cache.js";
+import type { ContentHash, HashedFile } from "./archive/hash.js";
+import { loaderModuleName, overlayLoaderSource } from "./worker/loader.js";
+import { writeDeterministicZip } from "./archive/zip.js";
 
 /**
  * An overlay is used while what it carries (changed and added files, plus the deleted paths)

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { addArtifacts, artifactSize, type Artifact, type ArtifactSource, type UploadOptions } from "../connect/artifacts.js";
-import type { SparkConnectClient } from "../connect/client.js";
+import { addArtifacts, artifactSize, type Artifact, type ArtifactSource, type UploadOptions } from "../connect/rpc/artifacts.js";
+import type { SparkConnectClient } from "../connect/rpc/client.js";
 import { SparkConnectError } from "../connect/errors.js";
 
 /** Bytes and RPCs spent on uploads; tests assert on these, never on time. */

@@ -1,8 +1,8 @@
 // The CLI's exit codes, defined once: main maps thrown errors here, help and docs/cli.md print them.
 import { BundleError } from "../bundle/options.js";
-import { ConnectionStringError } from "../connect/connection.js";
+import { ConnectionStringError } from "../connect/rpc/connection.js";
 import { GrpcCode, SparkConnectError } from "../connect/errors.js";
-import { HealthCheckError } from "../server/health.js";
+import { HealthCheckError } from "../server/process/health.js";
 import { LocalServerError } from "../server/errors.js";
 import { UsageError } from "./command.js";
 

@@ -1,7 +1,7 @@
 // What `ls` shows: the selection the engine would bundle, and with --explain what it leaves out and why.
 import { relative, sep } from "node:path";
-import { isDefaultExcluded } from "../bundle/ignore.js";
-import { detectLayout, type Layout } from "../bundle/layout.js";
+import { isDefaultExcluded } from "../bundle/select/ignore.js";
+import { detectLayout, type Layout } from "../bundle/project/layout.js";
 import {
   BundleError,
   DEFAULT_MAX_BUNDLE_BYTES,
@@ -10,7 +10,7 @@ import {
   type WarningCode,
   type WarningEvent,
 } from "../bundle/options.js";
-import { selectFiles, type ExclusionReason } from "../bundle/select.js";
+import { selectFiles, type ExclusionReason } from "../bundle/select/select.js";
 import type { CliProject } from "./project.js";
 
 /** Selection exclusions, plus files over the size limit and paths refused with a warning (links, submodules). */

@@ -1,14 +1,14 @@
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
-import { bundleCommand } from "./bundle-command.js";
+import { bundleCommand } from "./commands/bundle.js";
 import { UsageError, type CliCommand, type CliContext } from "./command.js";
-import { doctorCommand } from "./doctor-command.js";
+import { doctorCommand } from "./commands/doctor.js";
 import { EXIT_CODES_HELP, ExitCode, exitCodeOf, isExpectedError } from "./exit-codes.js";
-import { lsCommand } from "./ls-command.js";
+import { lsCommand } from "./commands/ls.js";
 import { errorJson, styleFor, writeJson } from "./output.js";
-import { pushCommand } from "./push-command.js";
-import { serverCommand } from "./server-command.js";
-import { watchCommand } from "./watch-command.js";
+import { pushCommand } from "./commands/push.js";
+import { serverCommand } from "./commands/server.js";
+import { watchCommand } from "./commands/watch.js";
 
 /** The command table. */
 export const COMMANDS: readonly CliCommand[] = [lsCommand, bundleCommand, pushCommand, watchCommand, serverCommand, doctorCommand];

@@ -1,10 +1,10 @@
 // Which Spark Connect server a verb talks to: --remote, else SPARK_REMOTE; "local" is the embedded one.
 import { randomUUID } from "node:crypto";
 import { SparkSessionBuilder } from "../connect/builder.js";
-import { isLoopbackHost, parseConnectionString, redactUrl, resolveRemote } from "../connect/connection.js";
+import { isLoopbackHost, parseConnectionString, redactUrl, resolveRemote } from "../connect/rpc/connection.js";
 import type { SparkSession } from "../connect/session.js";
 import { ensureLocalServer, localServerStatus, type LocalServer } from "../server/index.js";
-import { stderrProgress } from "../server/progress.js";
+import { stderrProgress } from "../server/process/progress.js";
 import { UsageError, type CliContext } from "./command.js";
 
 export interface CliTarget {

@@ -1,6 +1,6 @@
 // The archive a session receives: the project files plus the per-bundle loader module.
-import { buildBundle, projectNameOf, type BundleResult } from "../bundle/build.js";
-import { loaderEntries } from "../bundle/loader.js";
+import { buildBundle, projectNameOf, type BundleResult } from "../bundle/archive/build.js";
+import { loaderEntries } from "../bundle/worker/loader.js";
 import type { BundleOptions } from "../bundle/options.js";
 
 /** Builds (or finds in the cache) the same full archive the session engine uploads, so `bundle` prints the path `push` sends. */

@@ -1,8 +1,8 @@
-import { SparkConnectClient } from "./client.js";
-import { resolveRemote, parseConnectionString, type ConnectionConfig } from "./connection.js";
-import { channelCredentials, clientType } from "./credentials.js";
+import { SparkConnectClient } from "./rpc/client.js";
+import { resolveRemote, parseConnectionString, type ConnectionConfig } from "./rpc/connection.js";
+import { channelCredentials, clientType } from "./rpc/credentials.js";
 import { SparkConnectError } from "./errors.js";
-import type { RetryPolicy } from "./retry.js";
+import type { RetryPolicy } from "./rpc/retry.js";
 import { SparkSession } from "./session.js";
 import type { SessionLostPolicy } from "./session-state.js";
 

@@ -1,4 +1,4 @@
-import type { SparkConnectClient } from "./client.js";
+import type { SparkConnectClient } from "./rpc/client.js";
 import type { SessionState } from "./session-state.js";
 
 /** Runs a call again on a renewed session when the server lost the old one (see SessionState). */

@@ -4,8 +4,8 @@
 // module. So on such a server we keep a tiny marker artifact in the session, and ask ArtifactStatus
 // (which answers only for cache/ names) whether it is still there before work that relies on state.
 import { createHash, randomBytes } from "node:crypto";
-import { addArtifacts } from "./artifacts.js";
-import type { SparkConnectClient } from "./client.js";
+import { addArtifacts } from "./rpc/artifacts.js";
+import type { SparkConnectClient } from "./rpc/client.js";
 
 export class SessionContinuity {
   private marker: string | undefined;

@@ -1,5 +1,5 @@
 import type { AnalyzePlanResponse, ExecutePlanResponse, Plan } from "../gen/spark/connect/base_pb.js";
-import type { AnalyzeInit } from "./client.js";
+import type { AnalyzeInit } from "./rpc/client.js";
 
 /** What the DataFrame layer needs from a session: run plans and ask about them. */
 export interface SessionCore {

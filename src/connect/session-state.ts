@@ -8,9 +8,9 @@
 import type { ExecutePlanResponse, Plan } from "../gen/spark/connect/base_pb.js";
 import type { Command } from "../gen/spark/connect/commands_pb.js";
 import type { CommonInlineUserDefinedFunction } from "../gen/spark/connect/expressions_pb.js";
-import type { SparkConnectClient } from "./client.js";
+import type { SparkConnectClient } from "./rpc/client.js";
 import { SparkConnectError } from "./errors.js";
-import { commandPlan } from "./relations-builders.js";
+import { commandPlan } from "./sql/plans.js";
 
 export const SESSION_CHANGED = "INVALID_HANDLE.SESSION_CHANGED";
 

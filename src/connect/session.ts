@@ -1,20 +1,20 @@
 import type { AnalyzePlanResponse, ExecutePlanResponse, Plan } from "../gen/spark/connect/base_pb.js";
 import type { Relation } from "../gen/spark/connect/relations_pb.js";
 import { SparkSessionBuilder } from "./builder.js";
-import type { AnalyzeInit, SparkConnectClient, SessionChange } from "./client.js";
+import type { AnalyzeInit, SparkConnectClient, SessionChange } from "./rpc/client.js";
 import { SessionContinuity } from "./continuity.js";
 import { RuntimeConfig } from "./conf.js";
 import type { SessionCore } from "./core.js";
-import { DataFrame } from "./dataframe.js";
+import { DataFrame } from "./sql/dataframe.js";
 import { SparkConnectError } from "./errors.js";
 import { isSessionChanged, SESSION_CHANGED, SessionState, sessionStateLostError, type SessionLostPolicy } from "./session-state.js";
-import { toLiteral } from "./literal.js";
-import { DataFrameReader } from "./reader.js";
-import { commandPlan, localRelationFromRows, rangeRelation, tableRelation } from "./relations-builders.js";
-import { UDFRegistration } from "./udf.js";
-import { UDTFRegistration } from "./udtf.js";
-import { DataSourceRegistration } from "./datasource.js";
-import type { DataTypeInput } from "./datatypes.js";
+import { toLiteral } from "./types/literal.js";
+import { DataFrameReader } from "./sql/reader.js";
+import { commandPlan, localRelationFromRows, rangeRelation, tableRelation } from "./sql/plans.js";
+import { UDFRegistration } from "./python/udf.js";
+import { UDTFRegistration } from "./python/udtf.js";
+import { DataSourceRegistration } from "./python/datasource.js";
+import type { DataTypeInput } from "./types/datatypes.js";
 
 /**
  * Runs before every plan that may execute user code; the auto-bundle hook is one.

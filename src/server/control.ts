@@ -1,9 +1,9 @@
 import { stopRecorded } from "./ensure.js";
-import { checkHealth, HealthCheckError } from "./health.js";
-import { withLock } from "./lock.js";
+import { checkHealth, HealthCheckError } from "./process/health.js";
+import { withLock } from "./home/lock.js";
 import { isConnectServerProcess, resolveOptions, toLocalServer, type LocalServer, type LocalServerOptions } from "./options.js";
-import { isPidAlive } from "./processes.js";
-import { readState, removeState } from "./state.js";
+import { isPidAlive } from "./process/processes.js";
+import { readState, removeState } from "./home/state.js";
 import { otherServerUsers } from "./users.js";
 
 type ControlOptions = Pick<LocalServerOptions, "home" | "env" | "onProgress" | "spark">;

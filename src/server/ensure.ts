@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import { writeFileAtomic } from "./atomic-file.js";
+import { writeFileAtomic } from "./home/atomic-file.js";
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_READY_TIMEOUT_MS, LOOPBACK_HOST } from "./constants.js";
 import { LocalServerError, ServerStartError } from "./errors.js";
-import { checkHealth, HealthCheckError } from "./health.js";
-import { spawnServer } from "./launch.js";
-import { withLock } from "./lock.js";
+import { checkHealth, HealthCheckError } from "./process/health.js";
+import { spawnServer } from "./process/launch.js";
+import { withLock } from "./home/lock.js";
 import {
   isConnectServerProcess,
   resolveOptions,
@@ -16,13 +16,13 @@ import {
   type LocalServerOptions,
   type ResolvedOptions,
 } from "./options.js";
-import { assertPortFree } from "./port.js";
-import { isPidAlive, terminateProcess } from "./processes.js";
-import { formatDuration } from "./progress.js";
-import { waitForReady } from "./ready.js";
-import { ensureProvisioned, findProvisioned, venvRequirements } from "./provision.js";
-import { detectJava, detectPython } from "./requirements.js";
-import { readState, removeState, writeState, type ServerState } from "./state.js";
+import { assertPortFree } from "./process/port.js";
+import { isPidAlive, terminateProcess } from "./process/processes.js";
+import { formatDuration } from "./process/progress.js";
+import { waitForReady } from "./process/ready.js";
+import { ensureProvisioned, findProvisioned, venvRequirements } from "./provision/provision.js";
+import { detectJava, detectPython } from "./provision/requirements.js";
+import { readState, removeState, writeState, type ServerState } from "./home/state.js";
 
 /**
  * Returns a healthy local Spark Connect server for this home directory: the running one when its

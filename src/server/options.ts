@@ -1,11 +1,11 @@
 import { CONNECT_SERVER_CLASS, ENV } from "./constants.js";
 import { validateCores, type Cores } from "./local-remote.js";
-import { homeLayout, resolveHome, type HomeLayout } from "./paths.js";
-import { resolvePort } from "./port.js";
-import { processCommandLine } from "./processes.js";
-import { stderrProgress, type ProgressCallback } from "./progress.js";
-import { parseSparkLine, type SparkLine } from "./spark-lines.js";
-import type { ServerState } from "./state.js";
+import { homeLayout, resolveHome, type HomeLayout } from "./home/paths.js";
+import { resolvePort } from "./process/port.js";
+import { processCommandLine } from "./process/processes.js";
+import { stderrProgress, type ProgressCallback } from "./process/progress.js";
+import { parseSparkLine, type SparkLine } from "./provision/spark-lines.js";
+import type { ServerState } from "./home/state.js";
 
 export interface LocalServerOptions {
   /**

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { isPidAlive } from "./processes.js";
+import { isPidAlive } from "./process/processes.js";
 
 /**
  * Processes that currently rely on the home's server (one empty file per pid), so one test run

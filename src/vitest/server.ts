@@ -1,8 +1,8 @@
 // The Spark Connect server a test run uses: the one named by option or SPARK_REMOTE, else the
 // embedded local server, started once for the whole run and stopped only if this run started it.
-import { resolveRemote } from "../connect/connection.js";
+import { resolveRemote } from "../connect/rpc/connection.js";
 import { SparkSession } from "../connect/session.js";
-import { discoverPythonVersion, PYTHON_VERSION_ENV } from "../bundle/pyver.js";
+import { discoverPythonVersion, PYTHON_VERSION_ENV } from "../bundle/worker/pyver.js";
 import { ensureLocalServer, registerServerUser, resolveHome, stopLocalServer } from "../server/index.js";
 import type { Cores } from "../server/local-remote.js";
 import type { SparkVitestOptions } from "./options.js";

@@ -1,7 +1,7 @@
 // vitest globalSetup: one server and one bundle build for the whole run, handed to the test
 // files through project.provide. The sparkAutobundle() plugin lists this file in test.globalSetup.
 import type { TestProject } from "vitest/node";
-import { buildBundle, type BundleResult } from "../bundle/build.js";
+import { buildBundle, type BundleResult } from "../bundle/archive/build.js";
 import type { BundleEvent } from "../bundle/options.js";
 import { CONTEXT_KEY, OPTIONS_KEY, validateVitestOptions, type SparkAutobundleContext } from "./options.js";
 import { resolveVitestProject, type VitestProject } from "./project.js";

@@ -2,12 +2,12 @@
 // (hashFiles, writeDeterministicZip, OverlayPlanner, writeOverlay) from small in-memory trees.
 import { copyFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { BundleCache } from "../../src/bundle/cache.js";
-import { hashFiles, type ContentHash } from "../../src/bundle/hash.js";
-import { loaderEntries, loaderModuleName } from "../../src/bundle/loader.js";
+import { BundleCache } from "../../src/bundle/archive/cache.js";
+import { hashFiles, type ContentHash } from "../../src/bundle/archive/hash.js";
+import { loaderEntries, loaderModuleName } from "../../src/bundle/worker/loader.js";
 import { OverlayPlanner, pyfileArtifact, writeOverlay } from "../../src/bundle/overlay.js";
-import type { SelectedFile } from "../../src/bundle/select.js";
-import { writeDeterministicZip } from "../../src/bundle/zip.js";
+import type { SelectedFile } from "../../src/bundle/select/select.js";
+import { writeDeterministicZip } from "../../src/bundle/archive/zip.js";
 import { makeTree, tempDir } from "./helpers.js";
 
 const WORDS = "self data value result items index count total name path config record batch row parse load save merge split filter apply lookup table cache key schema field offset".split(" ");

@@ -2,10 +2,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateRawSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { buildBundle } from "../../src/bundle/build.js";
-import { BundleCache } from "../../src/bundle/cache.js";
-import type { ContentHash, HashedFile } from "../../src/bundle/hash.js";
-import { loaderModuleName, overlayLoaderSource } from "../../src/bundle/loader.js";
+import { buildBundle } from "../../src/bundle/archive/build.js";
+import { BundleCache } from "../../src/bundle/archive/cache.js";
+import type { ContentHash, HashedFile } from "../../src/bundle/archive/hash.js";
+import { loaderModuleName, overlayLoaderSource } from "../../src/bundle/worker/loader.js";
 import {
   diffTrees,
   flatEntryName,

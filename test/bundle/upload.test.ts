@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import { AddArtifactsResponseSchema } from "../../src/gen/spark/connect/base_pb.js";
-import type { SparkConnectClient } from "../../src/connect/client.js";
+import type { SparkConnectClient } from "../../src/connect/rpc/client.js";
 import { SparkConnectError } from "../../src/connect/errors.js";
 import { heldMarker, uploadMissing, type UploadCounters } from "../../src/bundle/upload.js";
 import { tempDir } from "./helpers.js";

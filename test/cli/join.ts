@@ -1,7 +1,7 @@
 // A script joining a session that the CLI prepared (push, watch): same session_id, no auto-bundle engine.
 import { SparkSession } from "../../src/connect/session.js";
-import { pythonUdfPlaceholders } from "../../src/connect/udf.js";
-import { pythonUdfCommand } from "../../src/connect/udfcommand.js";
+import { pythonUdfPlaceholders } from "../../src/connect/python/udf.js";
+import { pythonUdfCommand } from "../../src/bundle/worker/command.js";
 import { lit } from "../../src/index.js";
 
 export interface JoinedSession {

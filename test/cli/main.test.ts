@@ -3,7 +3,7 @@ import { UsageError } from "../../src/cli/command.js";
 import { EXIT_CODES_HELP, ExitCode, exitCodeOf } from "../../src/cli/exit-codes.js";
 import { colourEnabled } from "../../src/cli/output.js";
 import { BundleError } from "../../src/bundle/options.js";
-import { ConnectionStringError } from "../../src/connect/connection.js";
+import { ConnectionStringError } from "../../src/connect/rpc/connection.js";
 import { GrpcCode, SparkConnectError } from "../../src/connect/errors.js";
 import { RequirementError, ServerStartError } from "../../src/server/errors.js";
 import { CapturedStream, jsonOf, plainEnv, runCliProcess, runMain } from "./helpers.js";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { UsageError, type CliContext } from "../../src/cli/command.js";
 import { resolveTarget, withSessionId } from "../../src/cli/remote.js";
-import { parseConnectionString } from "../../src/connect/connection.js";
+import { parseConnectionString } from "../../src/connect/rpc/connection.js";
 import { CapturedStream, REPO_ROOT } from "./helpers.js";
 
 const context = (env: NodeJS.ProcessEnv = {}): CliContext => ({ stdout: new CapturedStream(), stderr: new CapturedStream(), env, cwd: REPO_ROOT });

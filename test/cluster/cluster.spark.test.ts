@@ -5,7 +5,7 @@ import fs from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { col, expr, SparkConnectError, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
-import { RACY_WINDOW_MS } from "../../src/bundle/freshness.js";
+import { RACY_WINDOW_MS } from "../../src/bundle/watch/freshness.js";
 import { makeTree, tempDir } from "../bundle/helpers.js";
 import { runCliProcess } from "../cli/helpers.js";
 import { isLoopbackAddress, listeningAddressesOf } from "../helpers/sockets.js";

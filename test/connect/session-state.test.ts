@@ -2,9 +2,9 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ExecutePlanResponseSchema } from "../../src/gen/spark/connect/base_pb.js";
-import { commandPlan } from "../../src/connect/relations-builders.js";
+import { commandPlan } from "../../src/connect/sql/plans.js";
 import { SessionState } from "../../src/connect/session-state.js";
-import type { SparkConnectClient } from "../../src/connect/client.js";
+import type { SparkConnectClient } from "../../src/connect/rpc/client.js";
 
 const sqlResult = (relType: "sql" | "localRelation") =>
   create(ExecutePlanResponseSchema, { responseType: { case: "sqlCommandResult", value: { relation: { relType: { case: relType, value: {} } } } } });

@@ -5,8 +5,8 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, test } from "vitest";
-import { buildBundle } from "../../src/bundle/build.js";
-import { sha256Hex } from "../../src/bundle/hash.js";
+import { buildBundle } from "../../src/bundle/archive/build.js";
+import { sha256Hex } from "../../src/bundle/archive/hash.js";
 import { copyFixture, makeTree, python, REPO_ROOT, tempDir } from "../bundle/helpers.js";
 
 describe("two processes bundling one project into one cache", () => {
@@ -15,7 +15,7 @@ describe("two processes bundling one project into one cache", () => {
     makeTree(Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`weblog/gen/m${i}.py`, `X = ${"1".repeat(3000)}\n`])), root);
     const cacheDir = join(tempDir(), "bundles");
     const script = join(tempDir(), "build.mts");
-    writeFileSync(script, `import { buildBundle } from ${JSON.stringify(join(REPO_ROOT, "src/bundle/build.ts"))};
+    writeFileSync(script, `import { buildBundle } from ${JSON.stringify(join(REPO_ROOT, "src/bundle/archive/build.ts"))};
 const r = await buildBundle({ root: ${JSON.stringify(root)}, cacheDir: ${JSON.stringify(cacheDir)} });
 console.log(JSON.stringify({ hash: r.hash, zipPath: r.zipPath }));\n`);
     const run = async () => JSON.parse((await promisify(execFile)(join(REPO_ROOT, "node_modules/.bin/tsx"), [script], { encoding: "utf8" })).stdout) as { hash: string; zipPath: string };

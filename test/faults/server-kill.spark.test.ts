@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { autoBundleOf, lit, SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
 import { GrpcCode } from "../../src/connect/errors.js";
-import { sha256Hex } from "../../src/bundle/hash.js";
+import { sha256Hex } from "../../src/bundle/archive/hash.js";
 import { ensureLocalServer, stopLocalServer, type LocalServer } from "../../src/server/index.js";
 import { copyFixture, tempDir } from "../bundle/helpers.js";
 import { freePort, privateHome } from "../helpers/private-home.js";

@@ -5,10 +5,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { detectPython, resolveHome, type SparkLine } from "../../src/server/index.js";
-import { homeLayout } from "../../src/server/paths.js";
-import { ensureProvisioned, findProvisioned } from "../../src/server/provision.js";
+import { homeLayout } from "../../src/server/home/paths.js";
+import { ensureProvisioned, findProvisioned } from "../../src/server/provision/provision.js";
 
-export { freeLoopbackPort as freePort } from "../../src/server/cluster-processes.js";
+export { freeLoopbackPort as freePort } from "../../src/server/cluster/processes.js";
 
 /** Creates the home (call in beforeAll: provisioning is the fallback when nothing is shared). */
 export async function privateHome(spark?: SparkLine, onProgress: (line: string) => void = () => undefined): Promise<string> {

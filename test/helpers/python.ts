@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { inject } from "vitest";
-import { homeLayout, resolveHome, venvPython } from "../../src/server/paths.js";
+import { homeLayout, resolveHome, venvPython } from "../../src/server/home/paths.js";
 
 /**
  * The Python interpreter (with pyspark installed) tests must use: the one the global Spark setup

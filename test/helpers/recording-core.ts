@@ -7,7 +7,7 @@ import {
   type ExecutePlanResponse,
   type Plan,
 } from "../../src/gen/spark/connect/base_pb.js";
-import type { AnalyzeInit } from "../../src/connect/client.js";
+import type { AnalyzeInit } from "../../src/connect/rpc/client.js";
 import type { SessionCore } from "../../src/connect/core.js";
 
 /**

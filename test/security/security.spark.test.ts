@@ -9,8 +9,8 @@ import path from "node:path";
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseConnectionString, SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
-import { homeLayout, resolveHome } from "../../src/server/paths.js";
-import { readState } from "../../src/server/state.js";
+import { homeLayout, resolveHome } from "../../src/server/home/paths.js";
+import { readState } from "../../src/server/home/state.js";
 import { copyFixture, tempDir } from "../bundle/helpers.js";
 import { listeningSockets, processTree, readOr, socketInodes } from "../helpers/sockets.js";
 

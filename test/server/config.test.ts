@@ -4,8 +4,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseLocalRemote, resolveHome } from "../../src/server/index.js";
 import { firstErrorLines, quoteLogTail, readLogTail } from "../../src/server/errors.js";
-import { homeLayout } from "../../src/server/paths.js";
-import { resolvePort } from "../../src/server/port.js";
+import { homeLayout } from "../../src/server/home/paths.js";
+import { resolvePort } from "../../src/server/process/port.js";
 
 describe("parseLocalRemote", () => {
   it.each([

@@ -16,9 +16,9 @@ import {
   stopLocalServer,
   type LocalServer,
 } from "../../src/server/index.js";
-import { homeLayout } from "../../src/server/paths.js";
+import { homeLayout } from "../../src/server/home/paths.js";
 import { autoBundleOf, lit, SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
-import { ensureProvisioned } from "../../src/server/provision.js";
+import { ensureProvisioned } from "../../src/server/provision/provision.js";
 import { freePort } from "../helpers/private-home.js";
 
 // Real Java, real pyspark, real server — in a private home and on a free port, so the machine's

@@ -1,0 +1,172 @@
+// On-disk cache of bundle archives, shared safely by concurrent processes.
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, readdir, rename, rm, stat, utimes } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join, isAbsolute } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { BundleError } from "../options.js";
+
+/**
+ * Total size the cache may grow to before least-recently-used archives are evicted. 1 GiB holds
+ * hundreds of typical bundles (a few MiB each) yet stays small next to a Spark/pip install.
+ */
+export const DEFAULT_CACHE_MAX_BYTES = 1024 * 1024 * 1024;
+/** Archives used this recently are never evicted: another process may be about to upload one. */
+export const EVICTION_GRACE_MS = 10 * 60 * 1000;
+/** Temp files this old belong to a crashed writer. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+/** Stat caches (one small JSON per project root, see build.ts) of projects not built for this long. */
+const STALE_STAT_CACHE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** $SPARK_AUTOBUNDLE_HOME/bundles, else the platform cache dir + spark-autobundle/bundles. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  if (env.SPARK_AUTOBUNDLE_HOME) return join(env.SPARK_AUTOBUNDLE_HOME, "bundles");
+  let base: string;
+  if (platform === "win32") base = env.LOCALAPPDATA ?? join(homedir(), "AppData", "Local");
+  else if (platform === "darwin") base = join(homedir(), "Library", "Caches");
+  else base = env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(homedir(), ".cache");
+  return join(base, "spark-autobundle", "bundles");
+}
+
+export interface CachedArchive {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+const ARCHIVE_NAME = /^([0-9a-f]{64})-(\d+)-([0-9a-f]{64})\.zip$/;
+
+/**
+ * Archives are named `<key>-<size>-<sha256 of the archive>.zip`, so one atomic rename publishes an
+ * archive together with what it must verify against; a truncated or corrupt one fails the check
+ * on reuse, is deleted, and the caller rebuilds it.
+ */
+export class BundleCache {
+  /** Archives already verified by this process, by path → "size:mtimeMs:ino". */
+  private static readonly verified = new Map<string, string>();
+
+  constructor(readonly dir: string, readonly maxBytes: number = DEFAULT_CACHE_MAX_BYTES) {}
+
+  async lookup(key: string): Promise<CachedArchive | undefined> {
+    for (const name of await this.names()) {
+      const m = ARCHIVE_NAME.exec(name);
+      if (!m || m[1] !== key) continue;
+      const archive = { path: join(this.dir, name), bytes: Number(m[2]), sha256: m[3]! };
+      if (await this.isIntact(archive)) return archive;
+    }
+    return undefined;
+  }
+
+  /** `write` fills a temp file in the cache dir; it is then renamed into place and the cache trimmed. */
+  async store(key: string, write: (tmpPath: string) => Promise<{ bytes: number; sha256: string }>): Promise<CachedArchive> {
+    await this.ensureDir();
+    const tmp = join(this.dir, `.tmp-${key.slice(0, 12)}-${process.pid}-${randomBytes(4).toString("hex")}.part`);
+    let archive: CachedArchive;
+    try {
+      const { bytes, sha256 } = await write(tmp);
+      archive = { path: join(this.dir, `${key}-${bytes}-${sha256}.zip`), bytes, sha256 };
+      await rename(tmp, archive.path);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await this.remember(archive.path);
+    await this.evict(archive.path);
+    return archive;
+  }
+
+  /** Deletes least-recently-used archives until the total fits maxBytes; `keep` and recent ones stay. */
+  async evict(keep?: string): Promise<void> {
+    const now = Date.now();
+    const archives: Array<{ path: string; size: number; mtimeMs: number }> = [];
+    for (const name of await this.names()) {
+      const path = join(this.dir, name);
+      const s = await statIfPresent(path);
+      if (!s) continue;
+      if (name.startsWith(".tmp-") && now - s.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
+      else if (/^stat-[0-9a-f]+\.json$/.test(name) && now - s.mtimeMs > STALE_STAT_CACHE_MS) await rm(path, { force: true });
+      else if (ARCHIVE_NAME.test(name)) archives.push({ path, size: s.size, mtimeMs: s.mtimeMs });
+    }
+    let total = archives.reduce((sum, a) => sum + a.size, 0);
+    archives.sort((a, b) => a.mtimeMs - b.mtimeMs);
+    for (const a of archives) {
+      if (total <= this.maxBytes) break;
+      if (a.path === keep || now - a.mtimeMs < EVICTION_GRACE_MS) continue;
+      await rm(a.path, { force: true });
+      BundleCache.verified.delete(a.path);
+      total -= a.size;
+    }
+  }
+
+  private async isIntact(archive: CachedArchive): Promise<boolean> {
+    const s = await statIfPresent(archive.path);
+    if (!s) return false;
+    const fingerprint = `${s.size}:${s.mtimeMs}:${s.ino}`;
+    const intact =
+      BundleCache.verified.get(archive.path) === fingerprint ||
+      (s.size === archive.bytes && (await fileSha256(archive.path)) === archive.sha256);
+    if (!intact) {
+      await rm(archive.path, { force: true });
+      BundleCache.verified.delete(archive.path);
+      return false;
+    }
+    // Touch for LRU; the file may vanish under a concurrent eviction, which makes this a miss.
+    const now = new Date();
+    try {
+      await utimes(archive.path, now, now);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw err;
+    }
+    return this.remember(archive.path);
+  }
+
+  private async remember(path: string): Promise<boolean> {
+    const s = await statIfPresent(path);
+    if (s) BundleCache.verified.set(path, `${s.size}:${s.mtimeMs}:${s.ino}`);
+    return s !== undefined;
+  }
+
+  private async names(): Promise<string[]> {
+    try {
+      return await readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw cacheError(this.dir, err);
+    }
+  }
+
+  private async ensureDir(): Promise<void> {
+    try {
+      await mkdir(this.dir, { recursive: true });
+    } catch (err) {
+      throw cacheError(this.dir, err);
+    }
+  }
+}
+
+function cacheError(dir: string, err: unknown): BundleError {
+  return new BundleError("CACHE_FAILED", `Cannot use the bundle cache directory ${dir}: ${(err as Error).message}. Fix its permissions, or point the \`cacheDir\` option (or $SPARK_AUTOBUNDLE_HOME) somewhere writable.`, { path: dir, cause: err });
+}
+
+async function statIfPresent(path: string) {
+  try {
+    return await stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+/** undefined when the file vanished meanwhile (a concurrent eviction). */
+export async function fileSha256(path: string): Promise<string | undefined> {
+  const h = createHash("sha256");
+  try {
+    await pipeline(createReadStream(path), h);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw cacheError(path, err);
+  }
+  return h.digest("hex");
+}

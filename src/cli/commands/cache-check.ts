@@ -1,0 +1,124 @@
+// `doctor`'s look at the bundle cache: reads only, never repairs (the next build does that).
+import { createHash } from "node:crypto";
+import { constants, createReadStream } from "node:fs";
+import { access, readdir, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { DEFAULT_CACHE_MAX_BYTES } from "../../bundle/archive/cache.js";
+import { formatBytes } from "../../bundle/options.js";
+import type { CheckResult } from "./doctor-checks.js";
+
+/** The archive naming of src/bundle/archive/cache.ts: `<key>-<size>-<sha256 of the archive>.zip`. */
+const ARCHIVE_NAME = /^([0-9a-f]{64})-(\d+)-([0-9a-f]{64})\.zip$/;
+/** cache.ts removes temp files older than this as a crashed writer's; younger ones may be in use. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+export interface CacheFindings {
+  dir: string;
+  exists: boolean;
+  archives: number;
+  bytes: number;
+  maxBytes: number;
+  /** Archives whose size or checksum does not match their name. */
+  damaged: string[];
+  /** Archives this user cannot read. */
+  unreadable: string[];
+  /** Temp files of writers that died (older than an hour). */
+  staleTemps: string[];
+}
+
+export async function checkCache(dir: string, maxBytes = DEFAULT_CACHE_MAX_BYTES, now = Date.now()): Promise<CheckResult & { details: CacheFindings }> {
+  const findings: CacheFindings = { dir, exists: true, archives: 0, bytes: 0, maxBytes, damaged: [], unreadable: [], staleTemps: [] };
+  const result = (status: CheckResult["status"], message: string, fix?: string) => ({
+    id: "cache",
+    status,
+    message,
+    ...(fix !== undefined ? { fix } : {}),
+    details: findings,
+  });
+
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+      return result("fail", `cannot read the cache directory ${dir}: ${(err as Error).message}`, `fix its permissions, or point $SPARK_AUTOBUNDLE_HOME / --cache-dir somewhere readable and writable`);
+    }
+    findings.exists = false;
+    const parent = await nearestExisting(dir);
+    if (!(await isWritable(parent))) {
+      return result("fail", `the cache directory ${dir} does not exist and ${parent} is not writable, so it cannot be created`, `make ${parent} writable, or point $SPARK_AUTOBUNDLE_HOME / --cache-dir somewhere writable`);
+    }
+    return result("ok", `${dir} does not exist yet; the first build creates it`);
+  }
+  if (!(await isWritable(dir))) {
+    return result("fail", `the cache directory ${dir} is not writable`, `fix its permissions (e.g. \`chmod u+rwx "${dir}"\`), or point $SPARK_AUTOBUNDLE_HOME / --cache-dir somewhere writable`);
+  }
+
+  for (const name of names) {
+    const path = join(dir, name);
+    if (name.startsWith(".tmp-")) {
+      const s = await stat(path);
+      if (now - s.mtimeMs > STALE_TEMP_MS) findings.staleTemps.push(name);
+      continue;
+    }
+    const match = ARCHIVE_NAME.exec(name);
+    if (!match) continue;
+    findings.archives++;
+    const s = await stat(path);
+    findings.bytes += s.size;
+    const sha256 = s.size === Number(match[2]) ? await sha256Of(path) : "size differs";
+    if (sha256 === undefined) findings.unreadable.push(name);
+    else if (sha256 !== match[3]) findings.damaged.push(name);
+  }
+
+  const summary = `${findings.archives} archive${findings.archives === 1 ? "" : "s"}, ${formatBytes(findings.bytes)} of the ${formatBytes(findings.maxBytes)} limit, in ${dir}`;
+  if (findings.unreadable.length > 0) {
+    return result("fail", `${findings.unreadable.length} archive(s) cannot be read: ${findings.unreadable.slice(0, 3).join(", ")}; ${summary}`, `fix the permissions in ${dir} (e.g. \`chmod -R u+rw "${dir}"\`), or delete those files`);
+  }
+  if (findings.damaged.length > 0) {
+    return result("warn", `${findings.damaged.length} damaged archive(s) (size or checksum differs from the name): ${findings.damaged.slice(0, 3).join(", ")}; ${summary}`, `nothing to do: a build that needs one deletes and rebuilds it; or delete them by hand in ${dir}`);
+  }
+  if (findings.staleTemps.length > 0) {
+    return result("warn", `${findings.staleTemps.length} leftover temp file(s) of interrupted builds (${findings.staleTemps.slice(0, 3).join(", ")}); ${summary}`, `the next build removes them; or delete them by hand: rm "${dir}"/.tmp-*`);
+  }
+  if (findings.bytes > findings.maxBytes) {
+    return result("warn", `over the size limit: ${summary}`, "the next build evicts the least recently used archives (those used in the last 10 minutes stay); or delete the directory to start afresh");
+  }
+  return result("ok", summary);
+}
+
+/** undefined when this user may not read the file. */
+async function sha256Of(path: string): Promise<string | undefined> {
+  const hash = createHash("sha256");
+  try {
+    await pipeline(createReadStream(path), hash);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "EPERM") return undefined;
+    throw err;
+  }
+  return hash.digest("hex");
+}
+
+async function isWritable(dir: string): Promise<boolean> {
+  try {
+    await access(dir, constants.W_OK | constants.X_OK);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "EPERM" || code === "EROFS") return false;
+    throw err;
+  }
+}
+
+async function nearestExisting(dir: string): Promise<string> {
+  for (let current = dir; ; current = dirname(current)) {
+    try {
+      await stat(current);
+      return current;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT" || dirname(current) === current) throw err;
+    }
+  }
+}

@@ -1,0 +1,265 @@
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  Expression_SortOrder_NullOrdering as NullOrdering,
+  Expression_SortOrder_SortDirection as SortDirection,
+  ExpressionSchema,
+  type Expression,
+} from "../../gen/spark/connect/expressions_pb.js";
+import { toProto as toProtoDataType, type SparkDataType } from "../types/datatypes.js";
+import { expressionToString } from "./expression-string.js";
+import { describeJsValue, toLiteral } from "../types/literal.js";
+
+/** A column name, or a Column. Strings are column references (never literals), as in pyspark. */
+export type ColumnOrName = Column | string;
+
+/**
+ * A column expression: wraps a Spark Connect `Expression`. Operators become unresolved functions with
+ * the names pyspark's Connect client uses ("==", "<", "+", "and", "not", "in", ...), so the server
+ * resolves them exactly as for pyspark. Non-Column operands become literals (see literal.ts).
+ */
+export class Column {
+  constructor(readonly expr: Expression) {}
+
+  alias(...names: string[]): Column {
+    if (names.length === 0) throw new TypeError("alias() needs at least one name.");
+    return new Column(expression({ case: "alias", value: { expr: this.expr, name: names } }));
+  }
+  as(...names: string[]): Column {
+    return this.alias(...names);
+  }
+  name(...names: string[]): Column {
+    return this.alias(...names);
+  }
+
+  /** A DDL type string ("int", "decimal(10,2)") is sent for the server to parse; an object is sent typed. */
+  cast(type: string | SparkDataType): Column {
+    const castTo = typeof type === "string" ? { case: "typeStr" as const, value: type } : { case: "type" as const, value: toProtoType(type) };
+    return new Column(expression({ case: "cast", value: { expr: this.expr, castToType: castTo } }));
+  }
+  astype(type: string | SparkDataType): Column {
+    return this.cast(type);
+  }
+
+  eq(other: unknown): Column {
+    return binary("==", this, other);
+  }
+  /** pyspark sends `!=` as not(==). */
+  ne(other: unknown): Column {
+    return new Column(call("not", [binary("==", this, other).expr]));
+  }
+  neq(other: unknown): Column {
+    return this.ne(other);
+  }
+  lt(other: unknown): Column {
+    return binary("<", this, other);
+  }
+  le(other: unknown): Column {
+    return binary("<=", this, other);
+  }
+  leq(other: unknown): Column {
+    return this.le(other);
+  }
+  gt(other: unknown): Column {
+    return binary(">", this, other);
+  }
+  ge(other: unknown): Column {
+    return binary(">=", this, other);
+  }
+  geq(other: unknown): Column {
+    return this.ge(other);
+  }
+  eqNullSafe(other: unknown): Column {
+    return binary("<=>", this, other);
+  }
+
+  plus(other: unknown): Column {
+    return binary("+", this, other);
+  }
+  minus(other: unknown): Column {
+    return binary("-", this, other);
+  }
+  multiply(other: unknown): Column {
+    return binary("*", this, other);
+  }
+  divide(other: unknown): Column {
+    return binary("/", this, other);
+  }
+  mod(other: unknown): Column {
+    return binary("%", this, other);
+  }
+  pow(other: unknown): Column {
+    return binary("power", this, other);
+  }
+  negate(): Column {
+    return unary("negative", this);
+  }
+
+  and(other: unknown): Column {
+    return binary("and", this, other);
+  }
+  or(other: unknown): Column {
+    return binary("or", this, other);
+  }
+  not(): Column {
+    return unary("not", this);
+  }
+  bitwiseAND(other: unknown): Column {
+    return binary("&", this, other);
+  }
+  bitwiseOR(other: unknown): Column {
+    return binary("|", this, other);
+  }
+  bitwiseXOR(other: unknown): Column {
+    return binary("^", this, other);
+  }
+
+  isNull(): Column {
+    return unary("isNull", this);
+  }
+  isNotNull(): Column {
+    return unary("isNotNull", this);
+  }
+  isNaN(): Column {
+    return unary("isNaN", this);
+  }
+  /** `isin(1, 2, 3)` or `isin([1, 2, 3])`, as pyspark accepts both. */
+  isin(...values: unknown[]): Column {
+    const list = values.length === 1 && Array.isArray(values[0]) ? (values[0] as unknown[]) : values;
+    return new Column(call("in", [this.expr, ...list.map(toExpr)]));
+  }
+  between(lower: unknown, upper: unknown): Column {
+    return this.ge(lower).and(this.le(upper));
+  }
+
+  like(pattern: string): Column {
+    return binary("like", this, pattern);
+  }
+  ilike(pattern: string): Column {
+    return binary("ilike", this, pattern);
+  }
+  rlike(pattern: string): Column {
+    return binary("rlike", this, pattern);
+  }
+  contains(other: unknown): Column {
+    return binary("contains", this, other);
+  }
+  startsWith(other: unknown): Column {
+    return binary("startsWith", this, other);
+  }
+  endsWith(other: unknown): Column {
+    return binary("endsWith", this, other);
+  }
+  /** 1-based start, like SQL substr. Both arguments must be numbers, or both Columns (as pyspark requires). */
+  substr(start: number | Column, length: number | Column): Column {
+    if (typeof start !== typeof length) {
+      throw new TypeError("substr(start, length): pass two numbers or two Columns, not a mix.");
+    }
+    return new Column(call("substr", [this.expr, toExpr(start), toExpr(length)]));
+  }
+
+  /** Array element by index, or map value by key. */
+  getItem(key: unknown): Column {
+    return new Column(expression({ case: "unresolvedExtractValue", value: { child: this.expr, extraction: toExpr(key) } }));
+  }
+  /** Struct field by name. */
+  getField(name: string): Column {
+    return this.getItem(name);
+  }
+
+  asc(): Column {
+    return this.sortOrder(SortDirection.ASCENDING, NullOrdering.SORT_NULLS_FIRST);
+  }
+  ascNullsFirst(): Column {
+    return this.asc();
+  }
+  ascNullsLast(): Column {
+    return this.sortOrder(SortDirection.ASCENDING, NullOrdering.SORT_NULLS_LAST);
+  }
+  desc(): Column {
+    return this.sortOrder(SortDirection.DESCENDING, NullOrdering.SORT_NULLS_LAST);
+  }
+  descNullsFirst(): Column {
+    return this.sortOrder(SortDirection.DESCENDING, NullOrdering.SORT_NULLS_FIRST);
+  }
+  descNullsLast(): Column {
+    return this.desc();
+  }
+
+  /** Adds a branch to a CASE WHEN built by functions.when(); pyspark sends it as function "when". */
+  when(condition: Column, value: unknown): Column {
+    const args = this.openCaseWhenArgs("when");
+    if (!(condition instanceof Column)) throw new TypeError(`when(condition, value): condition must be a Column, got ${describeJsValue(condition)}.`);
+    return new Column(call("when", [...args, condition.expr, toExpr(value)]));
+  }
+  otherwise(value: unknown): Column {
+    return new Column(call("when", [...this.openCaseWhenArgs("otherwise"), toExpr(value)]));
+  }
+
+  /** Readable SQL-like text, e.g. `(a > 1)`; for error messages and debugging. */
+  toString(): string {
+    return `Column<'${expressionToString(this.expr)}'>`;
+  }
+
+  private sortOrder(direction: SortDirection, nullOrdering: NullOrdering): Column {
+    const child = this.expr.exprType.case === "sortOrder" ? this.expr.exprType.value.child : this.expr;
+    return new Column(expression({ case: "sortOrder", value: { child, direction, nullOrdering } }));
+  }
+
+  // A CASE WHEN still open for branches is "when" with (condition, value) pairs: an even argument count.
+  private openCaseWhenArgs(method: string): Expression[] {
+    const e = this.expr.exprType;
+    if (e.case !== "unresolvedFunction" || e.value.functionName !== "when" || e.value.arguments.length % 2 !== 0) {
+      throw new TypeError(`${method}() applies only to a Column made by when(), before otherwise(); start with functions.when(cond, value).`);
+    }
+    return e.value.arguments;
+  }
+}
+
+type ExprTypeInit = NonNullable<Exclude<MessageInitShape<typeof ExpressionSchema>, Expression>["exprType"]>;
+
+/** Builds an Expression from its oneof, e.g. `{ case: "alias", value: {...} }`. */
+export function expression(exprType: ExprTypeInit): Expression {
+  return create(ExpressionSchema, { exprType });
+}
+
+/** An unresolved function call, the form pyspark's Connect client sends for built-ins and operators. */
+export function call(functionName: string, args: Expression[], isDistinct = false): Expression {
+  return expression({ case: "unresolvedFunction", value: { functionName, arguments: args, isDistinct } });
+}
+
+/** A Column's expression, or a literal for any other value. */
+export function toExpr(value: unknown): Expression {
+  if (value instanceof Column) return value.expr;
+  return expression({ case: "literal", value: toLiteral(value) });
+}
+
+/** A column reference by name: "*" and "t.*" are stars, anything else an unresolved attribute. */
+export function col(name: string, planId?: bigint): Column {
+  if (typeof name !== "string") throw new TypeError(`col(name): name must be a string, got ${describeJsValue(name)}.`);
+  if (name === "*" || name.endsWith(".*")) {
+    return new Column(expression({ case: "unresolvedStar", value: { unparsedTarget: name === "*" ? undefined : name, planId } }));
+  }
+  return new Column(expression({ case: "unresolvedAttribute", value: { unparsedIdentifier: name, planId } }));
+}
+
+/** Strings are column names; Columns pass through. */
+export function toColumn(c: ColumnOrName): Column {
+  if (c instanceof Column) return c;
+  if (typeof c === "string") return col(c);
+  throw new TypeError(`Expected a Column or a column name, got ${describeJsValue(c)}; wrap values with lit().`);
+}
+
+function binary(op: string, left: Column, right: unknown): Column {
+  return new Column(call(op, [left.expr, toExpr(right)]));
+}
+
+function unary(op: string, c: Column): Column {
+  return new Column(call(op, [c.expr]));
+}
+
+function toProtoType(type: SparkDataType) {
+  if (typeof type !== "object" || type === null || typeof type.type !== "string") {
+    throw new TypeError(`cast(type): pass a type string like "int" or a type object like Types.integer, got ${describeJsValue(type)}.`);
+  }
+  return toProtoDataType(type);
+}

@@ -1,0 +1,90 @@
+import type { Expression } from "../../gen/spark/connect/expressions_pb.js";
+import { Aggregate_GroupType } from "../../gen/spark/connect/relations_pb.js";
+import { call, col, Column, toExpr } from "./column.js";
+import type { DataFrame } from "./dataframe.js";
+import type { DataTypeInput } from "../types/datatypes.js";
+import { SQL_GROUPED_MAP_PANDAS_UDF, vectorizedFunction } from "../python/vectorized.js";
+import { describeJsValue, isPlainObject } from "../types/literal.js";
+
+/**
+ * The result of `df.groupBy(...)`: aggregate it with `agg(...)` or a shortcut. Built like pyspark's
+ * Connect GroupedData: an Aggregate relation with GROUPBY.
+ */
+export class GroupedData {
+  /** @internal Use DataFrame.groupBy(). */
+  constructor(
+    private readonly df: DataFrame,
+    private readonly grouping: readonly Expression[],
+  ) {}
+
+  /**
+   * `agg(sum("a"), max("b").alias("top"))`, or pyspark's dict form `agg({ a: "sum", b: "max" })`
+   * (column → function name).
+   */
+  agg(...exprs: Column[] | [Record<string, string>]): DataFrame {
+    if (exprs.length === 0) throw new TypeError("agg() needs at least one aggregate expression, e.g. agg(count(\"*\")).");
+    const first = exprs[0];
+    const measures =
+      exprs.length === 1 && isPlainObject(first)
+        ? Object.entries(first as Record<string, string>).map(([column, fn]) => new Column(call(fn, [col(column).expr])))
+        : (exprs as unknown[]).map((e, i) => {
+            if (!(e instanceof Column)) throw new TypeError(`agg(): argument ${i} is ${describeJsValue(e)}; pass Columns like sum("a"), or one { column: "function" } object.`);
+            return e;
+          });
+    return this.aggregate(measures.map((m) => m.expr));
+  }
+
+  /** Rows per group, in a column named "count". */
+  count(): DataFrame {
+    return this.aggregate([new Column(call("count", [toExpr(1)])).alias("count").expr]);
+  }
+
+  /**
+   * Shortcuts take the columns to aggregate. Unlike pyspark they do not default to "every numeric column",
+   * which would need a schema round trip; name the columns.
+   */
+  sum(...cols: string[]): DataFrame {
+    return this.numeric("sum", cols);
+  }
+  avg(...cols: string[]): DataFrame {
+    return this.numeric("avg", cols);
+  }
+  mean(...cols: string[]): DataFrame {
+    return this.numeric("avg", cols);
+  }
+  min(...cols: string[]): DataFrame {
+    return this.numeric("min", cols);
+  }
+  max(...cols: string[]): DataFrame {
+    return this.numeric("max", cols);
+  }
+
+  /**
+   * A project function per group, by reference: it takes the group's rows as one pandas.DataFrame
+   * (optionally preceded by the key tuple) and returns a pandas.DataFrame of `schema`.
+   * Async: like pyspark, the function's arguments are the input's columns, which takes a schema call.
+   */
+  async applyInPandas(ref: string, schema: DataTypeInput): Promise<DataFrame> {
+    vectorizedFunction(this.df.core, "applyInPandas", ref, schema, SQL_GROUPED_MAP_PANDAS_UDF); // bad input fails before the call
+    const args = (await this.df.columns()).map((name) => col(`\`${name.replaceAll("`", "``")}\``).expr);
+    const func = vectorizedFunction(this.df.core, "applyInPandas", ref, schema, SQL_GROUPED_MAP_PANDAS_UDF, args);
+    return this.df.derive({ case: "groupMap", value: { input: this.df.relation, groupingExpressions: [...this.grouping], func } });
+  }
+
+  private numeric(fn: string, cols: string[]): DataFrame {
+    if (cols.length === 0) throw new TypeError(`groupBy(...).${fn}() needs the columns to aggregate, e.g. ${fn}("amount").`);
+    return this.aggregate(cols.map((c) => call(fn, [col(c).expr])));
+  }
+
+  private aggregate(aggregateExpressions: Expression[]): DataFrame {
+    return this.df.derive({
+      case: "aggregate",
+      value: {
+        input: this.df.relation,
+        groupType: Aggregate_GroupType.GROUPBY,
+        groupingExpressions: [...this.grouping],
+        aggregateExpressions,
+      },
+    });
+  }
+}

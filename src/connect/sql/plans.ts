@@ -1,0 +1,62 @@
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { PlanSchema, type Plan } from "../../gen/spark/connect/base_pb.js";
+import { CommandSchema, type Command } from "../../gen/spark/connect/commands_pb.js";
+import { RelationSchema, type Relation } from "../../gen/spark/connect/relations_pb.js";
+import { encodeRows, type Row } from "../arrow/encode.js";
+import type { SessionCore } from "../core.js";
+import { fromProto, type DataTypeInput, type StructType } from "../types/datatypes.js";
+import { toJSON } from "../types/datatypes-json.js";
+import { parseTypeString } from "../types/typestring.js";
+
+export type RelTypeInit = NonNullable<Exclude<MessageInitShape<typeof RelationSchema>, Relation>["relType"]>;
+export type CommandTypeInit = NonNullable<Exclude<MessageInitShape<typeof CommandSchema>, Command>["commandType"]>;
+
+/** A new Relation with a fresh plan id, so columns can name it (self-joins, df.col()). */
+export function newRelation(core: SessionCore, relType: RelTypeInit): Relation {
+  return create(RelationSchema, { common: { planId: core.nextPlanId() }, relType });
+}
+
+export function rootPlan(relation: Relation): Plan {
+  return create(PlanSchema, { opType: { case: "root", value: relation } });
+}
+
+export function commandPlan(commandType: CommandTypeInit): Plan {
+  return create(PlanSchema, { opType: { case: "command", value: create(CommandSchema, { commandType }) } });
+}
+
+/** Runs a command plan to completion; commands answer with nothing the caller needs. */
+export async function runCommand(core: SessionCore, commandType: CommandTypeInit, signal?: AbortSignal): Promise<void> {
+  const responses = core.execute(commandPlan(commandType), { signal });
+  for await (const response of responses) void response;
+}
+
+/** `spark.range`: one LongType column `id` from start (inclusive) to end (exclusive). */
+export function rangeRelation(core: SessionCore, start: bigint, end: bigint, step: bigint = 1n, numPartitions?: number): Relation {
+  if (step === 0n) throw new RangeError("range(): step must not be 0.");
+  return newRelation(core, { case: "range", value: { start, end, step, numPartitions } });
+}
+
+/** `spark.table(name)` / `spark.read.table(name)`. */
+export function tableRelation(core: SessionCore, name: string, options: Record<string, string> = {}): Relation {
+  return newRelation(core, { case: "read", value: { readType: { case: "namedTable", value: { unparsedIdentifier: name, options } } } });
+}
+
+/**
+ * `spark.createDataFrame(rows, schema?)` as a LocalRelation: rows as an Arrow IPC stream plus the schema's
+ * JSON (as pyspark sends it), so the server applies exact names, types and nullability. Without a schema
+ * one is inferred (see arrow-encode.ts). A DDL string schema is parsed client-side by typestring.ts; a
+ * single type ("int") becomes one column named "value", as in pyspark.
+ */
+export function localRelationFromRows(core: SessionCore, rows: readonly Row[], schema?: DataTypeInput): Relation {
+  const struct = schema === undefined ? undefined : asStruct(schema);
+  const encoded = encodeRows(rows, struct);
+  return newRelation(core, {
+    case: "localRelation",
+    value: { data: encoded.ipc, schema: toJSON(encoded.schema) },
+  });
+}
+
+function asStruct(schema: DataTypeInput): StructType {
+  const type = typeof schema === "string" ? fromProto(parseTypeString(schema)) : schema;
+  return type.type === "struct" ? type : { type: "struct", fields: [{ name: "value", dataType: type, nullable: true }] };
+}

@@ -1,0 +1,65 @@
+import type { SessionCore } from "../core.js";
+import { DataFrame } from "./dataframe.js";
+import { toJSON } from "../types/datatypes-json.js";
+import type { DataTypeInput } from "../types/datatypes.js";
+import { newRelation, tableRelation } from "./plans.js";
+import { OptionsBuilder } from "./writer.js";
+
+/**
+ * `spark.read`: a DataSource read, built like pyspark's Connect reader. The schema is sent as given
+ * (a DDL string) or as Spark JSON (an object), and the server parses it.
+ */
+export class DataFrameReader extends OptionsBuilder {
+  private source?: string;
+  private schemaText?: string;
+
+  constructor(private readonly core: SessionCore) {
+    super();
+  }
+
+  format(source: string): this {
+    this.source = source;
+    return this;
+  }
+  /** "name string, n int", or a struct type object. */
+  schema(schema: DataTypeInput): this {
+    if (typeof schema === "string") this.schemaText = schema;
+    else if (schema?.type === "struct") this.schemaText = toJSON(schema);
+    else throw new TypeError('schema(): pass a DDL string like "a int, b string" or a struct type object.');
+    return this;
+  }
+
+  /** Reads `path` (or several paths); without a path the source reads from its options. */
+  load(path?: string | readonly string[]): DataFrame {
+    const paths = path === undefined ? [] : typeof path === "string" ? [path] : [...path];
+    const relation = newRelation(this.core, {
+      case: "read",
+      value: {
+        readType: {
+          case: "dataSource",
+          value: { format: this.source, schema: this.schemaText, options: { ...this.options_ }, paths },
+        },
+      },
+    });
+    return new DataFrame(this.core, relation);
+  }
+  json(path: string | readonly string[]): DataFrame {
+    return this.format("json").load(path);
+  }
+  csv(path: string | readonly string[]): DataFrame {
+    return this.format("csv").load(path);
+  }
+  parquet(...paths: string[]): DataFrame {
+    return this.format("parquet").load(paths);
+  }
+  orc(path: string | readonly string[]): DataFrame {
+    return this.format("orc").load(path);
+  }
+  text(path: string | readonly string[]): DataFrame {
+    return this.format("text").load(path);
+  }
+  /** A catalog table, with this reader's options. */
+  table(name: string): DataFrame {
+    return new DataFrame(this.core, tableRelation(this.core, name, { ...this.options_ }));
+  }
+}

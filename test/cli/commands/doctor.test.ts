@@ -1,0 +1,119 @@
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkCache } from "../../../src/cli/commands/cache-check.js";
+import { DEFAULT_CACHE_MAX_BYTES } from "../../../src/bundle/archive/cache.js";
+import { tempDir } from "../../bundle/helpers.js";
+import { jsonOf, plainEnv, runMain } from "../helpers.js";
+
+interface DoctorJson {
+  ok: boolean;
+  checks: Array<{ id: string; status: "ok" | "warn" | "fail"; message: string; fix?: string }>;
+}
+
+/** A cache archive named the way src/bundle/archive/cache.ts names them: key-size-sha256.zip. */
+function archive(dir: string, content: string, key = "a".repeat(64)): string {
+  const sha = createHash("sha256").update(content).digest("hex");
+  const name = `${key}-${Buffer.byteLength(content)}-${sha}.zip`;
+  writeFileSync(join(dir, name), content);
+  return name;
+}
+
+describe("doctor's cache check", () => {
+  it("is ok for a missing directory that can be created, and for intact archives", async () => {
+    expect(await checkCache(join(tempDir(), "bundles"))).toMatchObject({ status: "ok", message: expect.stringContaining("does not exist yet") });
+    const dir = tempDir();
+    archive(dir, "zip bytes");
+    const ok = await checkCache(dir);
+    expect(ok).toMatchObject({ status: "ok", details: { archives: 1, bytes: 9, damaged: [], staleTemps: [] } });
+    expect(ok.message).toMatch(/^1 archive, 9 B of the 1\.00 GiB limit/);
+  });
+
+  it("warns about an archive whose bytes no longer match its name, naming it and the fix", async () => {
+    const dir = tempDir();
+    const name = archive(dir, "original");
+    writeFileSync(join(dir, name), "tampered"); // same length, other bytes
+    const result = await checkCache(dir);
+    expect(result).toMatchObject({ status: "warn", details: { damaged: [name] } });
+    expect(result.message).toContain(name);
+    expect(result.fix).toMatch(/rebuilds it/);
+  });
+
+  it("warns about temp files left by a crashed build, but not about one being written now", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, ".tmp-aaaaaaaaaaaa-123-0000.part"), "fresh");
+    expect((await checkCache(dir)).status).toBe("ok");
+    const stale = join(dir, ".tmp-bbbbbbbbbbbb-456-1111.part");
+    writeFileSync(stale, "old");
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    utimesSync(stale, twoHoursAgo, twoHoursAgo);
+    expect(await checkCache(dir)).toMatchObject({ status: "warn", details: { staleTemps: [".tmp-bbbbbbbbbbbb-456-1111.part"] }, fix: expect.stringContaining(".tmp-") });
+  });
+
+  it("warns when the archives exceed the cache's size limit", async () => {
+    const dir = tempDir();
+    archive(dir, "0123456789", "a".repeat(64));
+    archive(dir, "abcdefghij", "b".repeat(64));
+    expect((await checkCache(dir)).details.maxBytes).toBe(DEFAULT_CACHE_MAX_BYTES);
+    expect((await checkCache(dir, 20)).status).toBe("ok");
+    expect(await checkCache(dir, 19)).toMatchObject({ status: "warn", message: expect.stringMatching(/^over the size limit: 2 archives, 20 B of the 19 B limit/), fix: expect.stringContaining("evicts") });
+  });
+});
+
+describe("doctor", () => {
+  it("fails (exit 1) without Java and Python when the embedded server is the target, and says how to fix it", async () => {
+    const home = tempDir("sab-doctor-home-");
+    const env = plainEnv({ PATH: "/nonexistent", SPARK_AUTOBUNDLE_HOME: home });
+    delete env.JAVA_HOME;
+    delete env.SPARK_REMOTE;
+    delete env.SPARK_AUTOBUNDLE_PYTHON;
+    const run = await runMain(["doctor", "--json", "--cache-dir", join(home, "bundles")], { env });
+    expect(run.code).toBe(1);
+    const out = jsonOf<DoctorJson>(run);
+    expect(out.ok).toBe(false);
+    const byId = Object.fromEntries(out.checks.map((c) => [c.id, c]));
+    expect(Object.keys(byId)).toEqual(["java", "python", "pip", "pyspark", "server", "worker-python", "cache"]);
+    expect(byId.pip).toMatchObject({ status: "warn", message: expect.stringContaining("no local Python") });
+    expect(byId.java).toMatchObject({ status: "fail", message: expect.stringContaining("Java was not found"), fix: expect.stringContaining("JAVA_HOME") });
+    expect(byId.python).toMatchObject({ status: "fail", fix: expect.stringContaining("Install Python") });
+    expect(byId.pyspark).toMatchObject({ status: "warn", message: expect.stringContaining("not installed") });
+    expect(byId.server).toMatchObject({ status: "warn", message: expect.stringContaining("no server to check") });
+    expect(byId["worker-python"]!.status).toBe("warn");
+    expect(byId.cache!.status).toBe("ok");
+  });
+
+  it("only warns about a missing Java when the target is a remote cluster, and fails on an unreachable one", async () => {
+    const env = plainEnv({ PATH: "/nonexistent", SPARK_AUTOBUNDLE_HOME: tempDir("sab-doctor-home-") });
+    delete env.JAVA_HOME;
+    const run = await runMain(["doctor", "--remote", "sc://127.0.0.1:1", "--json"], { env });
+    expect(run.code).toBe(1);
+    const byId = Object.fromEntries(jsonOf<DoctorJson>(run).checks.map((c) => [c.id, c]));
+    expect(byId.java).toMatchObject({ status: "warn", message: expect.stringContaining("only the embedded server needs it") });
+    expect(byId.server).toMatchObject({ status: "fail", message: expect.stringContaining("Cannot reach the Spark Connect server at sc://127.0.0.1:1"), fix: expect.any(String) });
+  });
+
+  it("warns about a local Python without pip, naming it and ensurepip; ok with pip", async () => {
+    const venv = tempDir("sab-doctor-nopip-");
+    execFileSync("python3", ["-m", "venv", "--without-pip", venv]);
+    const env = plainEnv({ SPARK_AUTOBUNDLE_HOME: tempDir("sab-doctor-home-"), SPARK_AUTOBUNDLE_PYTHON: join(venv, "bin", "python") });
+    delete env.SPARK_REMOTE;
+    const pip = (run: Parameters<typeof jsonOf>[0]) => jsonOf<DoctorJson>(run).checks.find((c) => c.id === "pip");
+    expect(pip(await runMain(["doctor", "--json"], { env }))).toMatchObject({ status: "warn", message: expect.stringContaining("sab-doctor-nopip-"), fix: expect.stringContaining("-m ensurepip") });
+    delete env.SPARK_AUTOBUNDLE_PYTHON;
+    expect(pip(await runMain(["doctor", "--json"], { env: { ...env, PATH: process.env.PATH } }))).toMatchObject({ status: "ok", message: expect.stringMatching(/^pip \d+/) });
+  });
+
+  it("prints one line per check with its fix, without colour on a pipe", async () => {
+    const env = plainEnv({ PATH: "/nonexistent", SPARK_AUTOBUNDLE_HOME: tempDir("sab-doctor-home-") });
+    delete env.JAVA_HOME;
+    delete env.SPARK_REMOTE;
+    const run = await runMain(["doctor"], { env });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^FAIL {2}java {11}Java was not found/m);
+    expect(run.stdout).toMatch(/^ +fix: Install Java/m);
+    expect(run.stdout).toMatch(/^2 failed, \d warnings$/m);
+    expect(run.stdout).not.toContain("\x1b[");
+  });
+});
