@@ -1,6 +1,14 @@
 // The public entry of spark-autobundle. Subpath "spark-autobundle/server" holds the embedded server.
-export { SparkSession, type PlanHook } from "./connect/session.js";
-export { SparkSessionBuilder } from "./connect/builder.js";
+import { SparkSession } from "./connect/session.js";
+import { embeddedServerLauncher } from "./server/launcher.js";
+
+// remote("local") reaches the embedded server through the launcher port the client takes (connect/
+// knows nothing of server/); this is the one place the two meet.
+SparkSession.defaultLocalLauncher ??= embeddedServerLauncher;
+
+export { SparkSession };
+export type { PlanHook } from "./connect/session.js";
+export { SparkSessionBuilder, type LocalServerLauncher, type LaunchedServer, type ServerFacts } from "./connect/builder.js";
 export { RuntimeConfig } from "./connect/conf.js";
 export { DataFrame } from "./connect/sql/dataframe.js";
 export { GroupedData } from "./connect/sql/grouped.js";
@@ -18,4 +26,6 @@ export { parseConnectionString, resolveRemote, type ConnectionConfig } from "./c
 export { defaultRetryPolicy, type RetryPolicy } from "./connect/rpc/retry.js";
 export { withAutoBundle, autoBundleOf, AutoBundle, type AutoBundleOptions, type AutoBundleEvent } from "./bundle/hook.js";
 export { buildBundle, type BundleResult } from "./bundle/archive/build.js";
-export { BundleError, type BundleOptions, type BundleEvent } from "./bundle/options.js";
+export { BundleError } from "./bundle/errors.js";
+export { type BundleOptions } from "./bundle/options.js";
+export { type BundleEvent } from "./bundle/events.js";

@@ -7,7 +7,8 @@ import { defaultCacheDir } from "./archive/cache.js";
 import { findJars, type JarArtifact } from "./jars.js";
 import { loaderEntries } from "./worker/loader.js";
 import { loaderModuleOf, OverlayPlanner, syncedBundle, type SyncedBundle } from "./overlay.js";
-import type { BundleEvent, BundleOptions, WatchEvent } from "./options.js";
+import type { BundleEvent, WatchEvent } from "./events.js";
+import type { BundleOptions } from "./options.js";
 import { discoverPythonVersion } from "./worker/pyver.js";
 import { DEFAULT_REQUIREMENTS, type DependencyOptions } from "./deps/declared.js";
 import { DepsShipper } from "./deps/shipper.js";
@@ -244,11 +245,11 @@ export class AutoBundle {
       const fn = udf.toFunction(name, []);
       await this.fillPlaceholders(fn, bundle);
       // Straight to the client: going through the session would re-enter this hook.
-      for await (const response of this.session.client.execute(commandPlan({ case: "registerFunction", value: fn }))) void response;
+      for await (const response of this.session.executeWithoutHooks(commandPlan({ case: "registerFunction", value: fn }))) void response;
     }
     for (const source of this.session.dataSource.registered.values()) {
       await this.fillPlaceholders(source, bundle);
-      for await (const response of this.session.client.execute(commandPlan({ case: "registerDataSource", value: source }))) void response;
+      for await (const response of this.session.executeWithoutHooks(commandPlan({ case: "registerDataSource", value: source }))) void response;
     }
   }
 }

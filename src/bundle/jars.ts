@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import fg from "fast-glob";
-import { BundleError } from "./options.js";
+import { BundleError } from "./errors.js";
 
 export interface JarArtifact {
   /** Content-addressed: "jars/<name>-<hash12>.jar". */

@@ -7,13 +7,10 @@ import type { BundleCache } from "./archive/cache.js";
 import type { ContentHash, HashedFile } from "./archive/hash.js";
 import { loaderModuleName, overlayLoaderSource } from "./worker/loader.js";
 import { writeDeterministicZip } from "./archive/zip.js";
+import { DEFAULTS } from "./defaults.js";
 
-/**
- * An overlay is used while what it carries (changed and added files, plus the deleted paths)
- * stays under this share of the base's bytes; past it the next upload is a new full base.
- * Overlays always diff against the base (no chains), so a worker merges at most two zips.
- */
-export const OVERLAY_MAX_SHARE = 0.25;
+/** See DEFAULTS.overlayMaxShare. Overlays always diff against the base (no chains), so a worker merges at most two zips. */
+export const OVERLAY_MAX_SHARE = DEFAULTS.overlayMaxShare;
 
 /** Bumped whenever the overlay layout or its stub changes: it is part of every overlay's id. */
 const OVERLAY_FORMAT = "spark-autobundle/overlay/v1\n";

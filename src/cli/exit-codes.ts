@@ -1,5 +1,5 @@
 // The CLI's exit codes, defined once: main maps thrown errors here, help and docs/cli.md print them.
-import { BundleError } from "../bundle/options.js";
+import { BundleError } from "../bundle/errors.js";
 import { ConnectionStringError } from "../connect/rpc/connection.js";
 import { GrpcCode, SparkConnectError } from "../connect/errors.js";
 import { HealthCheckError } from "../server/process/health.js";

@@ -2,14 +2,10 @@
 import { relative, sep } from "node:path";
 import { isDefaultExcluded } from "../bundle/select/ignore.js";
 import { detectLayout, type Layout } from "../bundle/project/layout.js";
-import {
-  BundleError,
-  DEFAULT_MAX_BUNDLE_BYTES,
-  DEFAULT_MAX_FILE_BYTES,
-  formatBytes,
-  type WarningCode,
-  type WarningEvent,
-} from "../bundle/options.js";
+import { BundleError } from "../bundle/errors.js";
+import { formatBytes } from "../shared/bytes.js";
+import { type WarningCode, type WarningEvent } from "../bundle/events.js";
+import { DEFAULTS } from "../bundle/defaults.js";
 import { selectFiles, type ExclusionReason } from "../bundle/select/select.js";
 import type { CliProject } from "./project.js";
 
@@ -52,7 +48,7 @@ const SIZE_ERRORS = new Set(["FILE_TOO_LARGE", "BUNDLE_TOO_LARGE"]);
 export async function listProject(project: CliProject, explain: boolean): Promise<ProjectListing> {
   const { root, settings } = project;
   const layout = detectLayout(root, settings.pythonRoots);
-  const maxFileBytes = settings.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const maxFileBytes = settings.maxFileBytes ?? DEFAULTS.maxFileBytes;
   const run = async (limits: { maxFileBytes: number; maxBundleBytes: number }) => {
     const warnings: WarningEvent[] = [];
     const raw: Array<{ path: string; reason: ListedExclusionReason; detail?: string }> = [];
@@ -75,7 +71,7 @@ export async function listProject(project: CliProject, explain: boolean): Promis
   let error: BundleError | undefined;
   let result;
   try {
-    result = await run({ maxFileBytes, maxBundleBytes: settings.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES });
+    result = await run({ maxFileBytes, maxBundleBytes: settings.maxBundleBytes ?? DEFAULTS.maxBundleBytes });
   } catch (err) {
     if (!(err instanceof BundleError) || !SIZE_ERRORS.has(err.code)) throw err;
     // List anyway, so the user sees what is too large; the error still decides the exit code.

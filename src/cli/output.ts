@@ -1,5 +1,6 @@
 // Output conventions shared by every verb: JSON on stdout with --json, colour only where it belongs.
-import { BundleError, type WarningEvent } from "../bundle/options.js";
+import { BundleError } from "../bundle/errors.js";
+import { type WarningEvent } from "../bundle/events.js";
 import { SparkConnectError } from "../connect/errors.js";
 import { LocalServerError } from "../server/errors.js";
 import type { CliContext } from "./command.js";

@@ -1,5 +1,5 @@
 // The upload progress bar: one stderr line redrawn in place, on a terminal only.
-import { formatBytes } from "../bundle/options.js";
+import { formatBytes } from "../shared/bytes.js";
 import { columnsOf, isTty, type Style } from "./output.js";
 
 export interface ProgressBar {

@@ -1,8 +1,8 @@
 // Which Spark Connect server a verb talks to: --remote, else SPARK_REMOTE; "local" is the embedded one.
 import { randomUUID } from "node:crypto";
-import { SparkSessionBuilder } from "../connect/builder.js";
+
 import { isLoopbackHost, parseConnectionString, redactUrl, resolveRemote } from "../connect/rpc/connection.js";
-import type { SparkSession } from "../connect/session.js";
+import { SparkSession } from "../connect/session.js";
 import { ensureLocalServer, localServerStatus, type LocalServer } from "../server/index.js";
 import { stderrProgress } from "../server/process/progress.js";
 import { UsageError, type CliContext } from "./command.js";
@@ -56,7 +56,13 @@ export function withSessionId(url: string, sessionId: string): string {
 
 /** A new session on the target (never a cached one: the CLI owns its lifetime). */
 export function connect(target: CliTarget): Promise<SparkSession> {
-  return new SparkSessionBuilder().remote(target.url).create();
+  const builder = SparkSession.builder();
+  const server = target.embedded;
+  if (!server) return builder.remote(target.url).create();
+  // The embedded server this verb already started, reached as remote("local") would be, so the
+  // engine knows its workers' Python (no probe job).
+  const facts = { pythonVersion: server.pythonVersion, pythonExecutable: server.pythonExecutable, logFile: server.logFile };
+  return builder.remote("local").localLauncher(async () => ({ url: target.url, facts })).create();
 }
 
 /** The embedded server's URL when it runs for this env's home; never starts one. */

@@ -3,8 +3,37 @@ import { resolveRemote, parseConnectionString, type ConnectionConfig } from "./r
 import { channelCredentials, clientType } from "./rpc/credentials.js";
 import { SparkConnectError } from "./errors.js";
 import type { RetryPolicy } from "./rpc/retry.js";
-import { SparkSession } from "./session.js";
+import type { SparkSession } from "./session.js";
 import type { SessionLostPolicy } from "./session-state.js";
+
+/** What whoever started (or found) a local server knows about it beyond its URL. */
+export interface ServerFacts {
+  /** The Python workers' "major.minor", known without running a job. */
+  pythonVersion?: string;
+  /** The Python the workers run, when it is on this machine. */
+  pythonExecutable?: string;
+  /** The server's log file. */
+  logFile?: string;
+}
+
+/** A server a LocalServerLauncher started or found. */
+export interface LaunchedServer {
+  /** sc:// URL to connect to. */
+  url: string;
+  facts?: ServerFacts;
+  /** What to tell the user when the server stops answering (e.g. where its log is, how to restart it). */
+  unreachableFix?: string;
+}
+
+/**
+ * How remote("local") / remote("local[N]") reaches a server: the port this client takes, so it knows
+ * nothing of how one is provisioned. `cores` is absent for plain "local" (the server as it runs).
+ * The package entry (src/index.ts) wires in the embedded server; SparkSessionBuilder.localLauncher() overrides it.
+ */
+export type LocalServerLauncher = (request: { cores?: number | "*"; onProgress?: (line: string) => void }) => Promise<LaunchedServer>;
+
+/** Makes the session object once the server answered (SparkSession's constructor, passed in by SparkSession.builder()). */
+export type SessionOpener = (client: SparkConnectClient, version: string, onStop: () => void, policy: SessionLostPolicy, facts: ServerFacts | undefined) => SparkSession;
 
 // One live session per (remote, session id) in this process, like pyspark's getOrCreate.
 const active = new Map<string, Promise<SparkSession>>();
@@ -17,6 +46,13 @@ export class SparkSessionBuilder {
   private retry: RetryPolicy | undefined;
   private progress: ((line: string) => void) | undefined;
   private lostPolicy: SessionLostPolicy = "renew";
+  private launched: LaunchedServer | undefined;
+
+  /** @internal Use SparkSession.builder(). */
+  constructor(
+    private readonly open: SessionOpener,
+    private launcher: LocalServerLauncher | undefined,
+  ) {}
 
   /**
    * "sc://host:port/;key=value", or "local" / "local[N]" for the embedded server.
@@ -57,6 +93,12 @@ export class SparkSessionBuilder {
     return this;
   }
 
+  /** How "local" / "local[N]" reaches a server (default: the embedded server, wired in by the package entry). */
+  localLauncher(launcher: LocalServerLauncher): this {
+    this.launcher = launcher;
+    return this;
+  }
+
   /** Progress lines from provisioning the embedded server (default: stderr). */
   onProgress(listener: (line: string) => void): this {
     this.progress = listener;
@@ -85,16 +127,16 @@ export class SparkSessionBuilder {
     return live;
   }
 
-  private embedded: SparkSession["embeddedServer"];
-
   private async connectionConfig(): Promise<ConnectionConfig> {
     const resolved = resolveRemote(this.remoteUrl);
     if (resolved.kind === "remote") return resolved.config;
-    // Loaded lazily: only embedded-server users pay for it.
-    const { ensureLocalServer } = await import("../server/index.js");
-    const server = await ensureLocalServer({ cores: resolved.cores, onProgress: this.progress });
-    this.embedded = { pythonVersion: server.pythonVersion, pythonExecutable: server.pythonExecutable, logFile: server.logFile };
-    return parseConnectionString(server.url);
+    if (!this.launcher) {
+      throw new SparkConnectError(`remote("${this.remoteUrl ?? "local"}") needs a local server launcher, and this builder has none.`, {
+        fix: 'Import SparkSession from "spark-autobundle" (its entry wires in the embedded server), or pass one with SparkSession.builder().localLauncher(...).',
+      });
+    }
+    this.launched = await this.launcher({ cores: resolved.cores, onProgress: this.progress });
+    return parseConnectionString(this.launched.url);
   }
 
   private async connect(config: ConnectionConfig, onStop: () => void): Promise<SparkSession> {
@@ -106,17 +148,13 @@ export class SparkSessionBuilder {
       clientType: clientType(config),
       retryPolicy: this.retry,
       displayUrl: config.url,
-      unreachableFix: this.embedded
-        ? `The embedded Spark server stopped answering; its log is ${this.embedded.logFile}. Restart it with \`spark-autobundle server start\`.`
-        : undefined,
+      unreachableFix: this.launched?.unreachableFix,
     });
     try {
       const response = await client.analyze({ case: "sparkVersion", value: {} });
       const version = response.result.case === "sparkVersion" ? response.result.value.version : "";
       if (!version) throw new SparkConnectError(`The server at ${config.url} did not report a Spark version; is it a Spark Connect server?`);
-      const session = new SparkSession(client, version, onStop, this.lostPolicy);
-      session.embeddedServer = this.embedded;
-      return session;
+      return this.open(client, version, onStop, this.lostPolicy, this.launched?.facts);
     } catch (err) {
       client.close();
       throw err;

@@ -152,3 +152,10 @@ function describe(exceptionClass: string | undefined, message: string): string {
   const short = exceptionClass.slice(exceptionClass.lastIndexOf(".") + 1);
   return message.startsWith(short) ? message : `${short}: ${message}`;
 }
+
+/** The server no longer has this client's session (a restart, an expiry): Spark's error class, which the session layer also raises. */
+export const SESSION_CHANGED = "INVALID_HANDLE.SESSION_CHANGED";
+
+export function isSessionChanged(err: unknown): err is SparkConnectError {
+  return err instanceof SparkConnectError && err.errorClass === SESSION_CHANGED;
+}

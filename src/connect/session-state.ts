@@ -9,10 +9,8 @@ import type { ExecutePlanResponse, Plan } from "../gen/spark/connect/base_pb.js"
 import type { Command } from "../gen/spark/connect/commands_pb.js";
 import type { CommonInlineUserDefinedFunction } from "../gen/spark/connect/expressions_pb.js";
 import type { SparkConnectClient } from "./rpc/client.js";
-import { SparkConnectError } from "./errors.js";
+import { SESSION_CHANGED, SparkConnectError } from "./errors.js";
 import { commandPlan } from "./sql/plans.js";
-
-export const SESSION_CHANGED = "INVALID_HANDLE.SESSION_CHANGED";
 
 /** What to do when the server no longer has the session: renew it when that loses nothing, or always fail. */
 export type SessionLostPolicy = "renew" | "fail";
@@ -91,10 +89,6 @@ export class SessionState {
   private lose(what: string): void {
     if (!this.unrestorable.includes(what)) this.unrestorable.push(what);
   }
-}
-
-export function isSessionChanged(err: unknown): err is SparkConnectError {
-  return err instanceof SparkConnectError && err.errorClass === SESSION_CHANGED;
 }
 
 /** The error for a lost session whose state could not all be restored: names each lost piece. */

@@ -1,13 +1,13 @@
 import type { AnalyzePlanResponse, ExecutePlanResponse, Plan } from "../gen/spark/connect/base_pb.js";
 import type { Relation } from "../gen/spark/connect/relations_pb.js";
-import { SparkSessionBuilder } from "./builder.js";
+import { SparkSessionBuilder, type LocalServerLauncher, type ServerFacts } from "./builder.js";
 import type { AnalyzeInit, SparkConnectClient, SessionChange } from "./rpc/client.js";
 import { SessionContinuity } from "./continuity.js";
 import { RuntimeConfig } from "./conf.js";
 import type { SessionCore } from "./core.js";
 import { DataFrame } from "./sql/dataframe.js";
-import { SparkConnectError } from "./errors.js";
-import { isSessionChanged, SESSION_CHANGED, SessionState, sessionStateLostError, type SessionLostPolicy } from "./session-state.js";
+import { isSessionChanged, SESSION_CHANGED, SparkConnectError } from "./errors.js";
+import { SessionState, sessionStateLostError, type SessionLostPolicy } from "./session-state.js";
 import { toLiteral } from "./types/literal.js";
 import { DataFrameReader } from "./sql/reader.js";
 import { commandPlan, localRelationFromRows, rangeRelation, tableRelation } from "./sql/plans.js";
@@ -39,8 +39,13 @@ export class SparkSession implements SessionCore {
   readonly dataSource: DataSourceRegistration;
   /** The server's Spark version, e.g. "4.1.4". */
   readonly version: string;
-  /** Set when the session runs on the embedded local server. */
-  embeddedServer?: { pythonVersion: string; pythonExecutable: string; logFile: string };
+  /**
+   * What the launcher of a local server knows about it (the embedded server: its workers' Python);
+   * absent for sc:// remotes. Lets the bundle engine skip probe jobs.
+   */
+  readonly serverFacts: ServerFacts | undefined;
+  /** How remote("local") reaches a server when the builder is given none; the package entry sets the embedded server's. */
+  static defaultLocalLauncher: LocalServerLauncher | undefined;
   private planIds = 0n;
   private readonly hooks: PlanHook[] = [];
   private readonly stopListeners = new Set<() => void>();
@@ -56,8 +61,10 @@ export class SparkSession implements SessionCore {
     version: string,
     private readonly forgetActive: () => void = () => {},
     private readonly sessionLostPolicy: SessionLostPolicy = "renew",
+    serverFacts?: ServerFacts,
   ) {
     this.version = version;
+    this.serverFacts = serverFacts;
     this.conf = new RuntimeConfig(client, this.state, (op) => this.renewing(op));
     this.udf = new UDFRegistration(this);
     this.udtf = new UDTFRegistration(this);
@@ -66,7 +73,9 @@ export class SparkSession implements SessionCore {
   }
 
   static builder(): SparkSessionBuilder {
-    return new SparkSessionBuilder();
+    const open = (client: SparkConnectClient, version: string, onStop: () => void, policy: SessionLostPolicy, facts: ServerFacts | undefined) =>
+      new SparkSession(client, version, onStop, policy, facts);
+    return new SparkSessionBuilder(open, SparkSession.defaultLocalLauncher);
   }
 
   /** The client-side session id (a UUID). */
@@ -112,6 +121,15 @@ export class SparkSession implements SessionCore {
       const i = this.hooks.indexOf(hook);
       if (i >= 0) this.hooks.splice(i, 1);
     };
+  }
+
+  /**
+   * @internal For a plan hook's own jobs (a probe job, registering functions again): runs `plan`
+   * without the hooks, which would re-enter the hook that asked.
+   */
+  executeWithoutHooks(plan: Plan): AsyncIterable<ExecutePlanResponse> {
+    this.assertOpen();
+    return this.client.execute(plan);
   }
 
   nextPlanId(): bigint {

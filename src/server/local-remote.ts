@@ -1,21 +1,21 @@
+import { ConnectionStringError, parseLocalMaster } from "../connect/rpc/connection.js";
+
 export type Cores = number | "*";
 
 /**
- * `remote("local")` / `remote("local[N]")` / `remote("local[*]")` → the cores to run with;
- * null for anything else (e.g. an `sc://` URL), which the caller connects to as is.
+ * `remote("local")` / `remote("local[N]")` / `remote("local[*]")` → the cores to run with (plain
+ * "local": all, when a server is started); null for anything else (e.g. an `sc://` URL), which the
+ * caller connects to as is. The parsing itself is the client's (parseLocalMaster), so the two agree.
  */
 export function parseLocalRemote(remote: string): { cores: Cores } | null {
-  const text = remote.trim();
-  if (text === "local") return { cores: "*" };
-  if (!text.startsWith("local[")) return null;
-  const match = /^local\[(\*|\d+)\]$/.exec(text);
-  const cores = match?.[1] === "*" ? "*" : Number(match?.[1]);
-  if (!match || (cores !== "*" && cores < 1)) {
-    throw new RangeError(
-      `Invalid local remote ${JSON.stringify(remote)}: use "local", "local[*]" (all cores) or "local[N]" with N >= 1, e.g. "local[2]".`,
-    );
+  let local: { cores?: Cores } | undefined;
+  try {
+    local = parseLocalMaster(remote);
+  } catch (err) {
+    if (!(err instanceof ConnectionStringError)) throw err;
+    throw new RangeError(`Invalid local remote ${JSON.stringify(remote)}: ${err.fix}`, { cause: err });
   }
-  return { cores };
+  return local ? { cores: local.cores ?? "*" } : null;
 }
 
 export function validateCores(cores: Cores | undefined): Cores {

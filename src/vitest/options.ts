@@ -1,5 +1,6 @@
 // What the vitest integration is configured with, and what its globalSetup hands to tests.
-import { validateConfig, type BundleConfig } from "../bundle/options.js";
+import { validateConfig } from "../bundle/project/config.js";
+import { type BundleConfig } from "../bundle/options.js";
 
 /** Bundle settings the integration accepts; all serialisable, since they travel to the globalSetup and workers. */
 export type VitestBundleConfig = Omit<BundleConfig, "watch">;

@@ -2,7 +2,7 @@
 // files through project.provide. The sparkAutobundle() plugin lists this file in test.globalSetup.
 import type { TestProject } from "vitest/node";
 import { buildBundle, type BundleResult } from "../bundle/archive/build.js";
-import type { BundleEvent } from "../bundle/options.js";
+import type { BundleEvent } from "../bundle/events.js";
 import { CONTEXT_KEY, OPTIONS_KEY, validateVitestOptions, type SparkAutobundleContext } from "./options.js";
 import { resolveVitestProject, type VitestProject } from "./project.js";
 import { acquireServer, runPythonVersion } from "./server.js";

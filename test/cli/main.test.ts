@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/cli/command.js";
 import { EXIT_CODES_HELP, ExitCode, exitCodeOf } from "../../src/cli/exit-codes.js";
 import { colourEnabled } from "../../src/cli/output.js";
-import { BundleError } from "../../src/bundle/options.js";
+import { BundleError } from "../../src/bundle/errors.js";
 import { ConnectionStringError } from "../../src/connect/rpc/connection.js";
 import { GrpcCode, SparkConnectError } from "../../src/connect/errors.js";
 import { RequirementError, ServerStartError } from "../../src/server/errors.js";

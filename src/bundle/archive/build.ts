@@ -6,15 +6,10 @@ import { performance } from "node:perf_hooks";
 import { BundleCache, defaultCacheDir } from "./cache.js";
 import { FileChangedError, hashFiles, sortByZipPath, StatCache, type ContentHash, type HashedFile } from "./hash.js";
 import { detectLayout, pyprojectName } from "../project/layout.js";
-import {
-  BundleError,
-  loadProjectConfig,
-  mergeConfig,
-  type BundleEvent,
-  type BundleOptions,
-  type ExtraEntry,
-  type WarningEvent,
-} from "../options.js";
+import { BundleError } from "../errors.js";
+import { loadProjectConfig, mergeConfig } from "../project/config.js";
+import { type BundleEvent, type WarningEvent } from "../events.js";
+import { type BundleOptions, type ExtraEntry } from "../options.js";
 import { callerFileFromStack, findProjectRoot } from "../project/root.js";
 import { selectFiles } from "../select/select.js";
 import { writeDeterministicZip } from "./zip.js";

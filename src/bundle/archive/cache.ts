@@ -5,15 +5,11 @@ import { mkdir, readdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, isAbsolute } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { BundleError } from "../options.js";
+import { BundleError } from "../errors.js";
+import { DEFAULTS } from "../defaults.js";
 
-/**
- * Total size the cache may grow to before least-recently-used archives are evicted. 1 GiB holds
- * hundreds of typical bundles (a few MiB each) yet stays small next to a Spark/pip install.
- */
-export const DEFAULT_CACHE_MAX_BYTES = 1024 * 1024 * 1024;
-/** Archives used this recently are never evicted: another process may be about to upload one. */
-export const EVICTION_GRACE_MS = 10 * 60 * 1000;
+export const DEFAULT_CACHE_MAX_BYTES = DEFAULTS.cacheMaxBytes;
+export const EVICTION_GRACE_MS = DEFAULTS.evictionGraceMs;
 /** Temp files this old belong to a crashed writer. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
 /** Stat caches (one small JSON per project root, see build.ts) of projects not built for this long. */

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync, type Stats } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { unreadableError } from "../options.js";
+import { unreadableError } from "../errors.js";
 import type { SelectedFile } from "../select/select.js";
 
 export interface HashedFile extends SelectedFile {

@@ -1,5 +1,5 @@
 // The byte layout of zip records (APPNOTE.TXT 4.3), fixed fields only: no extra fields, no ZIP64.
-import { BundleError } from "../options.js";
+import { BundleError } from "../errors.js";
 
 export const METHOD_STORED = 0;
 export const METHOD_DEFLATED = 8;

@@ -2,7 +2,8 @@
 import { createHash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
 import { FileChangedError, readStableInto, sortByZipPath, type HashedFile } from "./hash.js";
-import { BundleError, type ExtraEntry } from "../options.js";
+import { BundleError } from "../errors.js";
+import { type ExtraEntry } from "../options.js";
 import { EncoderPool, type EncodedBatch, type EncodeItem } from "./zip-encoder.js";
 import { centralHeader, centralHeaderBytes, endOfCentralDirectory, localHeader, localHeaderBytes, METHOD_STORED, type EntryRecord } from "./zip-records.js";
 

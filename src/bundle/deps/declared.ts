@@ -3,7 +3,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "smol-toml";
-import { BundleError } from "../options.js";
+import { BundleError } from "../errors.js";
+import { DEFAULTS } from "../defaults.js";
 
 /** `dependencies` option: false turns shipping off; groups / requirements pick more sources. */
 export interface DependencyOptions {
@@ -18,7 +19,7 @@ export interface DependencyOptions {
 }
 
 /** Read when it exists and no requirements files are configured. */
-export const DEFAULT_REQUIREMENTS = "requirements.txt";
+export const DEFAULT_REQUIREMENTS = DEFAULTS.requirementsFile;
 
 export interface DeclaredDeps {
   /** Requirement lines, trimmed, in source order, duplicates dropped. */

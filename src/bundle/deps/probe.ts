@@ -51,7 +51,7 @@ export async function probeWorkers(session: SparkSession, pythonVer: string): Pr
     },
   });
   // Straight to the client: the bundle hook must not run (it is what asked).
-  for await (const response of session.client.execute(plan)) {
+  for await (const response of session.executeWithoutHooks(plan)) {
     if (response.responseType.case !== "arrowBatch") continue;
     const table = tableFromIPC(response.responseType.value.data);
     if (table.numRows > 0) return JSON.parse(String(table.getChildAt(0)!.get(0))) as WorkerFacts;

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, 
 import { basename, join } from "node:path";
 import { normalizeName } from "./declared.js";
 import { depsCacheFiles, depsZipIntact, packDepsZip, runPython, storedWheels, storeWheel, wheelsDir, type DepsZip } from "./wheels.js";
-import { BundleError } from "../options.js";
+import { BundleError } from "../errors.js";
 
 /** Always on a Spark Connect server's workers. */
 export const ALWAYS_ON_SERVER = ["pyspark", "py4j"];

@@ -67,10 +67,10 @@ export class DepsShipper {
   private async discoverTarget(): Promise<DepsTarget> {
     const pythonVersion = await this.pythonVersion();
     const extra = (this.options.serverHas ?? []).map(normalizeName);
-    const embedded = this.session.embeddedServer;
-    // The embedded server's workers run its venv's python on this machine: ask it directly;
+    const local = this.session.serverFacts?.pythonExecutable;
+    // A local server's workers (the embedded one's) run that python on this machine: ask it directly;
     // any other server: one tiny job (once per engine).
-    const probe = embedded ? (JSON.parse(await run(embedded.pythonExecutable, PROBE)) as WorkerFacts) : await probeWorkers(this.session, pythonVersion);
+    const probe = local ? (JSON.parse(await run(local, PROBE)) as WorkerFacts) : await probeWorkers(this.session, pythonVersion);
     const serverHas = new Set([...ALWAYS_ON_SERVER, ...extra, ...probe.dists.map(normalizeName)]);
     return { pythonVersion, platforms: this.options.platforms ?? platformTags(probe.platform, probe.libc), serverHas: [...serverHas].sort() };
   }

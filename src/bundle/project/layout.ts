@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { parse as parseToml } from "smol-toml";
-import { BundleError } from "../options.js";
+import { BundleError } from "../errors.js";
 
 export interface PythonRoot {
   /** Absolute directory; zip paths of files under it are relative to it. */

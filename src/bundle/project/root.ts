@@ -2,7 +2,8 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BundleError, CONFIG_FIELD } from "../options.js";
+import { BundleError } from "../errors.js";
+import { CONFIG_FIELD } from "../defaults.js";
 
 export const PROJECT_MARKERS = ["package.json", "pyproject.toml", "setup.py", "setup.cfg", ".git"] as const;
 

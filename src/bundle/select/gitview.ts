@@ -1,6 +1,7 @@
 // Git's own view of the tree: tracked files plus untracked-but-not-ignored ones (pre-commit edits).
 import { execFile } from "node:child_process";
-import { BundleError, type WarningEvent } from "../options.js";
+import { BundleError } from "../errors.js";
+import { type WarningEvent } from "../events.js";
 
 /** Variables that would point git at some other repository than the one containing root. */
 const REPO_OVERRIDING_ENV = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX"];

@@ -3,7 +3,8 @@
 import { statSync } from "node:fs";
 import { isAbsolute, join, relative, sep } from "node:path";
 import fg from "fast-glob";
-import { BundleError, CONFIG_FIELD } from "../options.js";
+import { BundleError } from "../errors.js";
+import { CONFIG_FIELD } from "../defaults.js";
 import { DEFAULT_EXCLUDES, isDefaultExcluded } from "./ignore.js";
 
 export function checkGlobPatterns(patterns: readonly string[], option: "include" | "exclude"): void {

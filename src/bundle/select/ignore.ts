@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import ignore, { type Ignore } from "ignore";
-import { unreadableError } from "../options.js";
+import { unreadableError } from "../errors.js";
 
 /**
  * Never bundled (gitignore syntax, relative to the project root). dist/ and build/ are anchored to

@@ -1,7 +1,8 @@
 // Stat the listed paths, following symlinks inside the root exactly once.
 import { lstatSync, realpathSync, statSync, type Stats } from "node:fs";
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
-import { unreadableError, type WarningEvent } from "../options.js";
+import { unreadableError } from "../errors.js";
+import { type WarningEvent } from "../events.js";
 
 export interface StatEntry {
   /** Real file to read (symlinks resolved). */

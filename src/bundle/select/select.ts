@@ -7,15 +7,10 @@ import { checkGlobPatterns, globOnDisk, globOverPaths } from "./globs.js";
 import { isDefaultExcluded, walkGitignored, type WalkSkip } from "./ignore.js";
 import { SKIPPED_TOP_MODULES, SKIPPED_TOP_PACKAGES, type Layout } from "../project/layout.js";
 import { statWithLinks, type StatEntry } from "./links.js";
-import {
-  BundleError,
-  CONFIG_FIELD,
-  DEFAULT_MAX_BUNDLE_BYTES,
-  DEFAULT_MAX_FILE_BYTES,
-  formatBytes,
-  type BundleEvent,
-  type WarningEvent,
-} from "../options.js";
+import { BundleError } from "../errors.js";
+import { CONFIG_FIELD, DEFAULTS } from "../defaults.js";
+import { formatBytes } from "../../shared/bytes.js";
+import { type BundleEvent, type WarningEvent } from "../events.js";
 import { looksLikeSecret } from "./secrets.js";
 
 export interface SelectedFile {
@@ -165,7 +160,7 @@ export async function selectFiles(root: string, layout: Layout, options: SelectO
     byZipPath.set(zipPath, rel);
     files.push({ absPath: entry.absPath, zipPath, size: entry.size, mtimeMs: entry.mtimeMs, ino: entry.ino, ctimeMs: entry.ctimeMs, executable: (entry.mode & 0o111) !== 0 });
   }
-  checkSizes(files, byZipPath, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES);
+  checkSizes(files, byZipPath, options.maxFileBytes ?? DEFAULTS.maxFileBytes, options.maxBundleBytes ?? DEFAULTS.maxBundleBytes);
   return files.sort(inZipPathOrder);
 }
 

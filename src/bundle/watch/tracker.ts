@@ -5,14 +5,15 @@ import { dirname, join, relative, sep } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { BundleResult } from "../archive/build.js";
 import { Fingerprint } from "./freshness.js";
-import { BundleError, formatBytes, type WatchEvent } from "../options.js";
+import { BundleError } from "../errors.js";
+import { formatBytes } from "../../shared/bytes.js";
+import { type WatchEvent } from "../events.js";
 import { ProjectWatcher, settleFsEvents, type ChangeKind } from "./watcher.js";
 import { isSelectionInput, type WatchScope } from "./filter.js";
+import { DEFAULTS } from "../defaults.js";
 
-/** Quiet time after the last change before rebuilding: editors' save patterns take a few ms. */
-export const DEBOUNCE_MS = 100;
-/** A tree that never goes quiet (a generator rewriting modules) is still rebuilt this often. */
-export const MAX_WAIT_MS = 2000;
+export const DEBOUNCE_MS = DEFAULTS.watchDebounceMs;
+export const MAX_WAIT_MS = DEFAULTS.watchMaxWaitMs;
 
 export interface ChangeTrackerOptions {
   scope: WatchScope;

@@ -2,7 +2,7 @@
 // synchronously from the fs event itself. Why chokidar and not fs.watch: bench/watch-backends.ts.
 import { basename, join } from "node:path";
 import type { FSWatcher } from "chokidar";
-import { BundleError } from "../options.js";
+import { BundleError } from "../errors.js";
 import { isPruned, isRelevantChange, type WatchScope } from "./filter.js";
 
 /** "content": a file's bytes or mode changed; "entries": something was created, deleted or renamed. */

@@ -31,7 +31,7 @@ export async function discoverPythonVersion(session: SparkSession, override?: st
     }
     return given;
   }
-  if (session.embeddedServer) return session.embeddedServer.pythonVersion;
+  if (session.serverFacts?.pythonVersion) return session.serverFacts.pythonVersion;
   const order = CANDIDATES;
   let lastError: unknown;
   for (const candidate of order) {
@@ -77,7 +77,7 @@ async function probe(session: SparkSession, pythonVer: string): Promise<string> 
     },
   });
   // Straight to the client: the bundle hook must not run (it is what asked).
-  for await (const response of session.client.execute(plan)) {
+  for await (const response of session.executeWithoutHooks(plan)) {
     if (response.responseType.case !== "arrowBatch") continue;
     const table = tableFromIPC(response.responseType.value.data);
     if (table.numRows > 0) return String(table.getChildAt(0)!.get(0));

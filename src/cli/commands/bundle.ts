@@ -1,5 +1,5 @@
 import type { BundleResult } from "../../bundle/archive/build.js";
-import { formatBytes } from "../../bundle/options.js";
+import { formatBytes } from "../../shared/bytes.js";
 import { COMMON_OPTIONS, parseVerbArgs, PROJECT_OPTIONS } from "../args.js";
 import type { CliCommand, CliContext } from "../command.js";
 import { EXIT_CODES_HELP, ExitCode } from "../exit-codes.js";

@@ -5,7 +5,7 @@ import { access, readdir, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { DEFAULT_CACHE_MAX_BYTES } from "../../bundle/archive/cache.js";
-import { formatBytes } from "../../bundle/options.js";
+import { formatBytes } from "../../shared/bytes.js";
 import type { CheckResult } from "./doctor-checks.js";
 
 /** The archive naming of src/bundle/archive/cache.ts: `<key>-<size>-<sha256 of the archive>.zip`. */

@@ -1,10 +1,10 @@
 // The checks of `doctor`: each says ok, warn or fail, with a one-line cause and fix.
 import { discoverPythonVersion, PYTHON_VERSION_ENV } from "../../bundle/worker/pyver.js";
-import { SparkSessionBuilder } from "../../connect/builder.js";
+import type { ServerFacts } from "../../connect/builder.js";
 import { defaultRetryPolicy } from "../../connect/rpc/retry.js";
 import { ConnectionStringError, isLoopbackHost, redactUrl, resolveRemote } from "../../connect/rpc/connection.js";
 import { SparkConnectError } from "../../connect/errors.js";
-import type { SparkSession } from "../../connect/session.js";
+import { SparkSession } from "../../connect/session.js";
 import { PYSPARK_VERSION } from "../../server/constants.js";
 import { RequirementError } from "../../server/errors.js";
 import { detectJava, detectPython, localServerStatus, type LocalServer } from "../../server/index.js";
@@ -117,7 +117,8 @@ export async function checkServer(remote: string | undefined, env: NodeJS.Proces
   if (resolved.kind === "local") {
     const status = await localServerStatus({ env });
     if (status.state === "running") {
-      const probe = await connectTo(status.server.url, `the embedded server (pid ${status.server.pid})`);
+      const { pythonVersion, pythonExecutable, logFile } = status.server;
+      const probe = await connectTo(status.server.url, `the embedded server (pid ${status.server.pid})`, { pythonVersion, pythonExecutable, logFile });
       return { ...probe, embedded: status.server, embeddedTarget: true };
     }
     if (status.state === "stopped") {
@@ -131,10 +132,14 @@ export async function checkServer(remote: string | undefined, env: NodeJS.Proces
   return { ...(await connectTo(given!, shown)), embeddedTarget: false };
 }
 
-async function connectTo(url: string, shown: string): Promise<Omit<ServerProbe, "embeddedTarget">> {
+async function connectTo(url: string, shown: string, embedded?: ServerFacts): Promise<Omit<ServerProbe, "embeddedTarget">> {
   try {
     // Fewer retries than a job's: a doctor should report an unreachable server promptly.
-    const session = await new SparkSessionBuilder().remote(url).retryPolicy({ ...defaultRetryPolicy, maxRetries: 2 }).create();
+    const builder = SparkSession.builder().retryPolicy({ ...defaultRetryPolicy, maxRetries: 2 });
+    // The running embedded server, as remote("local") would reach it (its facts included), without starting one.
+    if (embedded) builder.remote("local").localLauncher(async () => ({ url, facts: embedded }));
+    else builder.remote(url);
+    const session = await builder.create();
     return { result: check("server", "ok", `Spark ${session.version} answers at ${shown}`), session };
   } catch (err) {
     if (!(err instanceof SparkConnectError)) throw err;
@@ -150,7 +155,6 @@ async function connectTo(url: string, shown: string): Promise<Omit<ServerProbe, 
 export async function checkWorkerPython(probe: ServerProbe, localVersion: string | undefined, env: NodeJS.ProcessEnv): Promise<CheckResult> {
   if (!probe.session) return check("worker-python", "warn", "not checked: no server answered", "see the server check");
   const override = env[PYTHON_VERSION_ENV] || undefined;
-  if (probe.embedded) probe.session.embeddedServer = { pythonVersion: probe.embedded.pythonVersion, pythonExecutable: probe.embedded.pythonExecutable, logFile: probe.embedded.logFile };
   const source = override ? `${PYTHON_VERSION_ENV}` : probe.embedded ? "the embedded server's venv" : "a probe job";
   let workers: string;
   try {

@@ -1,5 +1,5 @@
 import { relative, sep } from "node:path";
-import { formatBytes } from "../../bundle/options.js";
+import { formatBytes } from "../../shared/bytes.js";
 import { depsLines, explainDeps } from "../../bundle/deps/explain.js";
 import { COMMON_OPTIONS, parseVerbArgs, PROJECT_OPTIONS } from "../args.js";
 import type { CliCommand, CliContext } from "../command.js";

@@ -1,5 +1,6 @@
 import { autoBundleOf, withAutoBundle, type AutoBundleEvent } from "../../bundle/hook.js";
-import { formatBytes, type WarningEvent } from "../../bundle/options.js";
+import { formatBytes } from "../../shared/bytes.js";
+import { type WarningEvent } from "../../bundle/events.js";
 import { COMMON_OPTIONS, parseVerbArgs, PROJECT_OPTIONS, REMOTE_HELP, REMOTE_OPTIONS, parseSessionId } from "../args.js";
 import { bundleJson } from "./bundle.js";
 import type { CliCommand } from "../command.js";

@@ -1,5 +1,5 @@
 import { autoBundleOf, withAutoBundle, type AutoBundleEvent } from "../../bundle/hook.js";
-import { formatBytes } from "../../bundle/options.js";
+import { formatBytes } from "../../shared/bytes.js";
 import type { SyncedBundle } from "../../bundle/overlay.js";
 import { COMMON_OPTIONS, parseVerbArgs, PROJECT_OPTIONS, REMOTE_HELP, REMOTE_OPTIONS, parseSessionId } from "../args.js";
 import { bundleJson } from "./bundle.js";

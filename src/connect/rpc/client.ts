@@ -11,8 +11,7 @@ import {
   type ExecutePlanResponse,
   type Plan,
 } from "../../gen/spark/connect/base_pb.js";
-import { errorFromDetails, errorFromGrpc, GrpcCode, readErrorInfo, SparkConnectError, type GrpcErrorLike } from "../errors.js";
-import { SESSION_CHANGED } from "../session-state.js";
+import { errorFromDetails, errorFromGrpc, GrpcCode, readErrorInfo, SESSION_CHANGED, SparkConnectError, type GrpcErrorLike } from "../errors.js";
 import { reattachableExecute } from "./execute.js";
 import { defaultRetryPolicy, systemClock, withRetry, type Clock, type RetryPolicy } from "./retry.js";
 import { Rpc, type ChannelSpec } from "./rpc.js";

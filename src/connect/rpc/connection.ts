@@ -280,8 +280,8 @@ export function resolveRemote(remote?: string, env: NodeJS.ProcessEnv = process.
     );
   }
   const source = given ? "remote" : "SPARK_REMOTE";
-  if (value === "local") return { kind: "local" };
-  if (value.startsWith("local[")) return { kind: "local", cores: parseCores(value, source) };
+  const local = parseLocalMaster(value, source);
+  if (local) return local.cores === undefined ? { kind: "local" } : { kind: "local", cores: local.cores };
   try {
     return { kind: "remote", config: parseConnectionString(value) };
   } catch (err) {
@@ -290,14 +290,21 @@ export function resolveRemote(remote?: string, env: NodeJS.ProcessEnv = process.
   }
 }
 
-function parseCores(value: string, source: string): number | "*" {
+/**
+ * The one parser of local masters: "local" → {} (the local server as it runs: all cores when one
+ * is started), "local[N]" / "local[*]" → { cores }; undefined for anything else (an sc:// URL).
+ */
+export function parseLocalMaster(remote: string, source = "remote"): { cores?: number | "*" } | undefined {
+  const value = remote.trim();
+  if (value === "local") return {};
+  if (!value.startsWith("local[")) return undefined;
   const inside = /^local\[(.*)\]$/.exec(value)?.[1];
-  if (inside === "*") return "*";
+  if (inside === "*") return { cores: "*" };
   const cores = inside !== undefined && /^\d+$/.test(inside) ? Number(inside) : NaN;
-  if (cores >= 1 && Number.isSafeInteger(cores)) return cores;
+  if (cores >= 1 && Number.isSafeInteger(cores)) return { cores };
   throw new ConnectionStringError(
     value,
     `${source}: "${value}" is not a valid local master; the core count must be a whole number of at least 1, or "*".`,
-    'write "local" (the embedded server as it runs), "local[4]" or "local[*]" (all cores).',
+    'use "local", "local[*]" (all cores) or "local[N]" with N >= 1, e.g. "local[4]" or "local[*]"; plain "local" takes the embedded server as it runs.',
   );
 }

@@ -2,7 +2,8 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { buildBundle, resolveBundleSettings } from "../../../src/bundle/archive/build.js";
-import { BundleError, type BundleEvent } from "../../../src/bundle/options.js";
+import { BundleError } from "../../../src/bundle/errors.js";
+import { type BundleEvent } from "../../../src/bundle/events.js";
 import { copyFixture, makeTree, python, tempDir } from "../helpers.js";
 
 const zipNames = (zipPath: string): string[] =>

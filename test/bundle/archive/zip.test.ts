@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { hashFiles } from "../../../src/bundle/archive/hash.js";
 import { detectLayout } from "../../../src/bundle/project/layout.js";
-import { BundleError } from "../../../src/bundle/options.js";
+import { BundleError } from "../../../src/bundle/errors.js";
 import { selectFiles } from "../../../src/bundle/select/select.js";
 import { checkZipPath, writeDeterministicZip } from "../../../src/bundle/archive/zip.js";
 import { copyFixture, makeTree, python, tempDir } from "../helpers.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { describe, expect, test } from "vitest";
-import { BundleError } from "../../../src/bundle/options.js";
+import { BundleError } from "../../../src/bundle/errors.js";
 import { callerFileFromStack, fileFromStackLine, findProjectRoot, PROJECT_MARKERS } from "../../../src/bundle/project/root.js";
 import { makeTree, REPO_ROOT, tempDir } from "../helpers.js";
 

@@ -3,7 +3,9 @@ import { chmodSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { detectLayout } from "../../../src/bundle/project/layout.js";
-import { BundleError, MiB, type BundleEvent } from "../../../src/bundle/options.js";
+import { BundleError } from "../../../src/bundle/errors.js";
+import { MiB } from "../../../src/shared/bytes.js";
+import { type BundleEvent } from "../../../src/bundle/events.js";
 import { selectFiles, type SelectOptions } from "../../../src/bundle/select/select.js";
 import { copyFixture, git, makeTree, REPO_ROOT, tempDir } from "../helpers.js";
 

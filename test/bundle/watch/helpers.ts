@@ -1,6 +1,6 @@
 // Shared by the watch tests: a tracker wired to real builds (no Spark), and waiting without timing asserts.
 import { buildBundle, type BundleResult } from "../../../src/bundle/archive/build.js";
-import type { BundleEvent, WatchEvent } from "../../../src/bundle/options.js";
+import type { BundleEvent, WatchEvent } from "../../../src/bundle/events.js";
 import { ChangeTracker } from "../../../src/bundle/watch/tracker.js";
 import { python, tempDir } from "../helpers.js";
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildBundle, type BundleResult } from "../../../src/bundle/archive/build.js";
 import { RACY_WINDOW_MS } from "../../../src/bundle/watch/freshness.js";
-import { BundleError } from "../../../src/bundle/options.js";
+import { BundleError } from "../../../src/bundle/errors.js";
 import { ChangeTracker } from "../../../src/bundle/watch/tracker.js";
 import { git, makeTree, REPO_ROOT, tempDir } from "../helpers.js";
 import { PROJECT, settled, sleep, trackProject, until, zipText, type TrackedProject } from "./helpers.js";

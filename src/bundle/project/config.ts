@@ -1,0 +1,108 @@
+// The project's own settings: the "sparkAutobundle" field of its package.json, validated, and merged
+// under explicit options.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { MiB } from "../../shared/bytes.js";
+import { CONFIG_FIELD } from "../defaults.js";
+import type { DependencyOptions } from "../deps/declared.js";
+import { BundleError } from "../errors.js";
+import type { BundleConfig } from "../options.js";
+
+const STRING_LIST_KEYS = ["include", "exclude", "pythonRoots", "jars"] as const;
+const STRING_KEYS = ["root", "cacheDir"] as const;
+const BYTE_KEYS = ["maxFileBytes", "maxBundleBytes"] as const;
+const DEPENDENCY_KEYS = ["groups", "requirements", "serverHas", "platforms"] as const;
+const KNOWN_KEYS = new Set<string>([...STRING_LIST_KEYS, ...STRING_KEYS, ...BYTE_KEYS, "watch", "dependencies"]);
+
+/** Reads and validates `"sparkAutobundle"` from dir/package.json; {} when the file or field is absent. */
+export function loadProjectConfig(dir: string): BundleConfig {
+  const file = join(dir, "package.json");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return {};
+    throw new BundleError("BAD_CONFIG", `Cannot read ${file}: ${(err as Error).message}. Fix its permissions.`, {
+      path: file,
+      cause: err,
+    });
+  }
+  let pkg: unknown;
+  try {
+    pkg = JSON.parse(text);
+  } catch (err) {
+    throw new BundleError("BAD_CONFIG", `${file} is not valid JSON (${(err as Error).message}). Fix the syntax.`, {
+      path: file,
+      cause: err,
+    });
+  }
+  const raw = (pkg as Record<string, unknown> | null)?.[CONFIG_FIELD];
+  if (raw === undefined) return {};
+  return validateConfig(raw, `${file} field "${CONFIG_FIELD}"`);
+}
+
+export function validateConfig(raw: unknown, where: string): BundleConfig {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new BundleError("BAD_CONFIG", `${where} must be an object like {"include": ["data/*.csv"]}.`);
+  }
+  const obj = raw as Record<string, unknown>;
+  const out: BundleConfig = {};
+  for (const [key, value] of Object.entries(obj)) {
+    if (!KNOWN_KEYS.has(key)) {
+      throw new BundleError(
+        "BAD_CONFIG",
+        `${where} has unknown key "${key}". Known keys: ${[...KNOWN_KEYS].join(", ")}. Remove or rename it.`,
+      );
+    }
+    if (value === undefined) continue;
+    if ((STRING_LIST_KEYS as readonly string[]).includes(key)) {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+        throw new BundleError("BAD_CONFIG", `${where}.${key} must be an array of strings, e.g. ["pkg/**"].`);
+      }
+      (out as Record<string, unknown>)[key] = [...value];
+    } else if ((STRING_KEYS as readonly string[]).includes(key)) {
+      if (typeof value !== "string" || value === "") {
+        throw new BundleError("BAD_CONFIG", `${where}.${key} must be a non-empty string path.`);
+      }
+      (out as Record<string, unknown>)[key] = value;
+    } else if ((BYTE_KEYS as readonly string[]).includes(key)) {
+      if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
+        throw new BundleError("BAD_CONFIG", `${where}.${key} must be a positive integer number of bytes, e.g. ${50 * MiB}.`);
+      }
+      (out as Record<string, unknown>)[key] = value;
+    } else if (key === "dependencies") {
+      out.dependencies = validateDependencies(value, `${where}.dependencies`);
+    } else if (typeof value !== "boolean") {
+      throw new BundleError("BAD_CONFIG", `${where}.${key} must be true or false.`);
+    } else {
+      out.watch = value;
+    }
+  }
+  return out;
+}
+
+function validateDependencies(value: unknown, where: string): DependencyOptions | false {
+  if (value === false) return false;
+  const example = `{"groups": ["ml"], "requirements": ["requirements.txt"], "serverHas": ["numpy"]}`;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new BundleError("BAD_CONFIG", `${where} must be false or an object like ${example}.`);
+  }
+  const out: DependencyOptions = {};
+  for (const [key, list] of Object.entries(value)) {
+    if (!(DEPENDENCY_KEYS as readonly string[]).includes(key)) {
+      throw new BundleError("BAD_CONFIG", `${where} has unknown key "${key}". Known keys: ${DEPENDENCY_KEYS.join(", ")}. Remove or rename it.`);
+    }
+    if (!Array.isArray(list) || !list.every((v) => typeof v === "string" && v !== "")) {
+      throw new BundleError("BAD_CONFIG", `${where}.${key} must be an array of non-empty strings, e.g. ${example}.`);
+    }
+    out[key as (typeof DEPENDENCY_KEYS)[number]] = [...list];
+  }
+  return out;
+}
+
+/** Explicit options win over config, key by key (undefined means "not given"). */
+export function mergeConfig<T extends BundleConfig>(explicit: T, config: BundleConfig): T & BundleConfig {
+  const merged: Record<string, unknown> = { ...config };
+  for (const [key, value] of Object.entries(explicit)) if (value !== undefined) merged[key] = value;
+  return merged as T & BundleConfig;
+}
