@@ -6,8 +6,7 @@ export default defineConfig({
     hookTimeout: 600_000,
     // Spark jobs share JVMs on a 2-core machine; parallel files only fight over them.
     fileParallelism: false,
-    // The JSON report lets .ci/run print a plain "N passed, N failed" line.
-    reporters: ["default", ["json", { outputFile: ".test-results.json" }]],
+    // `npm test` (scripts/test.mjs) runs the projects below one at a time, each with only its own servers.
     projects: [
       {
         extends: true,
@@ -35,8 +34,9 @@ export default defineConfig({
           name: "spark35",
           // The client core and auto-bundle suites again, on the embedded Spark 3.5 server.
           include: [
-            "test/connect/*.spark.test.ts",
-            "test/bundle/{autobundle,overlay,vectorized,deps,datasource}.spark.test.ts",
+            "test/connect/**/*.spark.test.ts",
+            "test/bundle/{autobundle,overlay,vectorized,datasource}.spark.test.ts",
+            "test/bundle/deps/deps.spark.test.ts",
             "test/spark35/**/*.test.ts",
           ],
           globalSetup: ["test/setup/spark35.ts"],

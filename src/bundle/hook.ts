@@ -1,12 +1,16 @@
+// The session engine: before each job, brings the session up to date with the project's code.
+// A sync runs in phases: hash the project, plan full or overlay (a pure decision), write that
+// archive, upload what the session lacks, re-register what points at older code.
 import type { SparkSession } from "../connect/session.js";
 import { commandPlan } from "../connect/sql/plans.js";
 import { pythonUdfPlaceholders } from "../connect/python/udf.js";
 import { pythonUdfCommand } from "./worker/command.js";
-import { buildBundle, projectNameOf, resolveBundleSettings, type BundleResult } from "./archive/build.js";
+import { onceEachWarning, openBuild, type BundleEventSink, type BundleResult } from "./archive/build.js";
 import { defaultCacheDir } from "./archive/cache.js";
+import { buildSettings, projectNameOf, resolveBundleSettings } from "./project/config.js";
 import { findJars, type JarArtifact } from "./jars.js";
 import { loaderEntries } from "./worker/loader.js";
-import { loaderModuleOf, OverlayPlanner, syncedBundle, type SyncedBundle } from "./overlay.js";
+import { buildVersion, loaderModuleOf, OverlayPlanner, syncedBundle, type SyncedBundle } from "./overlay.js";
 import type { BundleEvent, WatchEvent } from "./events.js";
 import type { BundleOptions } from "./options.js";
 import { discoverPythonVersion } from "./worker/pyver.js";
@@ -16,6 +20,7 @@ import { uploadMissing, type UploadCounters } from "./upload.js";
 import { callerFileFromStack } from "./project/root.js";
 import { watchEnabled } from "./watch/watcher.js";
 import { ChangeTracker } from "./watch/tracker.js";
+import type { BundleSession } from "./session-port.js";
 
 export interface AutoBundleOptions extends Omit<BundleOptions, "extraEntries" | "onEvent"> {
   /** The workers' Python "major.minor"; discovered from the server when not given. */
@@ -35,6 +40,27 @@ export type AutoBundleEvent =
   | { type: "deps"; artifact: string | undefined; native: string | undefined; resolvedNow: boolean; shipped: string[]; skipped: string[] }
   | WatchEvent;
 
+/** What the engine uses of a DepsShipper: the current resolution (resolving if needed), and the last one. */
+export type DepsSource = Pick<DepsShipper, "current" | "last">;
+
+/**
+ * What the engine learns from the workers: their Python version, and (dependency shipping) the
+ * resolution of the declared deps for their platform. The real ones run probe jobs on a SparkSession
+ * (sparkProbes), so they sit outside BundleSession; a test stands in for them: no probe job, no pip.
+ */
+export interface WorkerProbes {
+  pythonVersion(override: string | undefined): Promise<string>;
+  deps(root: string, cacheDir: string, options: DependencyOptions, pythonVersion: () => Promise<string>): DepsSource;
+}
+
+/** The real probes: jobs on the session's workers (or the local server's facts, when it has them). */
+export function sparkProbes(session: BundleSession): WorkerProbes {
+  return {
+    pythonVersion: (override) => discoverPythonVersion(session, override),
+    deps: (root, cacheDir, options, pythonVersion) => new DepsShipper(session, root, cacheDir, options, pythonVersion),
+  };
+}
+
 /** The per-session auto-bundle engine; see withAutoBundle. */
 export class AutoBundle {
   /** Client-side counters: an unchanged re-run must add nothing here. */
@@ -46,24 +72,34 @@ export class AutoBundle {
   private pythonVersion: Promise<string> | undefined;
   private inFlight: Promise<BundleResult> | undefined;
   private registeredWith: string | undefined;
-  private readonly warned = new Set<string>();
   private readonly root: string;
+  /** The options as given, with the root resolved: what each build's settings start from. */
+  private readonly explicit: BundleOptions;
   private readonly projectName: string;
+  /** Where build events go: each warning once per engine, see reportBuildEvent. */
+  private readonly report: BundleEventSink;
   private readonly overlays: OverlayPlanner;
   private readonly tracker: ChangeTracker;
   /** Bumped when the server-side session changes; a sync counts only for the epoch it began in. */
   private sessionEpoch = 0;
   private syncedEpoch = -1;
   /** Third-party dependencies (undefined: turned off). */
-  readonly deps: DepsShipper | undefined;
+  readonly deps: DepsSource | undefined;
+  private readonly probes: WorkerProbes;
 
+  /** `probes`: what the engine learns from the workers; a test passes its own (no probe job, no pip). */
   constructor(
-    private readonly session: SparkSession,
+    private readonly session: BundleSession,
     private readonly options: AutoBundleOptions,
+    probes: WorkerProbes = sparkProbes(session),
   ) {
-    // Resolved once per engine (root, cache dir, watch); package.json edits still reach each build.
+    this.probes = probes;
+    // Resolved once per engine (root, cache dir, watch, dependencies); each build re-reads only the
+    // root's package.json (buildSettings), so edits to it still reach the next build.
     const resolved = resolveBundleSettings({ ...options, extraEntries: undefined, onEvent: undefined });
     this.root = resolved.root;
+    this.explicit = { ...options, root: this.root, extraEntries: undefined, onEvent: undefined };
+    this.report = onceEachWarning((event) => this.reportBuildEvent(event));
     // The option, else package.json's "sparkAutobundle".dependencies (read once per engine, like root).
     const dependencies = resolved.settings.dependencies;
     this.projectName = projectNameOf(this.root);
@@ -78,7 +114,7 @@ export class AutoBundle {
     });
     if (dependencies !== false) {
       const cacheDir = resolved.settings.cacheDir ?? defaultCacheDir();
-      this.deps = new DepsShipper(session, this.root, cacheDir, dependencies ?? {}, () => this.workerPythonVersion());
+      this.deps = this.probes.deps(this.root, cacheDir, dependencies ?? {}, () => this.workerPythonVersion());
     }
     session.onSessionChange(() => {
       // A new server-side session holds nothing we sent, and no UDF we registered.
@@ -169,7 +205,7 @@ export class AutoBundle {
   }
 
   private workerPythonVersion(): Promise<string> {
-    this.pythonVersion ??= discoverPythonVersion(this.session, this.options.pythonVersion).then((version) => {
+    this.pythonVersion ??= this.probes.pythonVersion(this.options.pythonVersion).then((version) => {
       this.options.onEvent?.({ type: "python-version", version });
       return version;
     });
@@ -178,15 +214,10 @@ export class AutoBundle {
   }
 
   private async syncOnce(): Promise<SyncedBundle> {
-    const bundle = await buildBundle({
-      ...this.options,
-      root: this.root,
-      onEvent: (event) => this.reportBuildEvent(event),
-      extraEntries: loaderEntries(this.projectName),
-      // After a small edit only the difference from the session's last full upload is sent.
-      replaceArchive: (content, cache) => this.overlays.replaceArchive(content, cache, this.held),
-    });
-    const plan = this.overlays.planOf(bundle);
+    // The settings as of now (package.json edits reach each build); after a small edit the archive is
+    // only the difference from the session's last full upload.
+    const build = await openBuild(this.root, buildSettings(this.root, this.explicit));
+    const { bundle, plan } = await buildVersion(build, this.overlays, this.held, loaderEntries(this.projectName), this.report);
     const pyfiles = [{ name: plan.artifact, path: bundle.zipPath }];
     const base = plan.overlay?.base;
     // Held already (so free) unless the server-side session changed since the plan was made.
@@ -224,16 +255,11 @@ export class AutoBundle {
   }
 
   /**
-   * Build events go to onEvent. A warning (a skipped secret, say) is the same on every rebuild, so
-   * each is reported once per engine; without onEvent it goes to stderr, like watch mode's lines.
+   * Build events go to onEvent (through `report`, which passes each warning once per engine: it is
+   * the same on every rebuild). Without onEvent a warning goes to stderr, like watch mode's lines.
    */
   private reportBuildEvent(event: BundleEvent): void {
-    if (event.type === "warning") {
-      const id = `${event.code}\0${event.path ?? event.message}`;
-      if (this.warned.has(id)) return;
-      this.warned.add(id);
-      if (this.options.onEvent === undefined) process.stderr.write(`spark-autobundle: warning: ${event.message}\n`);
-    }
+    if (event.type === "warning" && this.options.onEvent === undefined) process.stderr.write(`spark-autobundle: warning: ${event.message}\n`);
     this.options.onEvent?.(event);
   }
 
@@ -262,7 +288,7 @@ function requirementsFiles(options: DependencyOptions | false | undefined): stri
   return (options?.requirements ?? [DEFAULT_REQUIREMENTS]).map((rel) => rel.split("\\").join("/").replace(/^\.\//, ""));
 }
 
-const engines = new WeakMap<SparkSession, AutoBundle>();
+const engines = new WeakMap<BundleSession, AutoBundle>();
 
 /**
  * Installs the auto-bundle hook: before every job that may run project code,
@@ -273,11 +299,19 @@ export function withAutoBundle<S extends SparkSession>(session: S, options: Auto
   if (engines.has(session)) return session;
   // Captured now: later the stack no longer leads back to the caller.
   const callerFile = options.callerFile ?? (options.root === undefined ? callerFileFromStack() : undefined);
-  const engine = new AutoBundle(session, { ...options, callerFile });
+  installAutoBundle(session, { ...options, callerFile }, sparkProbes(session));
+  return session;
+}
+
+/** withAutoBundle for any BundleSession (a test's fake, too): the engine, hooked in once. */
+export function installAutoBundle(session: BundleSession, options: AutoBundleOptions, probes: WorkerProbes): AutoBundle {
+  const existing = engines.get(session);
+  if (existing) return existing;
+  const engine = new AutoBundle(session, options, probes);
   engines.set(session, engine);
   session.udf.pythonEnabled = true;
   session.addPlanHook((_kind, message) => engine.beforePlan(message));
-  return session;
+  return engine;
 }
 
 /** The auto-bundle engine of a session wrapped by withAutoBundle (for counters and events). */

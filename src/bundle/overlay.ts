@@ -2,11 +2,12 @@
 // (its base) plus a tiny loader stub, instead of a whole new zip. The version id stays the content
 // hash of the whole tree, so a tree is the same version however it was shipped.
 import { createHash } from "node:crypto";
-import type { BundleResult } from "./archive/build.js";
+import { finishBuild, fullArchive, hashProject, retryWhileFilesChange, type Archive, type BundleEventSink, type BundleResult, type ProjectBuild } from "./archive/build.js";
 import type { BundleCache } from "./archive/cache.js";
 import type { ContentHash, HashedFile } from "./archive/hash.js";
 import { loaderModuleName, overlayLoaderSource } from "./worker/loader.js";
 import { writeDeterministicZip } from "./archive/zip.js";
+import type { ExtraEntry } from "./options.js";
 import { DEFAULTS } from "./defaults.js";
 
 /** See DEFAULTS.overlayMaxShare. Overlays always diff against the base (no chains), so a worker merges at most two zips. */
@@ -96,7 +97,7 @@ export function loaderModuleOf(bundle: BundleResult | SyncedBundle): string {
   return "loaderModule" in bundle ? bundle.loaderModule : loaderModuleName(bundle.hash12);
 }
 
-/** The engine's record of `bundle` shipped as `plan` (plan = planOf(bundle)). */
+/** The engine's record of `bundle` shipped as `plan` (the plan made for its content). */
 export function syncedBundle(bundle: BundleResult, plan: ArtifactPlan): SyncedBundle {
   const synced: SyncedBundle = { ...bundle, artifact: plan.artifact, loaderModule: plan.loaderModule };
   if (plan.overlay) {
@@ -112,7 +113,6 @@ export function syncedBundle(bundle: BundleResult, plan: ArtifactPlan): SyncedBu
  */
 export class OverlayPlanner {
   private base: OverlayBase | undefined;
-  private planned: ArtifactPlan | undefined;
 
   constructor(
     private readonly projectName: string,
@@ -124,7 +124,10 @@ export class OverlayPlanner {
     return this.base;
   }
 
-  /** Full when there is no usable base, the session already holds the full zip, or the change is big. */
+  /**
+   * Full when there is no usable base, the session already holds the full zip, or the change is big.
+   * A pure decision: nothing is written or remembered until synced() is told the plan was shipped.
+   */
   plan(content: ContentHash, held: ReadonlySet<string>): ArtifactPlan {
     const full: ArtifactPlan = { hash: content.hash, artifact: pyfileArtifact(this.projectName, content.hash12), loaderModule: loaderModuleName(content.hash12) };
     const base = this.base;
@@ -135,21 +138,6 @@ export class OverlayPlanner {
     return { hash: content.hash, artifact: pyfileArtifact(this.projectName, id), loaderModule: loaderModuleName(id), overlay: { base, diff } };
   }
 
-  /**
-   * For buildBundle's replaceArchive: plans the version and, for an overlay, writes its zip (the full
-   * archive is then skipped). Read the decision back with planOf.
-   */
-  replaceArchive(content: ContentHash, cache: BundleCache, held: ReadonlySet<string>): Promise<ReplacedArchive | undefined> {
-    const plan = (this.planned = this.plan(content, held));
-    return plan.overlay ? writeOverlay(cache, plan, content) : Promise.resolve(undefined);
-  }
-
-  /** The plan replaceArchive made for this bundle; full if it made none. */
-  planOf(bundle: BundleResult): ArtifactPlan {
-    if (this.planned?.hash === bundle.hash) return this.planned;
-    return { hash: bundle.hash, artifact: pyfileArtifact(this.projectName, bundle.hash12), loaderModule: loaderModuleName(bundle.hash12) };
-  }
-
   /** After the session holds the plan's artifact: a full one becomes the base. */
   synced(plan: ArtifactPlan, bundle: BundleResult): void {
     if (plan.overlay) return;
@@ -158,19 +146,33 @@ export class OverlayPlanner {
   }
 }
 
-export interface ReplacedArchive {
-  path: string;
-  bytes: number;
-  fromCache: boolean;
+/**
+ * One version as a session engine ships it, in three phases: hash the project, plan full or overlay
+ * against what the session holds, write that archive (full: with `extraEntries`, the loader). A file
+ * changing under any phase starts all three over. The planner remembers nothing until synced().
+ */
+export async function buildVersion(
+  build: ProjectBuild,
+  planner: OverlayPlanner,
+  held: ReadonlySet<string>,
+  extraEntries: ((hash12: string, zipPaths: readonly string[]) => ExtraEntry[]) | undefined,
+  sink: BundleEventSink,
+): Promise<{ bundle: BundleResult; plan: ArtifactPlan }> {
+  return retryWhileFilesChange(async () => {
+    const hashed = await hashProject(build, sink);
+    const plan = planner.plan(hashed.content, held);
+    const archive = plan.overlay ? await writeOverlay(build.cache, plan, hashed.content) : await fullArchive(build.cache, hashed.content, extraEntries);
+    return { bundle: await finishBuild(build, hashed, archive, sink), plan };
+  });
 }
 
 /**
  * The overlay zip (cached like full archives): the changed and added files, and the loader stub
  * that names the base and the deleted paths. Files are stored flat (see flatEntryName). They are
  * re-verified against their digests while written, so one changing meanwhile throws FileChangedError
- * and the build retries.
+ * and the build retries (retryWhileFilesChange).
  */
-export async function writeOverlay(cache: BundleCache, plan: ArtifactPlan, content: ContentHash): Promise<ReplacedArchive> {
+export async function writeOverlay(cache: BundleCache, plan: ArtifactPlan, content: ContentHash): Promise<Archive> {
   if (!plan.overlay) throw new TypeError("writeOverlay: the plan is a full upload, not an overlay");
   const { base, diff } = plan.overlay;
   const stub = Buffer.from(overlayLoaderSource({ baseHash12: base.hash12, versionHash12: content.hash12, deleted: diff.deleted }));

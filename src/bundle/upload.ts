@@ -13,6 +13,12 @@ export interface UploadCounters {
   artifacts: number;
 }
 
+/**
+ * The two RPCs uploads make: asking for held-markers, and one AddArtifacts stream. A session's client
+ * has them; so can a test's fake, which then sees every upload.
+ */
+export type ArtifactTransport = Pick<SparkConnectClient, "artifactStatuses" | "addArtifacts">;
+
 /** An artifact to hold on the server: a file (streamed from disk, never read whole) or bytes from `read`. */
 export interface PendingArtifact {
   /** Content-addressed name, e.g. "pyfiles/mylib-0123456789ab.zip". */
@@ -39,7 +45,7 @@ export interface UploadMissingOptions {
  * one ArtifactStatus call asks for the markers before anything is sent.
  */
 export async function uploadMissing(
-  client: SparkConnectClient,
+  client: ArtifactTransport,
   held: Set<string>,
   artifacts: PendingArtifact[],
   counters: UploadCounters,
@@ -94,7 +100,7 @@ export function heldMarker(name: string): Artifact {
 }
 
 /** Which artifacts (by name → their marker) the server-side session already holds: one RPC. */
-async function heldBySession(client: SparkConnectClient, markers: Map<string, Artifact>): Promise<Set<string>> {
+async function heldBySession(client: ArtifactTransport, markers: Map<string, Artifact>): Promise<Set<string>> {
   let statuses: Record<string, boolean>;
   try {
     statuses = await client.artifactStatuses([...markers.values()].map((marker) => marker.name));
@@ -114,7 +120,7 @@ async function toSource(artifact: PendingArtifact): Promise<ArtifactSource> {
   throw new TypeError(`Pending artifact ${artifact.name} has neither a path nor a read(); give it the file's path.`);
 }
 
-async function send(client: SparkConnectClient, sources: ArtifactSource[], sizes: number[], artifactCount: number, counters: UploadCounters, options: UploadOptions): Promise<void> {
+async function send(client: ArtifactTransport, sources: ArtifactSource[], sizes: number[], artifactCount: number, counters: UploadCounters, options: UploadOptions): Promise<void> {
   counters.uploads++;
   await addArtifacts(client, sources, options);
   counters.artifacts += artifactCount;

@@ -1,6 +1,6 @@
 // Which project a verb works on: --root, else discovery from the working directory, as jobs do.
 import { resolve } from "node:path";
-import { resolveBundleSettings } from "../bundle/archive/build.js";
+import { resolveBundleSettings } from "../bundle/project/config.js";
 import { defaultCacheDir } from "../bundle/archive/cache.js";
 import type { BundleOptions } from "../bundle/options.js";
 import type { CliContext } from "./command.js";

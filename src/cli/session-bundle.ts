@@ -1,5 +1,6 @@
 // The archive a session receives: the project files plus the per-bundle loader module.
-import { buildBundle, projectNameOf, type BundleResult } from "../bundle/archive/build.js";
+import { buildBundle, type BundleResult } from "../bundle/archive/build.js";
+import { projectNameOf } from "../bundle/project/config.js";
 import { loaderEntries } from "../bundle/worker/loader.js";
 import type { BundleOptions } from "../bundle/options.js";
 

@@ -1,7 +1,7 @@
 // From vitest's root to the bundled project: its root, its settings, and what to watch.
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import fg from "fast-glob";
-import { resolveBundleSettings } from "../bundle/archive/build.js";
+import { resolveBundleSettings } from "../bundle/project/config.js";
 import { detectLayout } from "../bundle/project/layout.js";
 import { selectFiles } from "../bundle/select/select.js";
 import type { VitestBundleConfig } from "./options.js";

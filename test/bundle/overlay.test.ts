@@ -2,11 +2,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateRawSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { buildBundle } from "../../src/bundle/archive/build.js";
+import { openBuild } from "../../src/bundle/archive/build.js";
 import { BundleCache } from "../../src/bundle/archive/cache.js";
 import type { ContentHash, HashedFile } from "../../src/bundle/archive/hash.js";
 import { loaderModuleName, overlayLoaderSource } from "../../src/bundle/worker/loader.js";
+import { buildSettings } from "../../src/bundle/project/config.js";
 import {
+  buildVersion,
   diffTrees,
   flatEntryName,
   loaderModuleOf,
@@ -112,22 +114,20 @@ describe("OverlayPlanner", () => {
     expect(planner.currentBase?.hash).toBe(v1.hash);
   });
 
-  it("hands its plan to buildBundle, which then skips the full archive", async () => {
+  it("plans between hashing and writing, and an overlay plan's zip replaces the full archive", async () => {
     const root = makeTree({ "pkg/__init__.py": "", "pkg/a.py": "def f():\n    return 1\n" + "# padding\n".repeat(200), "pkg/b.py": "X = 1\n" });
     const cacheDir = tempDir("sab-ovl-cache-");
     const planner = new OverlayPlanner("demo");
     const held = new Set<string>();
-    const build = () => buildBundle({ root, cacheDir, replaceArchive: (content, cache) => planner.replaceArchive(content, cache, held) });
-    const first = await build();
-    const firstPlan = planner.planOf(first);
+    const build = async () => buildVersion(await openBuild(root, buildSettings(root, { cacheDir })), planner, held, undefined, () => {});
+    const { bundle: first, plan: firstPlan } = await build();
     expect(firstPlan.overlay).toBeUndefined();
     expect(first.hashedFiles.map((f) => f.zipPath)).toEqual(["pkg/__init__.py", "pkg/a.py", "pkg/b.py"]);
     planner.synced(firstPlan, first);
     held.add(firstPlan.artifact);
 
     writeFileSync(join(root, "pkg/b.py"), "X = 2\n");
-    const second = await build();
-    const plan = planner.planOf(second);
+    const { bundle: second, plan } = await build();
     expect(plan.overlay?.diff.changed.map((f) => f.zipPath)).toEqual(["pkg/b.py"]);
     expect(zipNames(second.zipPath)).toEqual([`${plan.loaderModule}.py`, "pkg%2Fb.py"]);
     const synced = syncedBundle(second, plan);
@@ -154,7 +154,7 @@ describe("writeOverlay", () => {
     expect(zipNames(written.path)).toEqual([`${plan.loaderModule}.py`, "pkg00%2Fsub%2Fmod0042.py"]);
     const stub = runPython(`import sys, zipfile; print(zipfile.ZipFile(sys.stdin.read()).read("${plan.loaderModule}.py").decode())`, written.path);
     expect(stub.trim()).toBe(overlayLoaderSource({ baseHash12: v1.hash12, versionHash12: v2.hash12, deleted: [modulePath(99)] }).trim());
-    expect(stub).toContain(`import ${loaderModuleName(v1.hash12)} as b`);
+    expect(stub).toContain(`BASE_LOADER = "${loaderModuleName(v1.hash12)}"`);
     // The number the engine is held to: at most twice the edited file's deflated size.
     const deflated = deflateRawSync(Buffer.from(edited), { level: 6 }).length;
     expect(Buffer.byteLength(edited) / deflated).toBeLessThan(4); // realistic, not a best case
@@ -178,10 +178,11 @@ describe("flatEntryName", () => {
 });
 
 describe("overlayLoaderSource", () => {
-  it("is a two-line stub, valid Python 3.9, that escapes paths", () => {
+  it("is a header of the version's values and a one-line stub, valid Python 3.9, that escapes paths", () => {
     const source = overlayLoaderSource({ baseHash12: "0123456789ab", versionHash12: "ba9876543210", deleted: ['we"ird/ü.txt', "a.py"] });
-    expect(source).toBe(`import _sab_loader_0123456789ab as b\nresolve = b._overlay_v1(__name__, "ba9876543210", ("we\\"ird/ü.txt","a.py",))\n`);
-    const check = "import ast, sys\ntree = ast.parse(sys.stdin.read(), feature_version=(3, 9))\nprint(ast.literal_eval(tree.body[1].value.args[2]))";
+    expect(source.split("\n").slice(0, 3)).toEqual(['BASE_LOADER = "_sab_loader_0123456789ab"', 'VERSION_HASH12 = "ba9876543210"', 'DELETED = ("we\\"ird/ü.txt","a.py",)']);
+    expect(source).toContain("resolve = importlib.import_module(BASE_LOADER)._overlay_v1(__name__, VERSION_HASH12, DELETED)\n");
+    const check = "import ast, sys\ntree = ast.parse(sys.stdin.read(), feature_version=(3, 9))\nprint(ast.literal_eval(tree.body[2].value))";
     expect(runPython(check, source).trim()).toBe("('we\"ird/ü.txt', 'a.py')");
     expect(() => overlayLoaderSource({ baseHash12: "0123456789ab", versionHash12: "nope", deleted: [] })).toThrow(/12 lowercase hex/);
   });

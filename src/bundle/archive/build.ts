@@ -1,16 +1,18 @@
-// One call from options to a cached, content-addressed bundle archive.
+// From options to a cached, content-addressed bundle archive, in phases the session engine shares:
+// open a build (settings as of now, caches), hash the project, write an archive, describe the result.
+// buildBundle writes the full archive; the engine may write an overlay instead (overlay.ts) between
+// the same hashing and the same result. Any phase may meet a file changing under it: the caller
+// wraps the phases in retryWhileFilesChange, which starts them over.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { BundleCache, defaultCacheDir } from "./cache.js";
 import { FileChangedError, hashFiles, sortByZipPath, StatCache, type ContentHash, type HashedFile } from "./hash.js";
-import { detectLayout, pyprojectName } from "../project/layout.js";
+import { detectLayout, type Layout } from "../project/layout.js";
 import { BundleError } from "../errors.js";
-import { loadProjectConfig, mergeConfig } from "../project/config.js";
+import { projectNameOf, resolveBundleSettings } from "../project/config.js";
 import { type BundleEvent, type WarningEvent } from "../events.js";
 import { type BundleOptions, type ExtraEntry } from "../options.js";
-import { callerFileFromStack, findProjectRoot } from "../project/root.js";
 import { selectFiles } from "../select/select.js";
 import { writeDeterministicZip } from "./zip.js";
 
@@ -32,104 +34,133 @@ export interface BundleResult {
   hashedFiles: HashedFile[];
 }
 
-export interface BuildOptions extends BundleOptions {
-  /**
-   * Called after hashing; an archive it returns is used instead of building the full one (the
-   * session engine's overlays). A FileChangedError from it retries the build like the full archive's.
-   */
-  replaceArchive?: (content: ContentHash, cache: BundleCache) => Promise<{ path: string; bytes: number; fromCache: boolean } | undefined>;
-}
-
 /** Attempts before giving up on a file that keeps changing mid-build. */
 const MAX_ATTEMPTS = 4;
 
 /** Bumped whenever the archive layout changes, so old cached archives are not reused. */
 const ARCHIVE_FORMAT = "spark-autobundle/archive/v1";
 
-export interface ResolvedSettings {
+/** One build of a project: the settings as they are now, and the caches it reads and fills. */
+export interface ProjectBuild {
   root: string;
   settings: BundleOptions;
+  cache: BundleCache;
+  statCache: StatCache;
+  layout: Layout;
+}
+
+/** The project's files as hashed by one attempt, and the warnings selecting them raised. */
+export interface HashedProject {
+  content: ContentHash;
+  warnings: WarningEvent[];
+}
+
+/** An archive in the cache: a full bundle or an overlay. */
+export interface Archive {
+  path: string;
+  bytes: number;
+  fromCache: boolean;
+}
+
+export type BundleEventSink = (event: BundleEvent) => void;
+
+export async function buildBundle(options: BundleOptions = {}): Promise<BundleResult> {
+  const { root, settings } = resolveBundleSettings(options);
+  const build = await openBuild(root, settings);
+  // A retry after a mid-build change reports the same warnings again: each is reported once per call.
+  const onEvent = onceEachWarning((event) => settings.onEvent?.(event));
+  return retryWhileFilesChange(async () => {
+    const hashed = await hashProject(build, onEvent);
+    return finishBuild(build, hashed, await fullArchive(build.cache, hashed.content, settings.extraEntries), onEvent);
+  });
 }
 
 /**
- * Root and settings: explicit root, else discovery from callerFile (else the first stack frame
- * outside this package, else the cwd). The package.json where discovery stopped may hold
- * "sparkAutobundle" settings; its `root` (relative to it) moves the root. Explicit options win.
+ * Runs `attempt` until no file changes under it: hashing, planning and writing read the tree at
+ * different moments, so a FileChangedError from any of them means they disagree, and all start over.
  */
-export function resolveBundleSettings(options: BundleOptions): ResolvedSettings {
-  const callerFile = options.callerFile ?? (options.root === undefined ? callerFileFromStack() : undefined);
-  const found = findProjectRoot({ root: options.root, callerFile });
-  const config = loadProjectConfig(found);
-  if (config.cacheDir !== undefined) config.cacheDir = resolve(found, config.cacheDir);
-  const root = options.root === undefined && config.root !== undefined ? findProjectRoot({ root: resolve(found, config.root) }) : found;
-  const settings = mergeConfig(options, config);
-  if (options.cacheDir !== undefined) settings.cacheDir = resolve(options.cacheDir);
-  return { root, settings: { ...settings, root } };
-}
-
-export async function buildBundle(options: BuildOptions = {}): Promise<BundleResult> {
-  const { root, settings } = resolveBundleSettings(options);
-  const cacheDir = settings.cacheDir ?? defaultCacheDir();
-  const cache = new BundleCache(cacheDir);
-  const statCache = await StatCache.open(join(cacheDir, `stat-${sha256(root).slice(0, 16)}.json`));
-  const layout = detectLayout(root, settings.pythonRoots);
-  const emitted = new Set<string>();
-  const emit = (event: BundleEvent) => {
-    if (event.type === "warning") {
-      const id = `${event.code}\0${event.path ?? event.message}`;
-      if (emitted.has(id)) return; // a retry after a mid-build change reports the same things again
-      emitted.add(id);
-    }
-    settings.onEvent?.(event);
-  };
-
-  for (let attempt = 1; ; attempt++) {
-    const warnings: WarningEvent[] = [];
-    const onEvent = (event: BundleEvent) => {
-      if (event.type === "warning") warnings.push(event);
-      emit(event);
-    };
+export async function retryWhileFilesChange<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
     try {
-      const started = performance.now();
-      const selection = { include: settings.include, exclude: settings.exclude, maxFileBytes: settings.maxFileBytes, maxBundleBytes: settings.maxBundleBytes, onEvent };
-      // Nothing holds on to the selection once hashed: content.files has the same records (less memory while zipping).
-      const content = await hashFiles(await selectFiles(root, layout, selection), statCache);
-      const files = content.files;
-      onEvent({ type: "scan", files: files.length, ms: Math.round(performance.now() - started) });
-      if (files.length === 0) {
-        onEvent({ type: "warning", code: "empty-bundle", path: root, message: `No Python files found to bundle under ${layout.roots.map((r) => r.dir).join(", ")}. Fix: set the \`pythonRoots\` option (or "sparkAutobundle.pythonRoots" in package.json) to the directory holding your packages, or name files with \`include\`.` });
-      }
-      const archive = (await options.replaceArchive?.(content, cache)) ?? (await fullArchive(cache, content, settings.extraEntries));
-      await statCache.save();
-      onEvent({ type: "build", hash: content.hash, bytes: archive.bytes, fromCache: archive.fromCache });
-      return {
-        hash: content.hash,
-        hash12: content.hash12,
-        zipPath: archive.path,
-        files: files.length,
-        bytes: archive.bytes,
-        projectName: projectNameOf(root),
-        root,
-        fromCache: archive.fromCache,
-        warnings,
-        hashedFiles: content.files,
-      };
+      return await attempt();
     } catch (err) {
       if (!(err instanceof FileChangedError)) throw err;
-      if (attempt >= MAX_ATTEMPTS) {
+      if (n >= MAX_ATTEMPTS) {
         throw new BundleError("FILE_CHANGING", `${err.absPath} kept changing while the bundle was built (${MAX_ATTEMPTS} attempts). Fix: let whatever writes it finish first, or leave it out with the \`exclude\` option (or "sparkAutobundle.exclude" in package.json).`, { path: err.absPath, cause: err });
       }
     }
   }
 }
 
+/**
+ * `sink`, less warnings it was given before: a warning (a skipped secret, say) comes back on every
+ * retry and every rebuild, and is news only once. The one place warnings are de-duplicated; the
+ * caller's choice of sink decides for how long (buildBundle: one call; the engine: its lifetime).
+ */
+export function onceEachWarning(sink: BundleEventSink): BundleEventSink {
+  const seen = new Set<string>();
+  return (event) => {
+    if (event.type === "warning") {
+      const id = `${event.code}\0${event.path ?? event.message}`;
+      if (seen.has(id)) return;
+      seen.add(id);
+    }
+    sink(event);
+  };
+}
+
+/** The settings' caches and layout, set up once per build (not per attempt). */
+export async function openBuild(root: string, settings: BundleOptions): Promise<ProjectBuild> {
+  const cacheDir = settings.cacheDir ?? defaultCacheDir();
+  const statCache = await StatCache.open(join(cacheDir, `stat-${sha256(root).slice(0, 16)}.json`));
+  return { root, settings, cache: new BundleCache(cacheDir), statCache, layout: detectLayout(root, settings.pythonRoots) };
+}
+
+/** Phase one: select the project's files and hash them (the stat cache spares re-reading unchanged ones). */
+export async function hashProject(build: ProjectBuild, sink: BundleEventSink): Promise<HashedProject> {
+  const { root, settings, layout } = build;
+  const warnings: WarningEvent[] = [];
+  const onEvent = (event: BundleEvent) => {
+    if (event.type === "warning") warnings.push(event);
+    sink(event);
+  };
+  const started = performance.now();
+  const selection = { include: settings.include, exclude: settings.exclude, maxFileBytes: settings.maxFileBytes, maxBundleBytes: settings.maxBundleBytes, onEvent };
+  // Nothing holds on to the selection once hashed: content.files has the same records (less memory while zipping).
+  const content = await hashFiles(await selectFiles(root, layout, selection), build.statCache);
+  onEvent({ type: "scan", files: content.files.length, ms: Math.round(performance.now() - started) });
+  if (content.files.length === 0) {
+    onEvent({ type: "warning", code: "empty-bundle", path: root, message: `No Python files found to bundle under ${layout.roots.map((r) => r.dir).join(", ")}. Fix: set the \`pythonRoots\` option (or "sparkAutobundle.pythonRoots" in package.json) to the directory holding your packages, or name files with \`include\`.` });
+  }
+  return { content, warnings };
+}
+
 /** The archive of every project file plus the extra entries, from the cache when it has it. */
-async function fullArchive(cache: BundleCache, content: ContentHash, extraEntries: BundleOptions["extraEntries"]) {
+export async function fullArchive(cache: BundleCache, content: ContentHash, extraEntries: BundleOptions["extraEntries"]): Promise<Archive> {
   const extras = extraEntries?.(content.hash12, content.files.map((f) => f.zipPath)) ?? [];
   const key = bundleKey(content.hash, extras);
   const cached = await cache.lookup(key);
   const archive = cached ?? (await cache.store(key, (tmp) => writeDeterministicZip(tmp, content.files, extras)));
   return { path: archive.path, bytes: archive.bytes, fromCache: cached !== undefined };
+}
+
+/** Last, once the archive is written: the stat cache is kept for next time, and the build reported. */
+export async function finishBuild(build: ProjectBuild, hashed: HashedProject, archive: Archive, sink: BundleEventSink): Promise<BundleResult> {
+  const { content, warnings } = hashed;
+  await build.statCache.save();
+  sink({ type: "build", hash: content.hash, bytes: archive.bytes, fromCache: archive.fromCache });
+  return {
+    hash: content.hash,
+    hash12: content.hash12,
+    zipPath: archive.path,
+    files: content.files.length,
+    bytes: archive.bytes,
+    projectName: projectNameOf(build.root),
+    root: build.root,
+    fromCache: archive.fromCache,
+    warnings,
+    hashedFiles: content.files,
+  };
 }
 
 /** Cache key: the content hash plus everything else that shapes the archive bytes. */
@@ -147,31 +178,6 @@ function bundleKey(hash: string, extras: readonly ExtraEntry[]): string {
     h.update(len).update(name).update(createHash("sha256").update(extra.content).digest());
   }
   return h.digest("hex");
-}
-
-/** pyproject [project] name, else package.json name, else the root dir name; limited to [A-Za-z0-9_.-]. */
-export function projectNameOf(root: string): string {
-  const raw = pyprojectName(root) ?? packageJsonName(root) ?? basename(root);
-  const clean = raw.replace(/^@/, "").replace(/[^A-Za-z0-9_.-]+/g, "_").replace(/^[._-]+|[._-]+$/g, "");
-  return clean === "" ? "project" : clean;
-}
-
-function packageJsonName(root: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(join(root, "package.json"), "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-  let pkg: unknown;
-  try {
-    pkg = JSON.parse(text);
-  } catch (err) {
-    throw new BundleError("BAD_CONFIG", `${join(root, "package.json")} is not valid JSON (${(err as Error).message}). Fix the syntax.`, { cause: err });
-  }
-  const name = (pkg as { name?: unknown } | null)?.name;
-  return typeof name === "string" && name !== "" ? name : undefined;
 }
 
 function sha256(text: string): string {

@@ -1,13 +1,11 @@
-// What the workers are, asked with one tiny job: their platform and installed distributions.
-// The UDF is builtins.eval applied to a literal expression, so nothing needs uploading first.
-import { create } from "@bufbuild/protobuf";
-import { tableFromIPC } from "apache-arrow";
-import type { Plan } from "../../gen/spark/connect/base_pb.js";
-import { PlanSchema } from "../../gen/spark/connect/base_pb.js";
-import { pickle, PyCall, PyGlobal, PyTuple } from "../worker/pickle.js";
+// What the workers are: their platform and installed distributions, from python/worker_facts.py run
+// one of two ways (the same file, so they can't drift): a local server's python runs it as a script;
+// any other server runs its facts() as the UDF of one probe job, defined on the worker while it
+// unpickles the command (worker/probe.ts definedIn), so nothing needs uploading first.
+import { execFile } from "node:child_process";
+import { WORKER_FACTS_PY } from "../../gen/embedded.js";
 import { SparkConnectError } from "../../connect/errors.js";
-import type { SparkSession } from "../../connect/session.js";
-import { SQL_BATCHED_UDF } from "../../connect/python/udf.js";
+import { definedIn, runProbe, type ProbeSession } from "../worker/probe.js";
 
 export interface WorkerFacts {
   /** sysconfig.get_platform(), e.g. "linux-x86_64". */
@@ -18,45 +16,24 @@ export interface WorkerFacts {
   libc?: string[];
 }
 
-const EXPRESSION =
-  "__import__('json').dumps({'platform': __import__('sysconfig').get_platform(), 'libc': list(__import__('platform').libc_ver()), " +
-  "'dists': sorted({d.metadata['Name'] or '' for d in __import__('importlib.metadata').metadata.distributions()})})";
+/** The facts of a remote server's workers, with one tiny job. */
+export async function probeWorkers(session: ProbeSession, pythonVer: string): Promise<WorkerFacts> {
+  const json = await runProbe(session, {
+    functionName: "sab_worker_facts",
+    func: definedIn(WORKER_FACTS_PY, "facts"),
+    pythonVer,
+    noRows: () =>
+      new SparkConnectError("The workers' platform probe returned no rows.", {
+        fix: "Set dependencies.platforms and dependencies.serverHas explicitly.",
+      }),
+  });
+  return JSON.parse(json) as WorkerFacts;
+}
 
-export async function probeWorkers(session: SparkSession, pythonVer: string): Promise<WorkerFacts> {
-  const command = pickle(new PyTuple([new PyGlobal("builtins", "eval"), new PyCall("pyspark.sql.types", "_parse_datatype_json_string", ['"string"'])]));
-  const plan: Plan = create(PlanSchema, {
-    opType: {
-      case: "root",
-      value: {
-        relType: {
-          case: "project",
-          value: {
-            input: { relType: { case: "range", value: { start: 0n, end: 1n, step: 1n, numPartitions: 1 } } },
-            expressions: [
-              {
-                exprType: {
-                  case: "commonInlineUserDefinedFunction",
-                  value: {
-                    functionName: "sab_worker_facts",
-                    deterministic: true,
-                    arguments: [{ exprType: { case: "literal", value: { literalType: { case: "string", value: EXPRESSION } } } }],
-                    function: { case: "pythonUdf", value: { outputType: { kind: { case: "string", value: {} } }, evalType: SQL_BATCHED_UDF, command, pythonVer } },
-                  },
-                },
-              },
-            ],
-          },
-        },
-      },
-    },
-  });
-  // Straight to the client: the bundle hook must not run (it is what asked).
-  for await (const response of session.executeWithoutHooks(plan)) {
-    if (response.responseType.case !== "arrowBatch") continue;
-    const table = tableFromIPC(response.responseType.value.data);
-    if (table.numRows > 0) return JSON.parse(String(table.getChildAt(0)!.get(0))) as WorkerFacts;
-  }
-  throw new SparkConnectError("The workers' platform probe returned no rows.", {
-    fix: "Set dependencies.platforms and dependencies.serverHas explicitly.",
-  });
+/** The facts of `python` on this machine: a local server's workers run it (the embedded server's venv). */
+export async function localFacts(python: string): Promise<WorkerFacts> {
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(python, ["-c", WORKER_FACTS_PY], (err, out, stderr) => (err ? reject(new Error(`${python} probe failed: ${err.message}\n${stderr}`)) : resolve(out))),
+  );
+  return JSON.parse(stdout) as WorkerFacts;
 }

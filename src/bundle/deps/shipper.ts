@@ -1,17 +1,10 @@
 // Per-engine dependency shipping: what the workers are (python, platform, installed
 // distributions: asked once), and the resolution of the current declared deps (memoized by key).
-import { execFile } from "node:child_process";
 import type { SparkSession } from "../../connect/session.js";
 import { detectPython } from "../../server/provision/requirements.js";
 import { readDeclaredDeps, normalizeName, type DependencyOptions } from "./declared.js";
-import { probeWorkers, type WorkerFacts } from "./probe.js";
+import { localFacts, probeWorkers } from "./probe.js";
 import { ALWAYS_ON_SERVER, resolutionKey, resolveDeps, type DepsResolution, type DepsTarget } from "./resolve.js";
-
-const PROBE = `
-import json, sysconfig, importlib.metadata as m
-import platform
-print(json.dumps({"platform": sysconfig.get_platform(), "libc": list(platform.libc_ver()), "dists": sorted({(d.metadata["Name"] or "") for d in m.distributions()})}))
-`;
 
 /**
  * pip --platform tags for a sysconfig platform like "linux-x86_64" and the workers' libc
@@ -34,7 +27,7 @@ export class DepsShipper {
   last: DepsResolution | undefined;
 
   constructor(
-    private readonly session: SparkSession,
+    private readonly session: Pick<SparkSession, "serverFacts" | "executeWithoutHooks">,
     private readonly root: string,
     private readonly cacheDir: string,
     private readonly options: DependencyOptions,
@@ -70,14 +63,8 @@ export class DepsShipper {
     const local = this.session.serverFacts?.pythonExecutable;
     // A local server's workers (the embedded one's) run that python on this machine: ask it directly;
     // any other server: one tiny job (once per engine).
-    const probe = local ? (JSON.parse(await run(local, PROBE)) as WorkerFacts) : await probeWorkers(this.session, pythonVersion);
+    const probe = local ? await localFacts(local) : await probeWorkers(this.session, pythonVersion);
     const serverHas = new Set([...ALWAYS_ON_SERVER, ...extra, ...probe.dists.map(normalizeName)]);
     return { pythonVersion, platforms: this.options.platforms ?? platformTags(probe.platform, probe.libc), serverHas: [...serverHas].sort() };
   }
-}
-
-function run(exe: string, code: string): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(exe, ["-c", code], (err, stdout, stderr) => (err ? reject(new Error(`${exe} probe failed: ${err.message}\n${stderr}`)) : resolve(stdout))),
-  );
 }

@@ -4,6 +4,7 @@
 import { execFile } from "node:child_process";
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
+import { PACK_WHEELS_PY } from "../../gen/embedded.js";
 import { fileSha256 } from "../archive/cache.js";
 
 /**
@@ -62,7 +63,8 @@ export async function depsZipIntact(zipPath: string): Promise<boolean> {
 
 /** Packs `wheels` into `tmpZip`, then publishes it in `depsDir` under its content name. */
 export async function packDepsZip(pythonExe: string, depsDir: string, tmpZip: string, wheels: readonly string[], kind: DepsZipKind): Promise<DepsZip> {
-  await runPython(pythonExe, ["-c", PACK_WHEELS, tmpZip, ...wheels]);
+  // python/pack_wheels.py: deterministic, so the same wheels give the same zip (and name).
+  await runPython(pythonExe, ["-c", PACK_WHEELS_PY, tmpZip, ...wheels]);
   const stem = `sab-${kind}-${(await fileSha256(tmpZip))!.slice(0, 12)}`;
   const zipPath = join(depsDir, `${stem}.zip`);
   renameSync(tmpZip, zipPath);
@@ -106,20 +108,3 @@ export function runPython(exe: string, args: string[]): Promise<void> {
   });
 }
 
-// Unpacks wheels into one zip: sorted entries, fixed times, so the same wheels give the same bytes.
-const PACK_WHEELS = `
-import sys, zipfile
-out, wheels = sys.argv[1], sys.argv[2:]
-entries = {}
-for w in wheels:
-    with zipfile.ZipFile(w) as z:
-        for info in z.infolist():
-            if not info.is_dir():
-                entries[info.filename] = z.read(info.filename)
-with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-    for name in sorted(entries):
-        info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
-        info.external_attr = 0o644 << 16
-        info.compress_type = zipfile.ZIP_DEFLATED
-        z.writestr(info, entries[name])
-`;

@@ -1,12 +1,14 @@
-// The project's own settings: the "sparkAutobundle" field of its package.json, validated, and merged
-// under explicit options.
+// The project's own settings: where its root is, the "sparkAutobundle" field of its package.json,
+// validated and merged under explicit options, and the name its artifacts carry.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { MiB } from "../../shared/bytes.js";
 import { CONFIG_FIELD } from "../defaults.js";
 import type { DependencyOptions } from "../deps/declared.js";
 import { BundleError } from "../errors.js";
-import type { BundleConfig } from "../options.js";
+import type { BundleConfig, BundleOptions } from "../options.js";
+import { pyprojectName } from "./layout.js";
+import { callerFileFromStack, findProjectRoot } from "./root.js";
 
 const STRING_LIST_KEYS = ["include", "exclude", "pythonRoots", "jars"] as const;
 const STRING_KEYS = ["root", "cacheDir"] as const;
@@ -105,4 +107,59 @@ export function mergeConfig<T extends BundleConfig>(explicit: T, config: BundleC
   const merged: Record<string, unknown> = { ...config };
   for (const [key, value] of Object.entries(explicit)) if (value !== undefined) merged[key] = value;
   return merged as T & BundleConfig;
+}
+
+export interface ResolvedSettings {
+  root: string;
+  settings: BundleOptions;
+}
+
+/**
+ * Root and settings: explicit root, else discovery from callerFile (else the first stack frame
+ * outside this package, else the cwd). The package.json where discovery stopped may hold
+ * "sparkAutobundle" settings; its `root` (relative to it) moves the root. Explicit options win.
+ */
+export function resolveBundleSettings(options: BundleOptions): ResolvedSettings {
+  const callerFile = options.callerFile ?? (options.root === undefined ? callerFileFromStack() : undefined);
+  const found = findProjectRoot({ root: options.root, callerFile });
+  const config = loadProjectConfig(found);
+  if (config.cacheDir !== undefined) config.cacheDir = resolve(found, config.cacheDir);
+  const root = options.root === undefined && config.root !== undefined ? findProjectRoot({ root: resolve(found, config.root) }) : found;
+  const settings = mergeConfig(options, config);
+  if (options.cacheDir !== undefined) settings.cacheDir = resolve(options.cacheDir);
+  return { root, settings: { ...settings, root } };
+}
+
+/**
+ * The settings one build of an already-resolved `root` uses: the package.json in `root` is read
+ * again (so an edit to its include, exclude, pythonRoots, limits or cacheDir reaches the next build
+ * of a long-lived session), explicit options on top. The root itself is not searched for again.
+ */
+export function buildSettings(root: string, explicit: BundleOptions): BundleOptions {
+  return resolveBundleSettings({ ...explicit, root }).settings;
+}
+
+/** pyproject [project] name, else package.json name, else the root dir name; limited to [A-Za-z0-9_.-]. */
+export function projectNameOf(root: string): string {
+  const raw = pyprojectName(root) ?? packageJsonName(root) ?? basename(root);
+  const clean = raw.replace(/^@/, "").replace(/[^A-Za-z0-9_.-]+/g, "_").replace(/^[._-]+|[._-]+$/g, "");
+  return clean === "" ? "project" : clean;
+}
+
+function packageJsonName(root: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(root, "package.json"), "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  let pkg: unknown;
+  try {
+    pkg = JSON.parse(text);
+  } catch (err) {
+    throw new BundleError("BAD_CONFIG", `${join(root, "package.json")} is not valid JSON (${(err as Error).message}). Fix the syntax.`, { cause: err });
+  }
+  const name = (pkg as { name?: unknown } | null)?.name;
+  return typeof name === "string" && name !== "" ? name : undefined;
 }

@@ -1,5 +1,5 @@
-// A small pickle *writer* (protocol 4, no memo, no framing), enough to build Python UDF commands
-// without a Python interpreter. Opcode choices mirror CPython's pickle.py so `pickle.loads` /
+// A small pickle *writer* (protocol 4, no framing, a memo only for PyShared), enough to build Python
+// UDF commands without a Python interpreter. Opcode choices mirror CPython's pickle.py so `pickle.loads` /
 // `cloudpickle.loads` on any Python >= 3.4 reads the result.
 
 /** A Python tuple (JS arrays become lists). */
@@ -41,6 +41,18 @@ export class PyCall {
 }
 
 /**
+ * One Python object used in several places of the pickle (e.g. the namespace dict that `exec` fills
+ * and a later call reads): written once and memoized, then fetched from the memo. Any other value
+ * that appears twice is written twice, i.e. becomes two equal Python objects.
+ */
+export class PyShared {
+  readonly value: PickleValue;
+  constructor(value: PickleValue) {
+    this.value = value;
+  }
+}
+
+/**
  * null → None; boolean → bool; safe-integer number and bigint → int; other numbers (fractions,
  * -0, NaN, ±Infinity, unsafe integers) → float; string → str; Uint8Array → bytes; array → list;
  * Map or plain object → dict (plain-object key order is JS order: integer-like keys first).
@@ -56,6 +68,7 @@ export type PickleValue =
   | PyFloat
   | PyGlobal
   | PyCall
+  | PyShared
   | readonly PickleValue[]
   | ReadonlyMap<PickleValue, PickleValue>
   | { readonly [key: string]: PickleValue };
@@ -68,7 +81,7 @@ const OP = {
   SHORT_BINBYTES: 0x43, BINBYTES: 0x42, BINBYTES8: 0x8e,
   MARK: 0x28, EMPTY_TUPLE: 0x29, TUPLE1: 0x85, TUPLE2: 0x86, TUPLE3: 0x87, TUPLE: 0x74,
   EMPTY_LIST: 0x5d, APPEND: 0x61, APPENDS: 0x65, EMPTY_DICT: 0x7d, SETITEM: 0x73, SETITEMS: 0x75,
-  STACK_GLOBAL: 0x93, REDUCE: 0x52,
+  STACK_GLOBAL: 0x93, REDUCE: 0x52, MEMOIZE: 0x94, BINGET: 0x68, LONG_BINGET: 0x6a,
 } as const;
 
 const PROTOCOL = 4;
@@ -79,12 +92,18 @@ export function pickle(value: PickleValue): Uint8Array {
   const out = new ByteSink();
   out.byte(OP.PROTO);
   out.byte(PROTOCOL);
-  writeValue(out, value, new Set());
+  writeValue(out, value, { inProgress: new Set(), memo: new Map() });
   out.byte(OP.STOP);
   return out.finish();
 }
 
-function writeValue(out: ByteSink, value: PickleValue, inProgress: Set<object>): void {
+/** Objects being written (to refuse cycles), and the memo index of each PyShared written so far. */
+interface WriteState {
+  inProgress: Set<object>;
+  memo: Map<PyShared, number>;
+}
+
+function writeValue(out: ByteSink, value: PickleValue, state: WriteState): void {
   if (value === null) return out.byte(OP.NONE);
   switch (typeof value) {
     case "boolean":
@@ -104,16 +123,22 @@ function writeValue(out: ByteSink, value: PickleValue, inProgress: Set<object>):
   if (value instanceof PyFloat) return writeFloat(out, value.value);
   if (value instanceof Uint8Array) return writeBytes(out, value);
   if (value instanceof PyGlobal) return writeGlobal(out, value);
-  if (inProgress.has(value)) throw new TypeError("pickle: cyclic structure; this writer has no memo, so cycles are not supported");
+  const { inProgress } = state;
+  if (value instanceof PyShared && state.memo.has(value)) return writeMemoGet(out, state.memo.get(value)!);
+  if (inProgress.has(value)) throw new TypeError("pickle: cyclic structure; this writer memoizes a PyShared only once written, so cycles are not supported");
   inProgress.add(value);
-  if (value instanceof PyCall) {
+  if (value instanceof PyShared) {
+    writeValue(out, value.value, state);
+    out.byte(OP.MEMOIZE); // memo indices count up from 0, in the order MEMOIZE runs
+    state.memo.set(value, state.memo.size);
+  } else if (value instanceof PyCall) {
     writeGlobal(out, value.target);
-    writeTuple(out, value.args, inProgress);
+    writeTuple(out, value.args, state);
     out.byte(OP.REDUCE);
-  } else if (value instanceof PyTuple) writeTuple(out, value.items, inProgress);
-  else if (Array.isArray(value)) writeList(out, value as readonly PickleValue[], inProgress);
-  else if (value instanceof Map) writeDict(out, [...value.entries()], inProgress);
-  else if (isPlainObject(value)) writeDict(out, Object.entries(value), inProgress);
+  } else if (value instanceof PyTuple) writeTuple(out, value.items, state);
+  else if (Array.isArray(value)) writeList(out, value as readonly PickleValue[], state);
+  else if (value instanceof Map) writeDict(out, [...value.entries()], state);
+  else if (isPlainObject(value)) writeDict(out, Object.entries(value), state);
   else {
     const name = (value as object).constructor?.name ?? "object";
     throw new TypeError(`pickle: cannot pickle a ${name}; use PyTuple, Map, a plain object, an array or Uint8Array`);
@@ -160,6 +185,16 @@ export function encodeLong(n: bigint): Uint8Array {
   return bytes.subarray(0, nbytes);
 }
 
+function writeMemoGet(out: ByteSink, index: number): void {
+  if (index < 256) {
+    out.byte(OP.BINGET);
+    out.byte(index);
+  } else {
+    out.byte(OP.LONG_BINGET);
+    out.uint32(index);
+  }
+}
+
 function writeFloat(out: ByteSink, x: number): void {
   out.byte(OP.BINFLOAT);
   out.float64BE(x);
@@ -194,37 +229,37 @@ function writeGlobal(out: ByteSink, g: PyGlobal): void {
   out.byte(OP.STACK_GLOBAL);
 }
 
-function writeTuple(out: ByteSink, items: readonly PickleValue[], inProgress: Set<object>): void {
+function writeTuple(out: ByteSink, items: readonly PickleValue[], state: WriteState): void {
   if (items.length === 0) return out.byte(OP.EMPTY_TUPLE);
   if (items.length <= 3) {
-    for (const item of items) writeValue(out, item, inProgress);
+    for (const item of items) writeValue(out, item, state);
     out.byte([OP.TUPLE1, OP.TUPLE2, OP.TUPLE3][items.length - 1]!);
     return;
   }
   out.byte(OP.MARK);
-  for (const item of items) writeValue(out, item, inProgress);
+  for (const item of items) writeValue(out, item, state);
   out.byte(OP.TUPLE);
 }
 
-function writeList(out: ByteSink, items: readonly PickleValue[], inProgress: Set<object>): void {
+function writeList(out: ByteSink, items: readonly PickleValue[], state: WriteState): void {
   out.byte(OP.EMPTY_LIST);
   for (let start = 0; start < items.length; start += BATCH_SIZE) {
     const batch = items.slice(start, start + BATCH_SIZE);
     if (batch.length > 1) out.byte(OP.MARK);
-    for (const item of batch) writeValue(out, item, inProgress);
+    for (const item of batch) writeValue(out, item, state);
     out.byte(batch.length > 1 ? OP.APPENDS : OP.APPEND);
   }
 }
 
-function writeDict(out: ByteSink, entries: Array<[PickleValue, PickleValue]>, inProgress: Set<object>): void {
+function writeDict(out: ByteSink, entries: Array<[PickleValue, PickleValue]>, state: WriteState): void {
   out.byte(OP.EMPTY_DICT);
   for (let start = 0; start < entries.length; start += BATCH_SIZE) {
     const batch = entries.slice(start, start + BATCH_SIZE);
     if (batch.length > 1) out.byte(OP.MARK);
     for (const [key, item] of batch) {
       assertHashable(key);
-      writeValue(out, key, inProgress);
-      writeValue(out, item, inProgress);
+      writeValue(out, key, state);
+      writeValue(out, item, state);
     }
     out.byte(batch.length > 1 ? OP.SETITEMS : OP.SETITEM);
   }
@@ -233,6 +268,7 @@ function writeDict(out: ByteSink, entries: Array<[PickleValue, PickleValue]>, in
 // Python would only fail at load time (on the worker); fail here instead, where the cause is visible.
 function assertHashable(key: PickleValue): void {
   if (key instanceof PyTuple) return key.items.forEach(assertHashable);
+  if (key instanceof PyShared) return assertHashable(key.value);
   if (Array.isArray(key) || key instanceof Map || (key !== null && typeof key === "object" && isPlainObject(key))) {
     throw new TypeError("pickle: dict keys must be hashable in Python; use a PyTuple instead of a list/dict key");
   }

@@ -1,11 +1,7 @@
-import { create } from "@bufbuild/protobuf";
-import { tableFromIPC } from "apache-arrow";
-import type { Plan } from "../../gen/spark/connect/base_pb.js";
-import { PlanSchema } from "../../gen/spark/connect/base_pb.js";
-import { pickle, PyCall, PyGlobal, PyTuple } from "./pickle.js";
 import { SparkConnectError } from "../../connect/errors.js";
 import type { SparkSession } from "../../connect/session.js";
-import { SQL_BATCHED_UDF } from "../../connect/python/udf.js";
+import { PyGlobal } from "./pickle.js";
+import { runProbe, type ProbeSession } from "./probe.js";
 
 /** Candidates in order of how common they are on clusters today. */
 const CANDIDATES = ["3.12", "3.11", "3.10", "3.13", "3.9", "3.14"];
@@ -21,7 +17,7 @@ export const PYTHON_VERSION_ENV = "SPARK_AUTOBUNDLE_PYTHON_VERSION";
  *     tried with each candidate version until the worker accepts one.
  *     A mismatching candidate fails fast inside the worker before any user code.
  */
-export async function discoverPythonVersion(session: SparkSession, override?: string): Promise<string> {
+export async function discoverPythonVersion(session: Pick<SparkSession, "serverFacts" | "executeWithoutHooks">, override?: string): Promise<string> {
   const given = override ?? process.env[PYTHON_VERSION_ENV];
   if (given) {
     if (!/^\d+\.\d+$/.test(given)) {
@@ -49,38 +45,12 @@ export async function discoverPythonVersion(session: SparkSession, override?: st
   });
 }
 
-async function probe(session: SparkSession, pythonVer: string): Promise<string> {
-  const command = pickle(new PyTuple([new PyGlobal("platform", "python_version"), new PyCall("pyspark.sql.types", "_parse_datatype_json_string", ['"string"'])]));
-  const plan: Plan = create(PlanSchema, {
-    opType: {
-      case: "root",
-      value: {
-        relType: {
-          case: "project",
-          value: {
-            input: { relType: { case: "range", value: { start: 0n, end: 1n, step: 1n, numPartitions: 1 } } },
-            expressions: [
-              {
-                exprType: {
-                  case: "commonInlineUserDefinedFunction",
-                  value: {
-                    functionName: "python_version",
-                    deterministic: true,
-                    function: { case: "pythonUdf", value: { outputType: { kind: { case: "string", value: {} } }, evalType: SQL_BATCHED_UDF, command, pythonVer } },
-                  },
-                },
-              },
-            ],
-          },
-        },
-      },
-    },
+/** The worker's full Python version, if it runs `pythonVer` (a worker of another version refuses the UDF). */
+function probe(session: ProbeSession, pythonVer: string): Promise<string> {
+  return runProbe(session, {
+    functionName: "python_version",
+    func: new PyGlobal("platform", "python_version"),
+    pythonVer,
+    noRows: () => new SparkConnectError("The Python version probe returned no rows."),
   });
-  // Straight to the client: the bundle hook must not run (it is what asked).
-  for await (const response of session.executeWithoutHooks(plan)) {
-    if (response.responseType.case !== "arrowBatch") continue;
-    const table = tableFromIPC(response.responseType.value.data);
-    if (table.numRows > 0) return String(table.getChildAt(0)!.get(0));
-  }
-  throw new SparkConnectError("The Python version probe returned no rows.");
 }

@@ -1,6 +1,7 @@
 // The checks of `doctor`: each says ok, warn or fail, with a one-line cause and fix.
 import { discoverPythonVersion, PYTHON_VERSION_ENV } from "../../bundle/worker/pyver.js";
 import type { ServerFacts } from "../../connect/builder.js";
+import { VENV_PROBE_PY } from "../../gen/embedded.js";
 import { defaultRetryPolicy } from "../../connect/rpc/retry.js";
 import { ConnectionStringError, isLoopbackHost, redactUrl, resolveRemote } from "../../connect/rpc/connection.js";
 import { SparkConnectError } from "../../connect/errors.js";
@@ -85,8 +86,9 @@ export async function checkPyspark(env: NodeJS.ProcessEnv): Promise<CheckResult>
   if (!venv) {
     return check("pyspark", "warn", `pyspark ${PYSPARK_VERSION} is not installed in ${layout.venvDir} yet`, `nothing to do: the first remote("local") or \`spark-autobundle server start\` installs it (about a minute, once)`);
   }
-  const run = await runCapture(venv.pythonExecutable, ["-c", "import pyspark; print(pyspark.__version__)"], { env });
-  const version = run.stdout.trim();
+  // The probe provisioning ran: line 1 is pyspark's version.
+  const run = await runCapture(venv.pythonExecutable, ["-c", VENV_PROBE_PY], { env });
+  const version = run.stdout.trim().split(/\r?\n/)[0]!.trim();
   if (run.exitCode !== 0 || version !== PYSPARK_VERSION) {
     const found = run.exitCode !== 0 ? `cannot import pyspark (${run.stderr.trim().split("\n").at(-1) ?? `exit code ${run.exitCode}`})` : `has pyspark ${version}, not ${PYSPARK_VERSION}`;
     return check("pyspark", "fail", `the venv ${venv.venvDir} ${found}`, `delete ${venv.venvDir} and run \`spark-autobundle server start\` to reinstall it`);

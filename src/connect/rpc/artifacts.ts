@@ -164,7 +164,7 @@ function changedError(artifact: FileArtifact): SparkConnectError {
  * Uploads artifacts in one AddArtifacts stream (the server commits them only
  * when the stream completes) and checks the server's CRC verdict for each.
  */
-export async function addArtifacts(client: SparkConnectClient, artifacts: ArtifactSource[], options: UploadOptions = {}): Promise<void> {
+export async function addArtifacts(client: Pick<SparkConnectClient, "addArtifacts">, artifacts: ArtifactSource[], options: UploadOptions = {}): Promise<void> {
   if (artifacts.length === 0) return;
   const response = await client.addArtifacts(artifactRequests(artifacts, options.chunkBytes, options.onProgress));
   const seen = new Map(response.artifacts.map((a) => [a.name, a.isCrcSuccessful]));

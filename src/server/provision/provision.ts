@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { FETCH_CONNECT_JAR_PY, VENV_PROBE_PY } from "../../gen/embedded.js";
 import { writeFileAtomic } from "../home/atomic-file.js";
 import { LOOPBACK_HOST, USER_SPARK_ENV } from "../constants.js";
 import { AUTH_JAR_NAME, buildAuthJar } from "./auth-interceptor.js";
@@ -152,7 +153,8 @@ export async function ensureProvisioned(
 
 /**
  * Spark 3.5: fetches its Connect server (`--packages`, into the home's Ivy cache, so later starts
- * need no network) by starting pyspark once, then compiles the token interceptor against that jar.
+ * need no network) by starting pyspark once (python/fetch_connect_jar.py), then compiles the token
+ * interceptor (java/) against that jar.
  */
 async function provisionConnectPackage(
   layout: HomeLayout,
@@ -165,17 +167,10 @@ async function provisionConnectPackage(
 ): Promise<void> {
   const java = await detectJava(env);
   onProgress(`spark-autobundle: fetching ${connectPackage} from Maven Central`);
-  const script = [
-    "import sys",
-    "from pyspark.sql import SparkSession",
-    "s = SparkSession.builder.master('local[1]').config('spark.jars.packages', sys.argv[1]).config('spark.jars.ivy', sys.argv[2])" +
-      ".config('spark.ui.enabled', 'false').config('spark.driver.host', '127.0.0.1').config('spark.driver.bindAddress', '127.0.0.1').getOrCreate()",
-    "s.stop()",
-  ].join("\n");
   const pythonEnv: NodeJS.ProcessEnv = { ...env };
   for (const name of USER_SPARK_ENV) delete pythonEnv[name];
   Object.assign(pythonEnv, { JAVA_HOME: java.javaHome, SPARK_HOME: venvSparkHome(venvDir, pythonVersion), SPARK_LOCAL_IP: LOOPBACK_HOST });
-  await runLogged(venvPython(venvDir), ["-c", script, connectPackage, layout.ivyDir], logFile, pythonEnv, () => undefined).catch((error: unknown) => {
+  await runLogged(venvPython(venvDir), ["-c", FETCH_CONNECT_JAR_PY, connectPackage, layout.ivyDir], logFile, pythonEnv, () => undefined).catch((error: unknown) => {
     throw new ProvisionError(
       `Fetching ${connectPackage} (Spark 3.5's Connect server, which pip's pyspark 3.5 lacks) failed. Check network access to ` +
         `Maven Central (Java's proxy settings apply).\n${quoteLogTail(logFile)}`,
@@ -249,10 +244,10 @@ function runLogged(
   });
 }
 
+/** pyspark's version and the venv's major.minor, from python/venv_probe.py. */
 async function captureProbe(python: string, env: NodeJS.ProcessEnv, logFile: string) {
-  const script = "import sys, pyspark; print(pyspark.__version__); print('%d.%d' % sys.version_info[:2])";
-  const run = await runCapture(python, ["-c", script], { env, timeoutMs: 60_000 });
-  fs.appendFileSync(logFile, `$ ${python} -c "${script}"\n${run.stdout}${run.stderr}`);
+  const run = await runCapture(python, ["-c", VENV_PROBE_PY], { env, timeoutMs: 60_000 });
+  fs.appendFileSync(logFile, `$ ${python} -c <venv_probe.py>\n${run.stdout}${run.stderr}`);
   if (run.exitCode !== 0) {
     throw new ProvisionError(`The new venv cannot import pyspark.\n${quoteLogTail(logFile)}`, { logFile });
   }

@@ -1,7 +1,8 @@
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { buildBundle, resolveBundleSettings } from "../../../src/bundle/archive/build.js";
+import { buildBundle } from "../../../src/bundle/archive/build.js";
+import { resolveBundleSettings } from "../../../src/bundle/project/config.js";
 import { BundleError } from "../../../src/bundle/errors.js";
 import { type BundleEvent } from "../../../src/bundle/events.js";
 import { copyFixture, makeTree, python, tempDir } from "../helpers.js";

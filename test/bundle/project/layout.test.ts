@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { projectNameOf } from "../../../src/bundle/archive/build.js";
+import { projectNameOf } from "../../../src/bundle/project/config.js";
 import { detectLayout, pyprojectName, pyprojectSourceDirs } from "../../../src/bundle/project/layout.js";
 import { BundleError } from "../../../src/bundle/errors.js";
 import { FIXTURES, makeTree, python } from "../helpers.js";

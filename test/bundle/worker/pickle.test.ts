@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { pickle, PyCall, PyFloat, PyGlobal, PyTuple, type PickleValue } from "../../../src/bundle/worker/pickle.js";
+import { pickle, PyCall, PyFloat, PyGlobal, PyShared, PyTuple, type PickleValue } from "../../../src/bundle/worker/pickle.js";
 import { runPython } from "../../helpers/python.js";
 
 // Each case: our pickle of `value` must load in real Python to the same thing as `expr`, and (unless
@@ -168,6 +168,54 @@ describe("pickle against real Python", () => {
       expect(r.ours).toBe(r.theirs);
       expect(r.sameBytes).toBe(true);
     }
+  });
+});
+
+describe("PyShared: one Python object in several places", () => {
+  // Loads each pickle and reports, for the pairs of positions given, whether they hold the same object.
+  const IDENTITY = `
+import json, pickle, pickletools, sys
+out = []
+for case in json.load(sys.stdin):
+    data = bytes.fromhex(case["hex"])
+    value = pickle.loads(data)
+    same = [value[a] is value[b] for a, b in case["pairs"]]
+    ops = sorted({op.name for op, _, _ in pickletools.genops(data)})
+    out.append({"repr": repr(value)[:200], "same": same, "ops": ops})
+print(json.dumps(out))
+`;
+  type Identity = { repr: string; same: boolean[]; ops: string[] };
+  const check = (cases: { value: PickleValue; pairs: [number, number][] }[]) =>
+    JSON.parse(runPython(IDENTITY, JSON.stringify(cases.map((c) => ({ hex: Buffer.from(pickle(c.value)).toString("hex"), pairs: c.pairs }))))) as Identity[];
+
+  it("is written once and fetched from the memo after; other repeated values stay separate objects", () => {
+    const shared = new PyShared([1]);
+    const plain = [2];
+    const [result] = check([{ value: new PyTuple([shared, plain, shared, plain]), pairs: [[0, 2], [1, 3]] }]);
+    expect(result!.repr).toBe("([1], [2], [1], [2])");
+    expect(result!.same).toEqual([true, false]);
+    expect(result!.ops).toEqual(expect.arrayContaining(["MEMOIZE", "BINGET"]));
+  });
+
+  it("uses LONG_BINGET past 256 memo entries", () => {
+    const many = Array.from({ length: 300 }, (_, i) => new PyShared([i]));
+    const [result] = check([{ value: [...many, ...many], pairs: [[0, 300], [255, 555], [299, 599]] }]);
+    expect(result!.same).toEqual([true, true, true]);
+    expect(result!.ops).toEqual(expect.arrayContaining(["BINGET", "LONG_BINGET"]));
+  });
+
+  it("sees a call's side effects on the shared object: exec fills a namespace a later getitem reads", () => {
+    const namespace = new PyShared({});
+    const executed = new PyTuple([new PyCall("builtins", "exec", ["x = 6 * 7", namespace]), namespace]);
+    const value = new PyTuple([new PyCall("operator", "getitem", [new PyCall("operator", "getitem", [executed, 1]), "x"])]);
+    expect(check([{ value, pairs: [] }])[0]!.repr).toBe("(42,)");
+  });
+
+  it("refuses a PyShared inside itself", () => {
+    const items: PickleValue[] = [];
+    const shared = new PyShared(items);
+    items.push(shared);
+    expect(() => pickle(shared)).toThrow(/cyclic structure/);
   });
 });
 

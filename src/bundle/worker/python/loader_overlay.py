@@ -1,8 +1,14 @@
-// Python source of the loader's overlay support (see loader.ts): an overlay zip and its base served as
-// one zip through a sys.path_hooks entry. No backslashes, "${" or backticks: a plain template literal.
+# Overlay support of the loader module (see loader.ts and loader.py, which this file follows in it):
+# an overlay zip and its base served as one zip, through a sys.path_hooks entry.
+import importlib.machinery
+import os
+import re
+import sys
 
-export const LOADER_OVERLAY_PY = `
-# ---- Overlays: one merged view of an overlay zip over its base, served as if it were one zip ----
+_LOADER_FILE = re.compile(r"^_sab_loader_[0-9a-f]{12}\.py$")
+_FLAT_ESCAPE = re.compile("%(2F|25)")
+# Attribute of our sys.path_hooks entry: {overlay zip path: its view}, shared by every loader.
+_VIEWS_ATTRIBUTE = "_spark_autobundle_overlay_views_v1"
 
 
 def _overlay_views(install):
@@ -258,14 +264,3 @@ def _resource_reader_type():
 
     _RESOURCE_TYPES.append(OverlayResources)
     return OverlayResources
-
-
-def _overlay_v1(stub_name, version_hash, deleted):
-    """resolve() for an overlay stub: that version is this bundle minus the deleted files plus the overlay."""
-    artifact = PROJECT + "-" + stub_name[len("_sab_loader_"):] + ".zip"
-    version = _Version(sys.modules[stub_name], PROJECT + "-" + version_hash, artifact, (), _ZIP_NAME, deleted)
-    return version.resolve
-
-
-resolve = _Version(sys.modules[__name__], BUNDLE, _ZIP_NAME, TOP_LEVEL_NAMES).resolve
-`;
