@@ -225,13 +225,13 @@ export class AutoBundle {
     const jars: JarArtifact[] = this.options.jars?.length ? await findJars(this.root, this.options.jars) : [];
     pyfiles.push(...(await this.depsArtifacts()));
     const before = this.counters.bytes;
-    const sent = await uploadMissing(
-      this.session.client,
-      this.held,
-      [...pyfiles, ...jars.map((j) => ({ name: j.name, path: j.path }))],
-      this.counters,
-      { onProgress: this.options.onUploadProgress },
-    );
+    const artifacts = [...pyfiles, ...jars.map((j) => ({ name: j.name, path: j.path }))];
+    const upload = () => uploadMissing(this.session.client, this.held, artifacts, this.counters, { onProgress: this.options.onUploadProgress });
+    const epoch = this.sessionEpoch;
+    const sent = await upload();
+    // Another call saw the server's new session while this upload ran: what was held before went with the
+    // old one (an overlay's base among it), so send once more what the new session lacks.
+    if (this.sessionEpoch !== epoch) sent.push(...(await upload()));
     this.overlays.synced(plan, bundle);
     if (plan.overlay) {
       const { diff } = plan.overlay;

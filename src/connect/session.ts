@@ -157,7 +157,7 @@ export class SparkSession implements SessionCore {
         return;
       } catch (err) {
         // Once the server answered, the job ran there: never run it twice.
-        if (answered || attempt > 1) throw err;
+        if (answered || attempt > 1) throw await this.renewedForNextCall(err);
         await this.renewAfter(err);
       }
     }
@@ -177,8 +177,39 @@ export class SparkSession implements SessionCore {
       return await op();
     } catch (err) {
       await this.renewAfter(err);
-      return op();
     }
+    try {
+      return await op();
+    } catch (err) {
+      throw await this.renewedForNextCall(err);
+    }
+  }
+
+  /**
+   * For a lost session the caller hears about as it is (the job ran there, or ran once more already):
+   * the client forgot the old server-side id with the error, so the server takes the next call on its
+   * new session without complaint; what can be replayed is replayed now, or that call would silently
+   * run without it. Returns `err`, for the caller to throw.
+   */
+  private async renewedForNextCall(err: unknown): Promise<unknown> {
+    if (!isSessionChanged(err) || this.settledLosses.has(err)) return err;
+    this.settledLosses.add(err);
+    if (this.sessionLostPolicy === "fail") this.state.forget();
+    else {
+      // What can't be replayed (views, SQL SET effects) went with the old session, as `err` says. A replay
+      // that fails too (the server went away again) is named with it, never dropped: the config is missing.
+      try {
+        await this.state.restore(this.client);
+      } catch (replayError) {
+        const error = new SparkConnectError(
+          `${(err as Error).message}\nReplaying the runtime config onto the new session failed too: ${(replayError as Error).message.split("\n")[0]}`,
+          { errorClass: SESSION_CHANGED, fix: `Set the runtime config again (${this.state.describeRestorable()}), then re-run the job.`, cause: err },
+        );
+        this.settledLosses.add(error);
+        return error;
+      }
+    }
+    return err;
   }
 
   /** Returns when the session was renewed without loss (the caller retries); throws otherwise. */

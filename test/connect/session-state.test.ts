@@ -9,7 +9,7 @@ import type { SparkConnectClient } from "../../src/connect/rpc/client.js";
 const sqlResult = (relType: "sql" | "localRelation") =>
   create(ExecutePlanResponseSchema, { responseType: { case: "sqlCommandResult", value: { relation: { relType: { case: relType, value: {} } } } } });
 
-/** Records the calls restore() makes; the real server side is covered by test/server/local-server.test.ts. */
+/** Records the calls restore() makes; the real server side is covered by test/server/local-server.spark.test.ts. */
 function recordingClient() {
   const calls: unknown[] = [];
   const client = {

@@ -146,7 +146,7 @@ describe.skipIf(process.platform === "win32")("server killed mid-upload", () => 
     }
   }, 300_000);
 
-  // local-server.test.ts covers a graceful stop between jobs; a SIGKILL drops the connection without a goodbye.
+  // local-server.spark.test.ts covers a graceful stop between jobs; a SIGKILL drops the connection without a goodbye.
   it("killed between jobs: the next job renews the session, re-uploads and succeeds", async () => {
     const port = await freePort();
     const first = await ensureLocalServer({ home, port, cores: 1, onProgress, sparkConf });

@@ -89,6 +89,10 @@ export class BundleCache {
     for (const a of archives) {
       if (total <= this.maxBytes) break;
       if (a.path === keep || now - a.mtimeMs < EVICTION_GRACE_MS) continue;
+      // The ages above were read a while ago: a lookup (another process's, about to upload it) may have
+      // touched this archive since. Read again right before deleting, so the window is two calls wide.
+      const current = await statIfPresent(a.path);
+      if (current && Date.now() - current.mtimeMs < EVICTION_GRACE_MS) continue;
       await rm(a.path, { force: true });
       BundleCache.verified.delete(a.path);
       total -= a.size;

@@ -24,7 +24,7 @@ export interface ReattachOptions {
   onReleaseError?: (err: unknown) => void;
 }
 
-export function isOperationNotFound(err: unknown): boolean {
+export function isOperationNotFound(err: unknown): err is SparkConnectError {
   return err instanceof SparkConnectError && err.errorClass === "INVALID_HANDLE.OPERATION_NOT_FOUND";
 }
 
@@ -33,7 +33,7 @@ export function isOperationNotFound(err: unknown): boolean {
  * - the stream ends without ResultComplete → reattach after the last response;
  * - the stream fails with UNAVAILABLE → back off, then reattach;
  * - reattach says OPERATION_NOT_FOUND before any response arrived → the
- *   ExecutePlan never reached the server, so run it again;
+ *   ExecutePlan never reached the server, so run it again (at most policy.maxRetries times);
  * - done (or abandoned by the consumer) → ReleaseExecute.
  */
 export async function* reattachableExecute(options: ReattachOptions): AsyncGenerator<ExecutePlanResponse> {
@@ -41,6 +41,7 @@ export async function* reattachableExecute(options: ReattachOptions): AsyncGener
   let lastResponseId: string | undefined;
   let complete = false;
   let failedAttempts = 0;
+  let restarts = 0;
   let stream = transport.execute(operationId);
   try {
     for (;;) {
@@ -53,6 +54,8 @@ export async function* reattachableExecute(options: ReattachOptions): AsyncGener
         }
       } catch (err) {
         if (isOperationNotFound(err) && lastResponseId === undefined) {
+          // A server that never keeps the operation would otherwise be asked again forever.
+          if (restarts++ >= policy.maxRetries) throw operationKeptLost(operationId, restarts, err);
           stream = transport.execute(operationId);
           continue;
         }
@@ -70,4 +73,13 @@ export async function* reattachableExecute(options: ReattachOptions): AsyncGener
   } finally {
     await transport.releaseAll(operationId).catch((err: unknown) => options.onReleaseError?.(err));
   }
+}
+
+function operationKeptLost(operationId: string, starts: number, cause: SparkConnectError): SparkConnectError {
+  return new SparkConnectError(`The server lost operation ${operationId} before answering, ${starts} times in a row (each time the plan was sent again).`, {
+    errorClass: cause.errorClass,
+    grpcCode: cause.grpcCode,
+    fix: "Retry the job. If it keeps happening, the server is dropping operations as they start: check its log, and whether a proxy routes the calls of one session to different servers.",
+    cause,
+  });
 }

@@ -41,12 +41,15 @@ export function readState(stateFile: string): StateRead {
   }
   const wellFormed =
     value.schema === 1 &&
-    typeof value.pid === "number" &&
+    // process.kill() throws (rather than answering "no such process") for a pid that can't be one.
+    Number.isInteger(value.pid) &&
+    value.pid! > 0 &&
+    value.pid! <= 0x7fffffff &&
     typeof value.port === "number" &&
     typeof value.token === "string" &&
     typeof value.host === "string" &&
     typeof value.logFile === "string";
-  return wellFormed ? { kind: "ok", state: value as ServerState } : { kind: "invalid", reason: "missing fields" };
+  return wellFormed ? { kind: "ok", state: value as ServerState } : { kind: "invalid", reason: "missing or invalid fields" };
 }
 
 export function writeState(stateFile: string, state: ServerState): void {

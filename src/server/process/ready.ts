@@ -50,7 +50,9 @@ export async function waitForReady(wait: ReadyWait): Promise<{ sparkVersion: str
         wait.onProgress(`spark-autobundle: starting Spark Connect on ${LOOPBACK_HOST}:${wait.port} (${formatDuration(elapsed)})`);
       }
       try {
-        const health = await checkHealth({ host: LOOPBACK_HOST, port: wait.port, token: wait.token, timeoutMs: 5_000 });
+        // Never past the caller's deadline: a port that accepts but doesn't answer would hold each check for 5 s.
+        const remainingMs = Math.max(1, wait.timeoutMs - (Date.now() - started));
+        const health = await checkHealth({ host: LOOPBACK_HOST, port: wait.port, token: wait.token, timeoutMs: Math.min(5_000, remainingMs) });
         return { sparkVersion: health.sparkVersion, elapsedMs: Date.now() - started };
       } catch (error) {
         if (!(error instanceof HealthCheckError)) throw error;

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
+import { onSpark35 } from "../../helpers/spark-line.js";
 import { lit, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../../src/index.js";
 import { RACY_WINDOW_MS } from "../../../src/bundle/watch/freshness.js";
 import { copyFixture, tempDir } from "../helpers.js";
@@ -58,7 +59,7 @@ describe("dependency shipping on a real server", () => {
     expect(depsEvents(events2)[0]).toMatchObject({ resolvedNow: false, artifact: first!.artifact });
   });
 
-  it("a change of the declared deps gives a new deps artifact; a package the server has is skipped", async () => {
+  it.skipIf(onSpark35)("a change of the declared deps gives a new deps artifact; a package the server has is skipped", async () => {
     const root = copyFixture("withdeps");
     const cacheDir = tempDir("sab-cache-");
     const events: AutoBundleEvent[] = [];
@@ -86,7 +87,7 @@ describe("dependency shipping on a real server", () => {
     expect(text).toMatch(new RegExp(`artifact: ${after.artifact!.replace(/[./]/g, "\\$&")}[\\s\\S]*humanize==4\\.12\\.3 +shipped: pure Python`));
   });
 
-  it("editing requirements.txt between jobs of one session: the next job resolves and ships the new set", async () => {
+  it.skipIf(onSpark35)("editing requirements.txt between jobs of one session: the next job resolves and ships the new set", async () => {
     const root = copyFixture("withdeps");
     const events: AutoBundleEvent[] = [];
     const s = await session(root, tempDir("sab-cache-"), events);
@@ -157,7 +158,7 @@ describe("dependency shipping on a real server", () => {
     await expect(s.range(0, 4, 1, 4).select(escaped(lit("x")).alias("v")).collect()).rejects.toThrow(/No module named 'markupsafe'/);
   });
 
-  it("package.json settings: a requirements file named there is shipped; dependencies: false ships nothing", async () => {
+  it.skipIf(onSpark35)("package.json settings: a requirements file named there is shipped; dependencies: false ships nothing", async () => {
     const root = copyFixture("withdeps");
     mkdirSync(join(root, "reqs"));
     renameSync(join(root, "requirements.txt"), join(root, "reqs/prod.txt"));
@@ -175,7 +176,7 @@ describe("dependency shipping on a real server", () => {
     expect((await runMain(["ls", "--root", root, "--cache-dir", cacheDir, "--explain"])).stdout).toContain("Dependencies: not shipped (dependencies: false)");
   });
 
-  it("a requirement pip can't find: an error naming it with pip's log; nothing half-written in the cache", async () => {
+  it.skipIf(onSpark35)("a requirement pip can't find: an error naming it with pip's log; nothing half-written in the cache", async () => {
     const root = copyFixture("withdeps");
     writeFileSync(join(root, "requirements.txt"), "sab-no-such-package-xyz==1.0\n");
     const cacheDir = tempDir("sab-cache-");

@@ -6,7 +6,6 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   checkHealth,
-  detectPython,
   ensureLocalServer,
   HealthCheckError,
   localServerStatus,
@@ -18,14 +17,15 @@ import {
 } from "../../src/server/index.js";
 import { homeLayout } from "../../src/server/home/paths.js";
 import { autoBundleOf, lit, SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
-import { ensureProvisioned } from "../../src/server/provision/provision.js";
-import { freePort } from "../helpers/private-home.js";
+import { freePort, privateHome } from "../helpers/private-home.js";
 
 // Real Java, real pyspark, real server — in a private home and on a free port, so the machine's
-// shared server (default home, port 15002) is never touched.
+// shared server (default home, port 15002) is never touched. The home borrows the provisioned venv
+// (privateHome): installing pyspark afresh cost this file 4-7 minutes of every run and proved nothing
+// the provisioning tests don't.
 const repoRoot = path.resolve(import.meta.dirname, "../..");
-const home = fs.mkdtempSync(path.join(os.tmpdir(), "sab-server-"));
-const layout = homeLayout(home);
+let home: string;
+let layout: ReturnType<typeof homeLayout>;
 const progress: string[] = [];
 const onProgress = (line: string) => progress.push(line);
 
@@ -52,8 +52,8 @@ function isAlive(pid: number): boolean {
 }
 
 beforeAll(async () => {
-  // Provision once; every test below reuses this venv.
-  await ensureProvisioned(layout, await detectPython(), onProgress, process.env);
+  home = await privateHome(undefined, onProgress);
+  layout = homeLayout(home);
 }, 600_000);
 
 afterAll(async () => {
@@ -119,6 +119,9 @@ describe.skipIf(process.platform === "win32")("local Spark Connect server", () =
     expect(JSON.parse(after.stdout)).toMatchObject({ state: "stopped", home });
   });
 
+  /** The server the renewal case left running, for the next restart case. */
+  let sharedPort: number | undefined;
+
   /** Stops the server on `port` and starts a new one on the same home and port (same token). */
   async function restart(port: number, previousPid: number): Promise<number> {
     await stopLocalServer({ home });
@@ -171,14 +174,16 @@ describe.skipIf(process.platform === "win32")("local Spark Connect server", () =
       expect(await spark.conf.get("spark.sql.shuffle.partitions")).toBe("7");
       const missing = await spark.sql("SELECT * FROM people").catch((e: unknown) => e);
       expect(missing).toMatchObject({ errorClass: "TABLE_OR_VIEW_NOT_FOUND" });
+      // Left running for the next case: one JVM start less (~10 s on 2 cores).
+      sharedPort = port;
     } finally {
       await spark.stop();
-      await stopLocalServer({ home });
+      if (sharedPort === undefined) await stopLocalServer({ home });
     }
   });
 
   it('onSessionLost("fail"): a restart is an error even with nothing lost, and the next call starts afresh', async () => {
-    const port = await freePort();
+    const port = sharedPort ?? (await freePort());
     const first = await ensureLocalServer({ home, port, cores: 1, onProgress });
     const spark = await SparkSession.builder().remote(first.url).onSessionLost("fail").create();
     try {
