@@ -38,8 +38,8 @@ export interface UploadMissingOptions {
 /**
  * Sends the artifacts this session does not hold yet, in one AddArtifacts
  * stream. `held` is the per-session record; a name in it costs nothing.
- * Names are content-addressed, so ARTIFACT_ALREADY_EXISTS (Spark 3.5 refuses
- * even identical re-adds) means the server already has these exact bytes.
+ * Names are content-addressed, so a refused existing name (see isAlreadyExists)
+ * means the server already has these exact bytes.
  * Another client may have filled the session already (the CLI's `watch`, a
  * script joining by session_id): each artifact travels with a held-marker, and
  * one ArtifactStatus call asks for the markers before anything is sent.
@@ -127,6 +127,12 @@ async function send(client: ArtifactTransport, sources: ArtifactSource[], sizes:
   counters.bytes += sizes.reduce((n, s) => n + s, 0);
 }
 
+/**
+ * The server refused a name it already holds. Spark 4.x says so with an error class (and only for
+ * different bytes: an identical re-add is accepted); Spark 3.5 refuses even identical re-adds, with a
+ * plain RuntimeException and no error class: "Duplicate Artifact: <name>. Artifacts cannot be overwritten."
+ */
 function isAlreadyExists(err: unknown): boolean {
-  return err instanceof SparkConnectError && err.errorClass === "ARTIFACT_ALREADY_EXISTS";
+  if (!(err instanceof SparkConnectError)) return false;
+  return err.errorClass === "ARTIFACT_ALREADY_EXISTS" || (err.errorClass === undefined && /\bDuplicate Artifact\b/.test(err.message));
 }

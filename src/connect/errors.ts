@@ -10,6 +10,7 @@ export const GrpcCode = {
   DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
   ALREADY_EXISTS: 6,
+  RESOURCE_EXHAUSTED: 8,
   UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
@@ -134,6 +135,15 @@ export function errorFromDetails(
 /** Builds the error from the trailer alone (no FetchErrorDetails available). */
 export function errorFromGrpc(err: GrpcErrorLike, info: ErrorInfoFields | undefined): SparkConnectError {
   const message = err.details || err.message || "Spark Connect call failed";
+  const tooLarge = /^Received message larger than max \((\d+) vs\.? (\d+)\)/.exec(message);
+  if (err.code === GrpcCode.RESOURCE_EXHAUSTED && tooLarge) {
+    // grpc-js's own words name no setting; this client's limit is the connection string's.
+    return new SparkConnectError(`The server sent a message of ${tooLarge[1]} bytes, over this client's limit of ${tooLarge[2]} bytes.`, {
+      grpcCode: err.code,
+      fix: `Raise the limit with ";grpc_max_message_size=<bytes>" in the sc:// URL (the default is 134217728), or fetch less per row.`,
+      cause: err,
+    });
+  }
   return new SparkConnectError(info ? describe(info.exceptionClasses[0] ?? info.reason, message) : message, {
     errorClass: info?.errorClass,
     sqlState: info?.sqlState,

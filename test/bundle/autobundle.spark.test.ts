@@ -87,12 +87,19 @@ describe("withAutoBundle on a real server", () => {
 
   it("runs the edited code on the very next job in the same session (reused workers)", async () => {
     const root = copyFixture("srclayout");
+    // Which Python worker process ran each row: proves the next job ran on a worker the last one used.
+    write(root, "src/textkit/who.py", "import os\n\n\ndef pid(s):\n    return str(os.getpid())\n");
     const s = await session(root);
     const normalize = s.udf.python("textkit.text:normalize", "string");
+    const pid = s.udf.python("textkit.who:pid", "string");
+    const workers = async () => new Set((await s.range(0, 4, 1, 2).select(pid(lit("x")).alias("p")).collect()).map((r) => r.p as string));
     expect(await one(s, normalize, " A  B ")).toBe("a b");
+    const before = await workers();
     const text = join(root, "src/textkit/text.py");
     writeFileSync(text, readFileSync(text, "utf8").replace('return _SPACE.sub(" ", s.strip()).lower()', 'return "v2:" + s.strip().upper()'));
     expect(await one(s, normalize, " A  B ")).toBe("v2:A  B");
+    const after = await workers();
+    expect([...after].filter((p) => before.has(p)).length, `workers ${[...before]} then ${[...after]}`).toBeGreaterThan(0);
     // And back: an earlier bundle is not stuck on the worker either.
     writeFileSync(text, readFileSync(text, "utf8").replace('return "v2:" + s.strip().upper()', 'return _SPACE.sub(" ", s.strip()).lower()'));
     expect(await one(s, normalize, " A  B ")).toBe("a b");
@@ -169,10 +176,16 @@ describe("withAutoBundle on a real server", () => {
   });
 
   it.skipIf(onSpark35)("shares one build and one upload between concurrent jobs", async () => {
-    const s = await session(copyFixture("flatlib"));
+    const events: AutoBundleEvent[] = [];
+    const s = await session(copyFixture("flatlib"), events);
     const day = s.udf.python("weblog.parse:day_of", "string");
-    await Promise.all([one(s, day, "a"), one(s, day, "b"), s.range(5).count()]);
-    expect(autoBundleOf(s)!.counters.uploads).toBe(1);
+    const line = (d: string) => `127.0.0.1 - - [${d}/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1`;
+    const results = await Promise.all([one(s, day, line("10")), one(s, day, line("11")), s.range(5).count()]);
+    expect(results).toEqual(["2000-10-10", "2000-10-11", 5]);
+    const engine = autoBundleOf(s)!;
+    expect(engine.counters.uploads).toBe(1);
+    expect(engine.syncStats.syncs).toBe(1);
+    expect(events.filter((e) => e.type === "build")).toHaveLength(1);
   });
 
   it("re-registers SQL UDFs, so SQL also runs the edited code", async () => {

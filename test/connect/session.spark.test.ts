@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { onSpark35 } from "../helpers/spark-line.js";
-import { avg, col, count, expr, lit, sum, upper, when, SparkConnectError, SparkSession, Types } from "../../src/index.js";
+import { avg, col, count, expr, fn, lit, sum, upper, when, SparkConnectError, SparkSession, Types } from "../../src/index.js";
 
 let spark: SparkSession;
 /** Spark 3.5 sends no error class, SQL state or server-side session id (both came in 4.0), and ANSI is off by default. */
@@ -135,9 +135,17 @@ describe("session", () => {
       { id: 3, city: "rome" },
     ]);
     expect(await people.join(cities, "id").collect()).toEqual([{ id: 1n, name: "ada", city: "paris" }]);
-    expect(await people.join(cities, ["id"], "left").count()).toBe(2);
-    expect(await people.join(cities, "id", "right").count()).toBe(2);
-    expect(await people.join(cities, "id", "full").count()).toBe(3);
+    const ids = async (how: string) => (await people.join(cities, ["id"], how).orderBy("id").collect()).map((r) => [r.id, r.name ?? null, r.city ?? null]);
+    expect(await ids("left")).toEqual([[1n, "ada", "paris"], [2n, "bob", null]]);
+    expect(await ids("right")).toEqual([[1n, "ada", "paris"], [3n, null, "rome"]]);
+    expect(await ids("full")).toEqual([[1n, "ada", "paris"], [2n, "bob", null], [3n, null, "rome"]]);
+    expect(await ids("outer")).toEqual(await ids("full_outer"));
+    // Semi and anti joins keep only the left side's columns.
+    expect(await people.join(cities, "id", "left_semi").collect()).toEqual([{ id: 1n, name: "ada" }]);
+    expect(await people.join(cities, "id", "anti").collect()).toEqual([{ id: 2n, name: "bob" }]);
+    const cross = await people.crossJoin(cities.select(col("city"))).orderBy("id", "city").collect();
+    expect(cross.map((r) => `${r.id}:${r.city}`)).toEqual(["1:paris", "1:rome", "2:paris", "2:rome"]);
+    expect(await people.join(cities.select(col("city")), undefined, "cross").count()).toBe(4);
     const p = people.alias("p");
     const c = cities.alias("c");
     const cond = await p.join(c, col("p.id").eq(col("c.id")), "inner").select("p.name", "c.city").collect();
@@ -201,6 +209,9 @@ describe("session", () => {
   it.skipIf(onSpark35)("runs the generic fn() and expr() escape hatches", async () => {
     const out = await spark.range(1).select(expr("repeat('ab', 2)").alias("r")).collect();
     expect(out).toEqual([{ r: "abab" }]);
+    const df = spark.createDataFrame([{ a: "x", b: "y" }]);
+    const viaFn = await df.select(fn("concat", "a", col("b"), lit("!")).alias("c"), fn("upper", "a").alias("u")).collect();
+    expect(viaFn).toEqual([{ c: "xy!", u: "X" }]);
   });
 });
 
@@ -251,8 +262,12 @@ describe("execution", () => {
     const s = await SparkSession.builder().remote(inject("sparkRemote")).create();
     try {
       const slow = s.range(0, 1e13, 1, 2).filter(col("id").eq(-1)).count();
-      await new Promise((r) => setTimeout(r, 1500));
-      const ids = await s.interruptAll();
+      // Interrupt as soon as the server reports the operation running (polled, bounded), not after a guessed sleep.
+      let ids: string[] = [];
+      for (const deadline = Date.now() + 60_000; ids.length === 0 && Date.now() < deadline; ) {
+        ids = await s.interruptAll();
+        if (ids.length === 0) await new Promise((r) => setTimeout(r, 100));
+      }
       expect(ids.length).toBeGreaterThan(0);
       const err = await slow.catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SparkConnectError);

@@ -66,6 +66,9 @@ afterAll(async () => {
 }, 120_000);
 
 describe.skipIf(process.platform === "win32")("server killed mid-upload", () => {
+  /** The restarted server the first case leaves running for the second. */
+  let runningPort: number | undefined;
+
   it("the upload's job fails naming the server, the restarted server gets the whole bundle once, and the cache stays whole", async () => {
     const port = await freePort();
     const first: LocalServer = await ensureLocalServer({ home, port, cores: 1, onProgress, sparkConf });
@@ -140,15 +143,17 @@ describe.skipIf(process.platform === "win32")("server killed mid-upload", () => 
       // Once in the session's artifact dir; userFiles-* holds the local executor's fetched copy.
       expect(copies.filter((f) => f.startsWith("artifacts-"))).toHaveLength(1);
       for (const copy of copies) expect(sha256Hex(fs.readFileSync(path.join(serverTmp, copy))), copy).toBe(zipSha);
+      // Left running for the next case, which kills it in turn: one JVM start less (~10 s on 2 cores).
+      runningPort = port;
     } finally {
       await spark.stop().catch(() => undefined);
-      await stopLocalServer({ home });
+      if (runningPort === undefined) await stopLocalServer({ home });
     }
   }, 300_000);
 
   // local-server.spark.test.ts covers a graceful stop between jobs; a SIGKILL drops the connection without a goodbye.
   it("killed between jobs: the next job renews the session, re-uploads and succeeds", async () => {
-    const port = await freePort();
+    const port = runningPort ?? (await freePort());
     const first = await ensureLocalServer({ home, port, cores: 1, onProgress, sparkConf });
     const cacheDir = tempDir("sab-kill-cache-");
     const spark = withAutoBundle(await SparkSession.builder().remote(first.url).create(), { root: copyFixture("srclayout"), cacheDir, dependencies: false });

@@ -45,11 +45,19 @@ export class ChangeTracker {
   private firstPendingAt = 0;
   private running = 0;
   private closed = false;
-  /** Full syncs started (all) and those started by the watcher (background), for tests and diagnostics. */
-  readonly stats = { syncs: 0, background: 0 };
+  /**
+   * Full syncs started (all), those started by the watcher (background), and fs events handled (each
+   * one the watcher passed on, whether or not it changed anything), for tests and diagnostics.
+   */
+  readonly stats = { syncs: 0, background: 0, events: 0 };
 
   constructor(private readonly options: ChangeTrackerOptions) {
     if (options.watch) this.startWatcher();
+  }
+
+  /** A background rebuild is scheduled or running. */
+  get rebuildPending(): boolean {
+    return this.timer !== undefined || this.running > 0;
   }
 
   /** Whether watch mode is on and not closed. */
@@ -131,6 +139,7 @@ export class ChangeTracker {
   }
 
   private onChange(path: string, kind: ChangeKind): void {
+    this.stats.events++;
     if (kind === "content" && !this.contentMatters(path)) return;
     this.generation++;
     if (kind === "entries") this.added.set(path, this.generation);

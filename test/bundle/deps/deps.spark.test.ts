@@ -112,14 +112,24 @@ describe("dependency shipping on a real server", () => {
 
   it("a dependency's version changed in the same session: reused workers import the new version", async () => {
     const root = copyFixture("withdeps");
+    // Which Python worker process ran each row: proves the new version was imported by a worker that had the old one.
+    writeFileSync(join(root, "textfmt", "who.py"), "import os\n\n\ndef pid(x):\n    return str(os.getpid())\n");
     const events: AutoBundleEvent[] = [];
     const s = await session(root, tempDir("sab-cache-"), events);
     const version = s.udf.python("textfmt.sizes:humanize_version", "string");
-    const versions = async () => new Set((await s.range(0, 8, 1, 4).select(version(lit(0)).alias("v")).collect()).map((r) => r.v));
+    const pid = s.udf.python("textfmt.who:pid", "string");
+    const workers = new Map<string, Set<unknown>>();
+    const versions = async () => {
+      const rows = await s.range(0, 8, 1, 4).select(version(lit(0)).alias("v"), pid(lit(0)).alias("p")).collect();
+      for (const r of rows) workers.set(r.p as string, new Set([...(workers.get(r.p as string) ?? []), r.v]));
+      return new Set(rows.map((r) => r.v));
+    };
     expect(await versions()).toEqual(new Set(["4.12.3"]));
     await new Promise((r) => setTimeout(r, RACY_WINDOW_MS + 100));
     writeFileSync(join(root, "requirements.txt"), "humanize==4.11.0\n");
     expect(await versions()).toEqual(new Set(["4.11.0"]));
+    // At least one worker process ran both versions: it was reused and switched, not replaced.
+    expect([...workers.values()].some((seen) => seen.has("4.12.3") && seen.has("4.11.0")), JSON.stringify([...workers].map(([p, v]) => [p, [...v]]))).toBe(true);
     // A UDF registered for SQL before the change is registered again: it sees the new version too.
     await s.udf.register("hv", version);
     expect((await (await s.sql("SELECT hv(id) AS v FROM range(4)")).collect()).map((r) => r.v)).toEqual(["4.11.0", "4.11.0", "4.11.0", "4.11.0"]);

@@ -1,4 +1,5 @@
 // Shared by the watch tests: a tracker wired to real builds (no Spark), and waiting without timing asserts.
+import { appendFileSync } from "node:fs";
 import { buildBundle, type BundleResult } from "../../../src/bundle/archive/build.js";
 import type { BundleEvent, WatchEvent } from "../../../src/bundle/events.js";
 import { ChangeTracker } from "../../../src/bundle/watch/tracker.js";
@@ -76,4 +77,17 @@ export function zipText(zipPath: string, entry: string): string {
 /** Watch mode is clean again: no pending change, and the last build covers everything seen. */
 export async function settled(project: TrackedProject): Promise<void> {
   await until(async () => (await project.tracker.unchanged()) && project.latest() !== undefined, "the watcher to settle");
+}
+
+/**
+ * Waits until every fs event from writes made before this call was handled, then says whether any of
+ * them set off a rebuild. `sentinel` is a file outside the bundle that existed at the last build: a
+ * write to it is handled (counted) but never a reason to rebuild, and the watcher reads one event queue
+ * in order, so once the tracker counted it, it had handled everything written before. No sleep guesses.
+ */
+export async function handledQuietly(project: TrackedProject, sentinel: string): Promise<boolean> {
+  const before = project.tracker.stats.events;
+  appendFileSync(sentinel, ".");
+  await until(() => project.tracker.stats.events > before, `the write to ${sentinel} to be handled`);
+  return !project.tracker.rebuildPending;
 }

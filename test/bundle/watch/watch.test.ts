@@ -9,7 +9,8 @@ import { RACY_WINDOW_MS } from "../../../src/bundle/watch/freshness.js";
 import { BundleError } from "../../../src/bundle/errors.js";
 import { ChangeTracker } from "../../../src/bundle/watch/tracker.js";
 import { git, makeTree, REPO_ROOT, tempDir } from "../helpers.js";
-import { PROJECT, settled, sleep, trackProject, until, zipText, type TrackedProject } from "./helpers.js";
+import { handledQuietly, PROJECT, settled, sleep, trackProject, until, zipText, type TrackedProject } from "./helpers.js";
+import { settleFsEvents } from "../../../src/bundle/watch/watcher.js";
 
 describe("watch mode over a real tree", () => {
   const open: ChangeTracker[] = [];
@@ -69,7 +70,7 @@ describe("watch mode over a real tree", () => {
   });
 
   it("sees editors' saves (atomic rename, vim's backup dance) and ignores their swap files", async () => {
-    const root = makeTree(PROJECT);
+    const root = makeTree({ ...PROJECT, "app.log": "" });
     const p = watched(root);
     await settled(p);
     const file = join(root, "mylib/core.py");
@@ -90,12 +91,12 @@ describe("watch mode over a real tree", () => {
     const quiet = syncs(p);
     for (let i = 0; i < 5; i++) writeFileSync(join(root, "mylib/.core.py.swp"), `swap ${i}`);
     unlinkSync(join(root, "mylib/.core.py.swp"));
-    await sleep(500); // a rebuild would have started after 100 ms
+    expect(await handledQuietly(p, join(root, "app.log"))).toBe(true);
     expect(syncs(p)).toBe(quiet);
   });
 
   it("never reacts to its own cache inside the project, node_modules or .git internals, but does to .git/info/exclude", async () => {
-    const root = makeTree({ ...PROJECT, "node_modules/dep/index.js": "x" });
+    const root = makeTree({ ...PROJECT, "node_modules/dep/index.js": "x", "app.log": "" });
     git(root, "init", "-q");
     const p = watched(root, { cacheDir: join(root, ".sab-cache") });
     await settled(p);
@@ -105,7 +106,7 @@ describe("watch mode over a real tree", () => {
     writeFileSync(join(root, "node_modules/dep/index.js"), "y");
     git(root, "add", "-A"); // rewrites .git/index
     writeFileSync(join(root, ".sab-cache/junk.tmp"), "z");
-    await sleep(500);
+    expect(await handledQuietly(p, join(root, "app.log"))).toBe(true);
     expect(syncs(p)).toBe(quiet);
 
     writeFileSync(join(root, ".git/info/exclude"), "mylib/core.py\n");
@@ -125,7 +126,7 @@ describe("watch mode over a real tree", () => {
     await settled(p);
     expect(syncs(p)).toBe(quiet + 2); // the .keep edit; the log lines alone would have been nothing
     for (let i = 0; i < 20; i++) appendFileSync(join(root, "app.log"), `more ${i}\n`);
-    await sleep(500);
+    expect(await handledQuietly(p, join(root, "app.log"))).toBe(true);
     expect(syncs(p)).toBe(quiet + 2);
     expect(await p.tracker.unchanged()).toBe(true);
   });
@@ -203,8 +204,12 @@ describe("watch mode over a real tree", () => {
     await p.sync();
     const quiet = syncs(p);
     expect(await p.tracker.unchanged()).toBe(true);
+    const handled = p.tracker.stats.events;
     writeFileSync(join(root, "mylib/core.py"), "AFTER = 1\n");
-    await sleep(500);
+    // The watcher is closed, so no event can arrive: give any that were queued two event-loop turns.
+    await settleFsEvents();
+    expect(p.tracker.stats.events).toBe(handled);
+    expect(p.tracker.rebuildPending).toBe(false);
     expect(syncs(p)).toBe(quiet);
     expect(await p.tracker.unchanged()).toBe(false);
   });
