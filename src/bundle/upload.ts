@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { addArtifacts, artifactSize, type Artifact, type ArtifactSource, type UploadOptions } from "../connect/rpc/artifacts.js";
 import type { SparkConnectClient } from "../connect/rpc/client.js";
-import { SparkConnectError } from "../connect/errors.js";
+import { GrpcCode, SparkConnectError } from "../connect/errors.js";
 
 /** Bytes and RPCs spent on uploads; tests assert on these, never on time. */
 export interface UploadCounters {
@@ -129,10 +129,14 @@ async function send(client: ArtifactTransport, sources: ArtifactSource[], sizes:
 
 /**
  * The server refused a name it already holds. Spark 4.x says so with an error class (and only for
- * different bytes: an identical re-add is accepted); Spark 3.5 refuses even identical re-adds, with a
- * plain RuntimeException and no error class: "Duplicate Artifact: <name>. Artifacts cannot be overwritten."
+ * different bytes: an identical re-add is accepted). Spark 3.5 refuses even identical re-adds, and the
+ * client sees only gRPC UNKNOWN with no details and no error class (measured on 3.5.7; the server's log
+ * says "Duplicate Artifact"), so on a server without error classes that is taken for "already held".
+ * Names are content-addressed, so a held name holds these very bytes; any other failure of a single
+ * artifact still surfaces, because the one-by-one retry re-raises what isn't this.
  */
 function isAlreadyExists(err: unknown): boolean {
-  if (!(err instanceof SparkConnectError)) return false;
-  return err.errorClass === "ARTIFACT_ALREADY_EXISTS" || (err.errorClass === undefined && /\bDuplicate Artifact\b/.test(err.message));
+  if (!(err instanceof SparkConnectError) || err.serverStackTrace !== undefined) return false;
+  if (err.errorClass === "ARTIFACT_ALREADY_EXISTS") return true;
+  return err.errorClass === undefined && err.grpcCode === GrpcCode.UNKNOWN && (/\bDuplicate Artifact\b/.test(err.message) || /without saying why/.test(err.message));
 }

@@ -134,6 +134,16 @@ export function errorFromDetails(
 
 /** Builds the error from the trailer alone (no FetchErrorDetails available). */
 export function errorFromGrpc(err: GrpcErrorLike, info: ErrorInfoFields | undefined): SparkConnectError {
+  if (!err.details && !info) {
+    // grpc-js's own text for an empty status is just "2 UNKNOWN: ": say what happened instead. Spark 3.5
+    // answers a refused AddArtifacts like this (measured on 3.5.7: no details, no error class).
+    const code = Object.entries(GrpcCode).find(([, n]) => n === err.code)?.[0] ?? String(err.code ?? "?");
+    return new SparkConnectError(`The Spark Connect server failed the call without saying why (gRPC ${code}).`, {
+      grpcCode: err.code,
+      fix: "The server's log names the exception (for the embedded server: spark-autobundle server status shows the log's path).",
+      cause: err,
+    });
+  }
   const message = err.details || err.message || "Spark Connect call failed";
   const tooLarge = /^Received message larger than max \((\d+) vs\.? (\d+)\)/.exec(message);
   if (err.code === GrpcCode.RESOURCE_EXHAUSTED && tooLarge) {
