@@ -1,6 +1,6 @@
 // d. Upload throughput of one archive to the embedded server vs pyspark's spark.addArtifacts.
-import { randomUUID } from "node:crypto";
-import { createWriteStream, statSync } from "node:fs";
+import { createHash, randomUUID } from "node:crypto";
+import { createWriteStream, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -26,13 +26,15 @@ export async function uploadRows(ctx: BenchContext): Promise<Row[]> {
   try {
     const archive = await makeArchive(freshDir(ctx, "upload-"), megabytes * 1e6);
     const size = statSync(archive).size;
+    // As the engine uploads: every byte checked against the archive's SHA-256 while it streams.
+    const sha256 = createHash("sha256").update(readFileSync(archive)).digest("hex");
     const server = await ctx.server();
     const pyspark = await ctx.pyspark();
     const spark = await SparkSession.builder().remote(server.url).create();
     const mbPerSecond = (ms: number) => size / 1e6 / (ms / 1000);
     try {
       const samples = await interleaved(ctx.plan, {
-        ours: async () => mbPerSecond(await timed(() => addArtifacts(spark.client, [{ name: `pyfiles/bench-${randomUUID()}.zip`, path: archive }]))),
+        ours: async () => mbPerSecond(await timed(() => addArtifacts(spark.client, [{ name: `pyfiles/bench-${randomUUID()}.zip`, path: archive, sha256 }]))),
         pyspark: async () => mbPerSecond((await pyspark.request({ cmd: "add", path: archive })).ms as number),
       });
       return [

@@ -3,10 +3,11 @@
 // archive, upload what the session lacks, re-register what points at older code.
 import type { SparkSession } from "../connect/session.js";
 import { commandPlan } from "../connect/sql/plans.js";
+import { SparkConnectError } from "../connect/errors.js";
 import { pythonUdfPlaceholders } from "../connect/python/udf.js";
 import { pythonUdfCommand } from "./worker/command.js";
 import { onceEachWarning, openBuild, type BundleEventSink, type BundleResult } from "./archive/build.js";
-import { defaultCacheDir } from "./archive/cache.js";
+import { archiveSha256, BundleCache, defaultCacheDir } from "./archive/cache.js";
 import { buildSettings, projectNameOf, resolveBundleSettings } from "./project/config.js";
 import { findJars, type JarArtifact } from "./jars.js";
 import { loaderEntries } from "./worker/loader.js";
@@ -16,6 +17,7 @@ import type { BundleOptions } from "./options.js";
 import { discoverPythonVersion } from "./worker/pyver.js";
 import { DEFAULT_REQUIREMENTS, type DependencyOptions } from "./deps/declared.js";
 import { DepsShipper } from "./deps/shipper.js";
+import { depsZipSha12 } from "./deps/wheels.js";
 import { uploadMissing, type UploadCounters } from "./upload.js";
 import { callerFileFromStack } from "./project/root.js";
 import { watchEnabled } from "./watch/watcher.js";
@@ -213,7 +215,7 @@ export class AutoBundle {
     return this.pythonVersion;
   }
 
-  private async syncOnce(): Promise<SyncedBundle> {
+  private async syncOnce(afterDamage = false): Promise<SyncedBundle> {
     // The settings as of now (package.json edits reach each build); after a small edit the archive is
     // only the difference from the session's last full upload.
     const build = await openBuild(this.root, buildSettings(this.root, this.explicit));
@@ -225,13 +227,25 @@ export class AutoBundle {
     const jars: JarArtifact[] = this.options.jars?.length ? await findJars(this.root, this.options.jars) : [];
     pyfiles.push(...(await this.depsArtifacts()));
     const before = this.counters.bytes;
-    const artifacts = [...pyfiles, ...jars.map((j) => ({ name: j.name, path: j.path }))];
+    // Every file is checked against the hash it was stored under as it streams: a cached archive vouched
+    // for by size and mtime alone may have been damaged since, and Python's zipimport checks no CRCs.
+    const artifacts = [...pyfiles.map((a) => ({ ...a, sha256: archiveSha256(a.path) ?? depsZipSha12(a.path) })), ...jars];
     const upload = () => uploadMissing(this.session.client, this.held, artifacts, this.counters, { onProgress: this.options.onUploadProgress });
     const epoch = this.sessionEpoch;
-    const sent = await upload();
-    // Another call saw the server's new session while this upload ran: what was held before went with the
-    // old one (an overlay's base among it), so send once more what the new session lacks.
-    if (this.sessionEpoch !== epoch) sent.push(...(await upload()));
+    let sent: string[];
+    try {
+      sent = await upload();
+      // Another call saw the server's new session while this upload ran: what was held before went with the
+      // old one (an overlay's base among it), so send once more what the new session lacks.
+      if (this.sessionEpoch !== epoch) sent.push(...(await upload()));
+    } catch (err) {
+      const damaged = damagedArchive(err);
+      if (damaged === undefined || afterDamage) throw err;
+      // Nothing of it reached the server (the stream was aborted before completing): drop it and build again.
+      await BundleCache.discard(damaged);
+      this.overlays.forgetArchive(damaged);
+      return this.syncOnce(true);
+    }
     this.overlays.synced(plan, bundle);
     if (plan.overlay) {
       const { diff } = plan.overlay;
@@ -281,6 +295,13 @@ export class AutoBundle {
 }
 
 const ignore = () => undefined;
+
+/** The path of a cache archive the upload found damaged (ARTIFACT_DAMAGED), if that is what `err` is. */
+function damagedArchive(err: unknown): string | undefined {
+  if (!(err instanceof SparkConnectError) || err.errorClass !== "ARTIFACT_DAMAGED") return undefined;
+  const path = err.messageParameters?.path;
+  return path !== undefined && archiveSha256(path) !== undefined ? path : undefined;
+}
 
 /** The requirements files a dependency resolution reads, so editing one counts as a change. */
 function requirementsFiles(options: DependencyOptions | false | undefined): string[] {

@@ -8,10 +8,12 @@ export interface JarArtifact {
   /** Content-addressed: "jars/<name>-<hash12>.jar". */
   name: string;
   path: string;
+  /** SHA-256 of the bytes the name was made from: the upload checks the file still has them. */
+  sha256: string;
 }
 
 // Jars rarely change; re-hash only when size or mtime moved.
-const hashes = new Map<string, { size: number; mtimeMs: number; hash12: string }>();
+const hashes = new Map<string, { size: number; mtimeMs: number; sha256: string }>();
 
 /** The jars matched by `patterns` (globs relative to root), each named by its content. */
 export async function findJars(root: string, patterns: string[]): Promise<JarArtifact[]> {
@@ -24,16 +26,19 @@ export async function findJars(root: string, patterns: string[]): Promise<JarArt
         `The jars pattern "${pattern}" matched no files under ${root}. Build the jar first, or fix the pattern (globs are relative to the project root, e.g. "target/*.jar").`,
       );
     }
-    for (const path of matches) jars.push({ name: `jars/${basename(path, ".jar")}-${await hash12(path)}.jar`, path });
+    for (const path of matches) {
+      const sha256 = await digest(path);
+      jars.push({ name: `jars/${basename(path, ".jar")}-${sha256.slice(0, 12)}.jar`, path, sha256 });
+    }
   }
   return jars;
 }
 
-async function hash12(path: string): Promise<string> {
+async function digest(path: string): Promise<string> {
   const info = await stat(path);
   const known = hashes.get(path);
-  if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) return known.hash12;
-  const digest = createHash("sha256").update(await readFile(path)).digest("hex").slice(0, 12);
-  hashes.set(path, { size: info.size, mtimeMs: info.mtimeMs, hash12: digest });
-  return digest;
+  if (known && known.size === info.size && known.mtimeMs === info.mtimeMs) return known.sha256;
+  const sha256 = createHash("sha256").update(await readFile(path)).digest("hex");
+  hashes.set(path, { size: info.size, mtimeMs: info.mtimeMs, sha256 });
+  return sha256;
 }

@@ -119,6 +119,11 @@ export class OverlayPlanner {
     private readonly maxShare: number = OVERLAY_MAX_SHARE,
   ) {}
 
+  /** The archive at `zipPath` was found damaged and deleted: if it was the base, later versions need a new one. */
+  forgetArchive(zipPath: string): void {
+    if (this.base?.zipPath === zipPath) this.base = undefined;
+  }
+
   /** The base later overlays build on, if any. */
   get currentBase(): OverlayBase | undefined {
     return this.base;

@@ -25,6 +25,8 @@ export interface PendingArtifact {
   name: string;
   /** Preferred: streamed in chunks, so memory stays flat whatever its size. */
   path?: string;
+  /** The SHA-256 (or a 12+ character prefix) a `path` file's bytes must have; checked as they stream (FileArtifact.sha256). */
+  sha256?: string;
   read?(): Promise<Uint8Array>;
 }
 
@@ -115,7 +117,7 @@ async function heldBySession(client: ArtifactTransport, markers: Map<string, Art
 const GRPC_UNIMPLEMENTED = 12;
 
 async function toSource(artifact: PendingArtifact): Promise<ArtifactSource> {
-  if (artifact.path !== undefined) return { name: artifact.name, path: artifact.path };
+  if (artifact.path !== undefined) return { name: artifact.name, path: artifact.path, sha256: artifact.sha256 };
   if (artifact.read !== undefined) return { name: artifact.name, data: await artifact.read() };
   throw new TypeError(`Pending artifact ${artifact.name} has neither a path nor a read(); give it the file's path.`);
 }

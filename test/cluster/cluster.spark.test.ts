@@ -3,12 +3,20 @@
 // is a temp dir it may edit; results are checked per partition, so every executor is seen to change.
 import fs from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { useWheelhouse } from "../helpers/wheelhouse.js";
 import { col, expr, SparkConnectError, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
 import { RACY_WINDOW_MS } from "../../src/bundle/watch/freshness.js";
 import { makeTree, tempDir } from "../bundle/helpers.js";
 import { runCliProcess } from "../cli/helpers.js";
 import { isLoopbackAddress, listeningAddressesOf } from "../helpers/sockets.js";
+
+// Resolutions come from the shared test wheelhouse, not PyPI (test/helpers/wheelhouse.ts).
+let restorePip: () => void = () => undefined;
+beforeAll(async () => {
+  restorePip = await useWheelhouse();
+}, 600_000);
+afterAll(() => restorePip());
 
 const sessions: SparkSession[] = [];
 afterEach(async () => {
@@ -116,6 +124,7 @@ describe("third-party dependencies on a real standalone cluster", () => {
 import humanize
 import markupsafe
 import markupsafe._speedups
+
 
 
 def deps(x):

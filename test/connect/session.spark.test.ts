@@ -262,12 +262,11 @@ describe("execution", () => {
     const s = await SparkSession.builder().remote(inject("sparkRemote")).create();
     try {
       const slow = s.range(0, 1e13, 1, 2).filter(col("id").eq(-1)).count();
-      // Interrupt as soon as the server reports the operation running (polled, bounded), not after a guessed sleep.
-      let ids: string[] = [];
-      for (const deadline = Date.now() + 60_000; ids.length === 0 && Date.now() < deadline; ) {
-        ids = await s.interruptAll();
-        if (ids.length === 0) await new Promise((r) => setTimeout(r, 100));
-      }
+      // Not polled: interruptAll() as soon as the operation is registered, before its Spark job is submitted,
+      // left the job running on 4.1.4 (2 cores busy for good, every later job hung; seen in CI). Give it
+      // time to start its tasks; the job is endless, so it is still running when interrupted.
+      await new Promise((r) => setTimeout(r, 1500));
+      const ids = await s.interruptAll();
       expect(ids.length).toBeGreaterThan(0);
       const err = await slow.catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SparkConnectError);

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, readdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join, isAbsolute } from "node:path";
+import { basename, join, isAbsolute } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { BundleError } from "../errors.js";
 import { DEFAULTS } from "../defaults.js";
@@ -32,6 +32,11 @@ export interface CachedArchive {
 }
 
 const ARCHIVE_NAME = /^([0-9a-f]{64})-(\d+)-([0-9a-f]{64})\.zip$/;
+
+/** The SHA-256 a cache archive's bytes must have, from its name; undefined for a file the cache didn't name. */
+export function archiveSha256(path: string): string | undefined {
+  return ARCHIVE_NAME.exec(basename(path))?.[3];
+}
 
 /**
  * Archives are named `<key>-<size>-<sha256 of the archive>.zip`, so one atomic rename publishes an
@@ -70,6 +75,15 @@ export class BundleCache {
     await this.remember(archive.path);
     await this.evict(archive.path);
     return archive;
+  }
+
+  /**
+   * Drops an archive found damaged after it was vouched for (the upload's hash check): deleted, and this
+   * process no longer trusts its size/mtime/inode, so the next lookup misses and the caller rebuilds.
+   */
+  static async discard(path: string): Promise<void> {
+    BundleCache.verified.delete(path);
+    await rm(path, { force: true });
   }
 
   /** Deletes least-recently-used archives until the total fits maxBytes; `keep` and recent ones stay. */

@@ -52,6 +52,11 @@ export async function storedWheels(depsDir: string, hashes: readonly (string | u
 }
 
 /** True when the deps zip exists and hashes to its name; a damaged one is deleted. */
+/** The hash12 a deps zip's SHA-256 starts with, from its name; undefined for other files. */
+export function depsZipSha12(zipPath: string): string | undefined {
+  return DEPS_ZIP.exec(basename(zipPath))?.[1];
+}
+
 export async function depsZipIntact(zipPath: string): Promise<boolean> {
   const expected = DEPS_ZIP.exec(basename(zipPath))?.[1];
   const actual = await fileSha256(zipPath);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ARTIFACT_CHUNK_BYTES, artifactRequests, UPLOAD_CHUNK_BYTES } from "../../../src/connect/rpc/artifacts.js";
@@ -84,5 +85,46 @@ describe("artifactRequests", () => {
     expect(missing).toBeInstanceOf(SparkConnectError);
     expect((missing as SparkConnectError).errorClass).toBe("ARTIFACT_UNREADABLE");
     expect((missing as Error).message).toMatch(/nope\.zip[\s\S]*Check that the file exists/);
+  });
+});
+
+describe("artifactRequests with an expected SHA-256", () => {
+  const file = (bytes: Buffer) => {
+    const path = join(tempDir("sab-art-"), "a.zip");
+    writeFileSync(path, bytes);
+    return path;
+  };
+  const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+  it("streams a file whose bytes match (full digest or a 12-character prefix)", () => {
+    const data = Buffer.alloc(100_000, 7);
+    const path = file(data);
+    for (const expected of [sha(data), sha(data).slice(0, 12)]) {
+      expect([...artifactRequests([{ name: "pyfiles/a.zip", path, sha256: expected }], 32 * 1024)]).toHaveLength(4);
+      expect([...artifactRequests([{ name: "pyfiles/a.zip", path, sha256: expected }], 1 << 20)]).toHaveLength(1);
+    }
+  });
+
+  it.each([
+    ["chunked", 32 * 1024],
+    ["batched", 1 << 20],
+  ])("refuses a %s file whose bytes differ before its last bytes are handed to the stream", (_how, chunkBytes) => {
+    const data = Buffer.alloc(100_000, 7);
+    const path = file(data);
+    const damaged = Buffer.from(data);
+    damaged[99_999] = 8;
+    writeFileSync(path, damaged);
+    const seen: unknown[] = [];
+    let error: unknown;
+    try {
+      for (const request of artifactRequests([{ name: "pyfiles/a.zip", path, sha256: sha(data) }], chunkBytes)) seen.push(request);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SparkConnectError);
+    expect(error).toMatchObject({ errorClass: "ARTIFACT_DAMAGED", messageParameters: { path, artifact: "pyfiles/a.zip" } });
+    expect((error as Error).message).toContain(`${path} does not hold the bytes it was stored with`);
+    // Chunked: the first three chunks went out, the last (which would let the server commit) never did.
+    expect(seen).toHaveLength(chunkBytes < data.length ? 3 : 0);
   });
 });
