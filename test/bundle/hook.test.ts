@@ -1,5 +1,6 @@
 // The session engine's decisions without Spark: real project trees, hashing, zips and cache; only the
 // session is fake (test/helpers/fake-bundle-session.ts), so every RPC the engine makes is recorded.
+import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -134,30 +135,34 @@ describe("AutoBundle on a fake session", () => {
 
   it("registers SQL UDFs again when only the dependency artifacts change", async () => {
     const dir = tempDir("sab-hook-deps-");
-    const resolution = (id: string): DepsResolution => {
+    // Named by their bytes' SHA-256, as real deps zips are (the upload checks the bytes against the name).
+    const resolution = (version: string): DepsResolution => {
+      const content = `deps ${version}`;
+      const id = createHash("sha256").update(content).digest("hex").slice(0, 12);
       const zipPath = join(dir, `sab-deps-${id}.zip`);
-      writeFileSync(zipPath, `deps ${id}`);
-      return { key: id, zipPath, artifact: `pyfiles/sab-deps-${id}.zip`, packages: [{ name: "humanize", version: id, shipped: true }] as DepsResolution["packages"], resolvedNow: true };
+      writeFileSync(zipPath, content);
+      return { key: id, zipPath, artifact: `pyfiles/sab-deps-${id}.zip`, packages: [{ name: "humanize", version, shipped: true }] as DepsResolution["packages"], resolvedNow: true };
     };
     const deps = new FakeDeps();
-    deps.resolution = resolution("aaaaaaaaaaaa");
+    const [a, b] = [resolution("1"), resolution("2")];
+    deps.resolution = a;
     const files = { ...PROJECT, "deps/requirements.txt": "humanize==1\n" };
     const { session, engine, root } = await engineOver(files, { dependencies: { requirements: ["deps/requirements.txt"] } }, deps);
     await session.udf.register("shout", session.udf.python("textkit.text:shout", "string"));
     const bundle = engine.current!;
-    expect(session.uploaded).toEqual([pyfileArtifact("textkit", bundle.hash12), "pyfiles/sab-deps-aaaaaaaaaaaa.zip"]);
+    expect(session.uploaded).toEqual([pyfileArtifact("textkit", bundle.hash12), a.artifact]);
 
     // Editing the requirements is a change the engine sees; the new resolution has another artifact.
     writeFileSync(join(root, "deps/requirements.txt"), "humanize==2\n");
-    deps.resolution = resolution("bbbbbbbbbbbb");
+    deps.resolution = b;
     const udf = await jobWithUdf(session);
     expect(engine.current!.hash).toBe(bundle.hash); // the project's code did not change
-    expect(session.uploads.slice(1)).toEqual([["pyfiles/sab-deps-bbbbbbbbbbbb.zip"]]);
-    expect(text(udf.command)).toContain("sab-deps-bbbbbbbbbbbb.zip");
+    expect(session.uploads.slice(1)).toEqual([[b.artifact]]);
+    expect(text(udf.command)).toContain(b.artifact!.slice("pyfiles/".length));
     // The registered UDF's command named the old deps zip: it is registered again, naming the new one.
     const again = registrations(session);
     expect(again.map((r) => r.name)).toEqual(["shout"]);
-    expect(text(again[0]!.command)).toContain("sab-deps-bbbbbbbbbbbb.zip");
+    expect(text(again[0]!.command)).toContain(b.artifact!.slice("pyfiles/".length));
   });
 
   it("reads the root's package.json again for each build, and reports each build warning once per engine", async () => {

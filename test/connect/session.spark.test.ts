@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { onSpark35 } from "../helpers/spark-line.js";
+import { rootPlan } from "../../src/connect/sql/plans.js";
 import { avg, col, count, expr, fn, lit, sum, upper, when, SparkConnectError, SparkSession, Types } from "../../src/index.js";
 
 let spark: SparkSession;
@@ -261,14 +262,32 @@ describe("execution", () => {
   it("interrupts running work with interruptAll()", async () => {
     const s = await SparkSession.builder().remote(inject("sparkRemote")).create();
     try {
-      const slow = s.range(0, 1e13, 1, 2).filter(col("id").eq(-1)).count();
-      // Not polled: interruptAll() as soon as the operation is registered, before its Spark job is submitted,
-      // left the job running on 4.1.4 (2 cores busy for good, every later job hung; seen in CI). Give it
-      // time to start its tasks; the job is endless, so it is still running when interrupted.
-      await new Promise((r) => setTimeout(r, 1500));
-      const ids = await s.interruptAll();
-      expect(ids.length).toBeGreaterThan(0);
-      const err = await slow.catch((e: unknown) => e);
+      // An endless scan, run as a raw plan so the test sees the server's progress reports as they come.
+      const endless = s.range(0, 1e13, 1, 2).filter(col("id").eq(-1));
+      const interrupted: string[][] = [];
+      const interrupt = async () => {
+        if (interrupted.length === 0) interrupted.push(await s.interruptAll());
+      };
+      // Spark 4 reports progress while tasks run: interrupt on the first report of running tasks, not after a
+      // guessed sleep. (Interrupting as soon as the operation is merely registered, before its job is submitted,
+      // left the job running on 4.1.4: both cores busy for good.) 3.5 sends no progress: a fixed wait there.
+      // On 4.x the timer is only a hang guard: the assertion below fails if no progress report came first.
+      const fallback = setTimeout(() => void interrupt(), isSpark35() ? 1500 : 60_000);
+      let sawRunningTasks = false;
+      const run = (async () => {
+        for await (const response of s.execute(rootPlan(endless.relation))) {
+          const progress = response.responseType.case === "executionProgress" ? response.responseType.value : undefined;
+          if (progress && progress.numInflightTasks > 0n) {
+            sawRunningTasks = true;
+            await interrupt();
+          }
+        }
+      })();
+      const err = await run.catch((e: unknown) => e);
+      clearTimeout(fallback);
+      expect(sawRunningTasks).toBe(!isSpark35());
+      expect(interrupted).toHaveLength(1);
+      expect(interrupted[0]!.length).toBeGreaterThan(0);
       expect(err).toBeInstanceOf(SparkConnectError);
       if (isSpark35()) expect((err as SparkConnectError).exceptionClasses[0]).toBe("org.apache.spark.SparkSQLException");
       else expect((err as SparkConnectError).errorClass).toMatch(/OPERATION_CANCELED|CANCELLED|INTERRUPTED/i);
