@@ -179,3 +179,6 @@ export const SESSION_CHANGED = "INVALID_HANDLE.SESSION_CHANGED";
 export function isSessionChanged(err: unknown): err is SparkConnectError {
   return err instanceof SparkConnectError && err.errorClass === SESSION_CHANGED;
 }
+
+/** Ours, not Spark's: the call was made on, or cut short by, SparkSession.stop(). */
+export const SESSION_STOPPED = "SESSION_STOPPED";

@@ -6,7 +6,7 @@ import { SessionContinuity } from "./continuity.js";
 import { RuntimeConfig } from "./conf.js";
 import type { SessionCore } from "./core.js";
 import { DataFrame } from "./sql/dataframe.js";
-import { isSessionChanged, SESSION_CHANGED, SparkConnectError } from "./errors.js";
+import { isSessionChanged, SESSION_CHANGED, SESSION_STOPPED, SparkConnectError } from "./errors.js";
 import { SessionState, sessionStateLostError, type SessionLostPolicy } from "./session-state.js";
 import { toLiteral } from "./types/literal.js";
 import { DataFrameReader } from "./sql/reader.js";
@@ -156,6 +156,8 @@ export class SparkSession implements SessionCore {
         if (isCommand) this.state.noteCommand(plan, commandResponses);
         return;
       } catch (err) {
+        // stop() cut it short, at whatever step (a hook's build, upload or probe; the run): say that.
+        if (this.stopped) throw stoppedError(err);
         // Once the server answered, the job ran there: never run it twice.
         if (answered || attempt > 1) throw await this.renewedForNextCall(err);
         await this.renewAfter(err);
@@ -165,10 +167,14 @@ export class SparkSession implements SessionCore {
 
   async analyze(analyze: AnalyzeInit): Promise<AnalyzePlanResponse> {
     this.assertOpen();
-    return this.renewing(async () => {
-      if (!CODE_FREE_ANALYSES.has(analyze.case ?? "")) for (const hook of this.hooks) await hook("analyze", analyze);
-      return this.client.analyze(analyze);
-    });
+    try {
+      return await this.renewing(async () => {
+        if (!CODE_FREE_ANALYSES.has(analyze.case ?? "")) for (const hook of this.hooks) await hook("analyze", analyze);
+        return this.client.analyze(analyze);
+      });
+    } catch (err) {
+      throw this.stopped ? stoppedError(err) : err;
+    }
   }
 
   /** Runs `op`; when it fails because the server lost the session, renews it (or throws) and runs `op` once more. */
@@ -283,9 +289,7 @@ export class SparkSession implements SessionCore {
   }
 
   private assertOpen(): void {
-    if (this.stopped) {
-      throw new SparkConnectError("This SparkSession was stopped.", { fix: "Create a new one with SparkSession.builder().getOrCreate()." });
-    }
+    if (this.stopped) throw stoppedError();
   }
 }
 
@@ -293,3 +297,12 @@ function literalOf(value: unknown) {
   return toLiteral(value);
 }
 
+/** The one error for work on (or cut short by) a stopped session; `cause` is what the cut-short step saw. */
+function stoppedError(cause?: unknown): SparkConnectError {
+  if (cause instanceof SparkConnectError && cause.errorClass === SESSION_STOPPED) return cause;
+  return new SparkConnectError("This SparkSession was stopped.", {
+    errorClass: SESSION_STOPPED,
+    fix: "Create a new one with SparkSession.builder().getOrCreate().",
+    cause,
+  });
+}
