@@ -1,17 +1,13 @@
 // The package entry as the README's first line uses it: SparkSession.builder().remote("local"),
 // reaching the machine's embedded server (the one test/setup/spark.ts started or reused) through
 // the launcher port src/index.ts wires in.
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { describe, expect, inject, it, vi } from "vitest";
 import { useWheelhouse } from "./helpers/wheelhouse.js";
 import { lit, SparkSession, withAutoBundle, type AutoBundleEvent } from "../src/index.js";
 import { copyFixture, tempDir } from "./bundle/helpers.js";
 
 // Resolutions come from the shared test wheelhouse, not PyPI (test/helpers/wheelhouse.ts).
-let restorePip: () => void = () => undefined;
-beforeAll(async () => {
-  restorePip = await useWheelhouse();
-}, 600_000);
-afterAll(() => restorePip());
+useWheelhouse();
 
 describe("remote(\"local\") through the package entry", () => {
   it("reaches the embedded server, carries its facts, and getOrCreate reuses one session until stop()", async () => {

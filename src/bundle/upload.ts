@@ -132,13 +132,12 @@ async function send(client: ArtifactTransport, sources: ArtifactSource[], sizes:
 /**
  * The server refused a name it already holds. Spark 4.x says so with an error class (and only for
  * different bytes: an identical re-add is accepted). Spark 3.5 refuses even identical re-adds, and the
- * client sees only gRPC UNKNOWN with no details and no error class (measured on 3.5.7; the server's log
- * says "Duplicate Artifact"), so on a server without error classes that is taken for "already held".
- * Names are content-addressed, so a held name holds these very bytes; any other failure of a single
- * artifact still surfaces, because the one-by-one retry re-raises what isn't this.
+ * client sees only gRPC UNKNOWN carrying no error details at all (measured on 3.5.7; its other errors
+ * name their exception class), so that is taken for "already held". Names are content-addressed, so a
+ * held name holds these very bytes.
  */
 function isAlreadyExists(err: unknown): boolean {
-  if (!(err instanceof SparkConnectError) || err.serverStackTrace !== undefined) return false;
+  if (!(err instanceof SparkConnectError)) return false;
   if (err.errorClass === "ARTIFACT_ALREADY_EXISTS") return true;
-  return err.errorClass === undefined && err.grpcCode === GrpcCode.UNKNOWN && (/\bDuplicate Artifact\b/.test(err.message) || /without saying why/.test(err.message));
+  return err.errorClass === undefined && err.grpcCode === GrpcCode.UNKNOWN && err.exceptionClasses.length === 0;
 }

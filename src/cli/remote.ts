@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { isLoopbackHost, parseConnectionString, redactUrl, resolveRemote } from "../connect/rpc/connection.js";
 import { SparkSession } from "../connect/session.js";
 import { ensureLocalServer, localServerStatus, type LocalServer } from "../server/index.js";
+import { launched } from "../server/launcher.js";
 import { stderrProgress } from "../server/process/progress.js";
 import { UsageError, type CliContext } from "./command.js";
 
@@ -61,8 +62,7 @@ export function connect(target: CliTarget): Promise<SparkSession> {
   if (!server) return builder.remote(target.url).create();
   // The embedded server this verb already started, reached as remote("local") would be, so the
   // engine knows its workers' Python (no probe job).
-  const facts = { pythonVersion: server.pythonVersion, pythonExecutable: server.pythonExecutable, logFile: server.logFile };
-  return builder.remote("local").localLauncher(async () => ({ url: target.url, facts })).create();
+  return builder.remote("local").localLauncher(async () => launched(server, target.url)).create();
 }
 
 /** The embedded server's URL when it runs for this env's home; never starts one. */

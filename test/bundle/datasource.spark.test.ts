@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
+import { onSpark35 } from "../helpers/spark-line.js";
 import { SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
 import { copyFixture, tempDir } from "./helpers.js";
 
@@ -20,7 +21,6 @@ async function session(root: string) {
 const read = async (s: SparkSession, name: string, count: number) =>
   (await s.read.format(name).option("count", String(count)).load().collect()).map((r) => `${r.id}:${r.text}`).sort();
 
-const onSpark35 = inject("sparkVersion").startsWith("3.");
 
 describe.runIf(onSpark35)("spark.dataSource.register on Spark 3.5", () => {
   it("refuses before sending anything, naming the version it needs", async () => {

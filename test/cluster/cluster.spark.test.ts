@@ -3,7 +3,7 @@
 // is a temp dir it may edit; results are checked per partition, so every executor is seen to change.
 import fs from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { useWheelhouse } from "../helpers/wheelhouse.js";
 import { col, expr, SparkConnectError, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
 import { RACY_WINDOW_MS } from "../../src/bundle/watch/freshness.js";
@@ -12,11 +12,7 @@ import { runCliProcess } from "../cli/helpers.js";
 import { isLoopbackAddress, listeningAddressesOf } from "../helpers/sockets.js";
 
 // Resolutions come from the shared test wheelhouse, not PyPI (test/helpers/wheelhouse.ts).
-let restorePip: () => void = () => undefined;
-beforeAll(async () => {
-  restorePip = await useWheelhouse();
-}, 600_000);
-afterAll(() => restorePip());
+useWheelhouse();
 
 const sessions: SparkSession[] = [];
 afterEach(async () => {

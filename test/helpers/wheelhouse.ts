@@ -3,12 +3,13 @@
 // PIP_NO_INDEX=1 and PIP_FIND_LINKS=<wheelhouse>, so a run makes no network round-trip per pip call
 // (there were about 20) and can't fail on an index hiccup. Tests of resolution itself
 // (test/bundle/deps/wheels.net.test.ts) still talk to PyPI.
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { localFacts } from "../../src/bundle/deps/probe.js";
 import { platformTags } from "../../src/bundle/deps/shipper.js";
+import { runPython } from "../../src/bundle/deps/wheels.js";
 import { detectPython } from "../../src/server/provision/requirements.js";
 
 /** Every distribution the shipping tests declare (one pip download per line: a line is one consistent set). */
@@ -40,7 +41,7 @@ async function fill(): Promise<string> {
   for (const set of SETS) {
     const args = ["-m", "pip", "download", "--disable-pip-version-check", "--no-input", "--only-binary=:all:", "--implementation", "cp", "--python-version", pythonVersion];
     for (const platform of platforms) args.push("--platform", platform);
-    await run(python.executable, [...args, "-d", tmp, ...set]);
+    await runPython(python.executable, [...args, "-d", tmp, ...set]);
   }
   writeFileSync(join(tmp, ".complete"), "");
   rmSync(dir, { recursive: true, force: true });
@@ -48,24 +49,23 @@ async function fill(): Promise<string> {
   return dir;
 }
 
-/** Points pip at the wheelhouse only (no index) until the returned function restores the environment. */
-export async function useWheelhouse(): Promise<() => void> {
-  const dir = await wheelhouse();
-  const saved = { PIP_NO_INDEX: process.env.PIP_NO_INDEX, PIP_FIND_LINKS: process.env.PIP_FIND_LINKS };
-  process.env.PIP_NO_INDEX = "1";
-  process.env.PIP_FIND_LINKS = dir;
-  return () => {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-}
-
-function run(exe: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) =>
-    execFile(exe, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`filling the test wheelhouse failed: ${exe} ${args.join(" ")}\n${stdout}\n${stderr}`)) : resolve(),
-    ),
-  );
+/**
+ * For the calling test file: pip resolves from the wheelhouse only (no index) from its first test on,
+ * and the environment is put back after its last.
+ */
+export function useWheelhouse(): void {
+  let restore: () => void = () => undefined;
+  beforeAll(async () => {
+    const dir = await wheelhouse();
+    const saved = { PIP_NO_INDEX: process.env.PIP_NO_INDEX, PIP_FIND_LINKS: process.env.PIP_FIND_LINKS };
+    process.env.PIP_NO_INDEX = "1";
+    process.env.PIP_FIND_LINKS = dir;
+    restore = () => {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    };
+  }, 600_000);
+  afterAll(() => restore());
 }

@@ -1,6 +1,5 @@
 // The checks of `doctor`: each says ok, warn or fail, with a one-line cause and fix.
 import { discoverPythonVersion, PYTHON_VERSION_ENV } from "../../bundle/worker/pyver.js";
-import type { ServerFacts } from "../../connect/builder.js";
 import { VENV_PROBE_PY } from "../../gen/embedded.js";
 import { defaultRetryPolicy } from "../../connect/rpc/retry.js";
 import { ConnectionStringError, isLoopbackHost, redactUrl, resolveRemote } from "../../connect/rpc/connection.js";
@@ -10,6 +9,7 @@ import { PYSPARK_VERSION } from "../../server/constants.js";
 import { RequirementError } from "../../server/errors.js";
 import { detectJava, detectPython, localServerStatus, type LocalServer } from "../../server/index.js";
 import { homeLayout, resolveHome } from "../../server/home/paths.js";
+import { launched } from "../../server/launcher.js";
 import { runCapture } from "../../server/process/processes.js";
 import { findProvisioned } from "../../server/provision/provision.js";
 
@@ -119,8 +119,7 @@ export async function checkServer(remote: string | undefined, env: NodeJS.Proces
   if (resolved.kind === "local") {
     const status = await localServerStatus({ env });
     if (status.state === "running") {
-      const { pythonVersion, pythonExecutable, logFile } = status.server;
-      const probe = await connectTo(status.server.url, `the embedded server (pid ${status.server.pid})`, { pythonVersion, pythonExecutable, logFile });
+      const probe = await connectTo(status.server.url, `the embedded server (pid ${status.server.pid})`, status.server);
       return { ...probe, embedded: status.server, embeddedTarget: true };
     }
     if (status.state === "stopped") {
@@ -134,12 +133,12 @@ export async function checkServer(remote: string | undefined, env: NodeJS.Proces
   return { ...(await connectTo(given!, shown)), embeddedTarget: false };
 }
 
-async function connectTo(url: string, shown: string, embedded?: ServerFacts): Promise<Omit<ServerProbe, "embeddedTarget">> {
+async function connectTo(url: string, shown: string, embedded?: LocalServer): Promise<Omit<ServerProbe, "embeddedTarget">> {
   try {
     // Fewer retries than a job's: a doctor should report an unreachable server promptly.
     const builder = SparkSession.builder().retryPolicy({ ...defaultRetryPolicy, maxRetries: 2 });
     // The running embedded server, as remote("local") would reach it (its facts included), without starting one.
-    if (embedded) builder.remote("local").localLauncher(async () => ({ url, facts: embedded }));
+    if (embedded) builder.remote("local").localLauncher(async () => launched(embedded));
     else builder.remote(url);
     const session = await builder.create();
     return { result: check("server", "ok", `Spark ${session.version} answers at ${shown}`), session };

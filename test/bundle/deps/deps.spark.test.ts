@@ -2,7 +2,7 @@
 // (humanize is not in the server's venv; pip downloads it for the workers' Python).
 import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { useWheelhouse } from "../../helpers/wheelhouse.js";
 import { onSpark35 } from "../../helpers/spark-line.js";
 import { lit, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../../src/index.js";
@@ -11,11 +11,7 @@ import { copyFixture, tempDir } from "../helpers.js";
 import { jsonOf, runMain } from "../../cli/helpers.js";
 
 // Resolutions come from the shared test wheelhouse, not PyPI (test/helpers/wheelhouse.ts).
-let restorePip: () => void = () => undefined;
-beforeAll(async () => {
-  restorePip = await useWheelhouse();
-}, 600_000);
-afterAll(() => restorePip());
+useWheelhouse();
 
 const sessions: SparkSession[] = [];
 afterEach(async () => {
