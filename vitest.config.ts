@@ -35,7 +35,7 @@ export default defineConfig({
           // The client core and auto-bundle suites again, on the embedded Spark 3.5 server.
           include: [
             "test/connect/**/*.spark.test.ts",
-            "test/bundle/{autobundle,overlay,vectorized,datasource}.spark.test.ts",
+            "test/bundle/{autobundle,overlay,vectorized,datasource,jars}.spark.test.ts",
             "test/bundle/deps/deps.spark.test.ts",
             "test/spark35/**/*.test.ts",
           ],

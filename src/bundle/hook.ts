@@ -1,6 +1,7 @@
 // The session engine: before each job, brings the session up to date with the project's code.
 // A sync runs in phases: hash the project, plan full or overlay (a pure decision), write that
 // archive, upload what the session lacks, re-register what points at older code.
+import { relative, sep } from "node:path";
 import type { SparkSession } from "../connect/session.js";
 import { commandPlan } from "../connect/sql/plans.js";
 import { SparkConnectError } from "../connect/errors.js";
@@ -39,6 +40,8 @@ export type AutoBundleEvent =
   /** The synced version `hash` is shipped as `artifact`, an overlay on the full upload of `base`. */
   | { type: "overlay"; hash: string; base: string; artifact: string; changed: number; deleted: number }
   | { type: "python-version"; version: string }
+  /** Jars the session held changed (rebuilt, renamed, removed): the job runs on a new server-side session. */
+  | { type: "jar-changed"; jars: string[]; previousSessionId: string; sessionId: string }
   | { type: "deps"; artifact: string | undefined; native: string | undefined; resolvedNow: boolean; shipped: string[]; skipped: string[] }
   | WatchEvent;
 
@@ -88,6 +91,10 @@ export class AutoBundle {
   /** Third-party dependencies (undefined: turned off). */
   readonly deps: DepsSource | undefined;
   private readonly probes: WorkerProbes;
+  /** The option, else package.json's "sparkAutobundle".jars (read once per engine, like root). */
+  private readonly jarPatterns: string[];
+  /** Where each jar name came from, relative to the root, for messages. */
+  private readonly jarPaths = new Map<string, string>();
 
   /** `probes`: what the engine learns from the workers; a test passes its own (no probe job, no pip). */
   constructor(
@@ -105,6 +112,7 @@ export class AutoBundle {
     // The option, else package.json's "sparkAutobundle".dependencies (read once per engine, like root).
     const dependencies = resolved.settings.dependencies;
     this.projectName = projectNameOf(this.root);
+    this.jarPatterns = resolved.settings.jars ?? [];
     this.overlays = new OverlayPlanner(this.projectName);
     this.tracker = new ChangeTracker({
       scope: { root: this.root, cacheDir: resolved.settings.cacheDir ?? defaultCacheDir(), inputs: requirementsFiles(dependencies) },
@@ -144,6 +152,7 @@ export class AutoBundle {
   }
 
   private async trackedSync(): Promise<BundleResult> {
+    await this.replaceChangedJars();
     const epoch = this.sessionEpoch;
     const bundle = await this.tracker.track(() => this.syncOnce());
     this.syncedEpoch = epoch;
@@ -175,10 +184,53 @@ export class AutoBundle {
     return this.sync();
   }
 
-  /** Jars are found anew per job (a glob, cheap): a rebuilt jar gets a new content-addressed name. */
+  /**
+   * Jars are found anew per job (a glob; hashed only when size or mtime moved): the session must hold
+   * exactly the current ones. A rebuilt jar gets a new content-addressed name.
+   */
   private async jarsHeld(): Promise<boolean> {
-    if (!this.options.jars?.length) return true;
-    return (await findJars(this.root, this.options.jars)).every((jar) => this.held.has(jar.name));
+    const held = this.heldJars();
+    if (this.jarPatterns.length === 0 && held.length === 0) return true;
+    const current = new Set((await this.currentJars()).map((jar) => jar.name));
+    return [...current].every((name) => this.held.has(name)) && held.every((name) => current.has(name));
+  }
+
+  private heldJars(): string[] {
+    return [...this.held].filter((name) => name.startsWith("jars/"));
+  }
+
+  private async currentJars(): Promise<JarArtifact[]> {
+    if (this.jarPatterns.length === 0) return [];
+    const jars = await findJars(this.root, this.jarPatterns);
+    for (const jar of jars) this.jarPaths.set(jar.name, relative(this.root, jar.path).split(sep).join("/"));
+    return jars;
+  }
+
+  /**
+   * Spark's session class loader keeps every jar the session was sent, in the order sent, and can't
+   * drop one, so after a rebuild the old jar's classes still win (issue 21: "HEY!v1" after v2 went up,
+   * on 4.1.4). So when a jar this session holds is no longer among the project's jars (rebuilt,
+   * renamed or removed), the job runs on a new server-side session, sent only the current jars; the
+   * session carries over runtime config and Java UDFs, and this engine re-sends code and Python UDFs.
+   * When the session holds what can't be carried over (temporary views...), the job fails instead.
+   */
+  private async replaceChangedJars(): Promise<void> {
+    const held = this.heldJars();
+    if (held.length === 0) return;
+    const current = new Set((await this.currentJars()).map((jar) => jar.name));
+    const changed = [...new Set(held.filter((name) => !current.has(name)).map((name) => this.jarPaths.get(name) ?? name))];
+    if (changed.length === 0) return;
+    const many = changed.length > 1;
+    const moved = await this.session.moveToNewServerSession({
+      why:
+        `The jar${many ? "s" : ""} ${changed.join(", ")} changed since this session loaded ${many ? "them" : "it"} (rebuilt, renamed or removed). ` +
+        "JVM classes can't be replaced inside a running Spark session: its class loader keeps serving the classes of the jar it was sent first.",
+      errorClass: "JAR_CHANGED",
+      fix:
+        "Open a new SparkSession (spark.stop(), then SparkSession.builder()...getOrCreate()) and create the temporary views there again, " +
+        "or build the jars before creating views. A session id you chose yourself (sessionId, `watch --session-id`) never moves: start it again after the rebuild.",
+    });
+    this.options.onEvent?.({ type: "jar-changed", jars: changed, ...moved });
   }
 
   /** Points every Python UDF placeholder in `message` at this bundle's loader. */
@@ -224,7 +276,7 @@ export class AutoBundle {
     const base = plan.overlay?.base;
     // Held already (so free) unless the server-side session changed since the plan was made.
     if (base) pyfiles.unshift({ name: base.artifact, path: base.zipPath });
-    const jars: JarArtifact[] = this.options.jars?.length ? await findJars(this.root, this.options.jars) : [];
+    const jars = await this.currentJars();
     pyfiles.push(...(await this.depsArtifacts()));
     const before = this.counters.bytes;
     // Every file is checked against the hash it was stored under as it streams: a cached archive vouched

@@ -7,7 +7,7 @@ import type { ExecutePlanResponse, Plan } from "../gen/spark/connect/base_pb.js"
 import type { CommonInlineUserDefinedDataSource } from "../gen/spark/connect/relations_pb.js";
 import type { SessionChange } from "../connect/rpc/client.js";
 import type { ServerFacts } from "../connect/builder.js";
-import type { PlanHook } from "../connect/session.js";
+import type { PlanHook, SessionMoveReason } from "../connect/session.js";
 import type { UserDefinedFunction } from "../connect/python/udf.js";
 import type { ArtifactTransport } from "./upload.js";
 
@@ -30,6 +30,13 @@ export interface BundleSession {
   addPlanHook(hook: PlanHook): () => void;
   /** What the launcher of a local server knows (its workers' Python), so probes can skip a job. */
   readonly serverFacts: ServerFacts | undefined;
+  /** The client-side session id (it changes when the session is moved). */
+  readonly sessionId: string;
+  /**
+   * Continues on a new server-side session (listeners of onSessionChange hear it), or throws
+   * `reason.errorClass` when the session holds state a new one can't be given. For replaced jars.
+   */
+  moveToNewServerSession(reason: SessionMoveReason): Promise<{ previousSessionId: string; sessionId: string }>;
   /** The engine's own jobs (probes, registering UDFs again): through the hooks they would re-enter the engine. */
   executeWithoutHooks(plan: Plan): AsyncIterable<ExecutePlanResponse>;
 }

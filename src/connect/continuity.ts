@@ -11,7 +11,10 @@ export class SessionContinuity {
   private marker: string | undefined;
   private inFlight: Promise<boolean> | undefined;
 
-  constructor(private readonly client: SparkConnectClient) {}
+  constructor(private readonly client: SparkConnectClient) {
+    // A new server-side session (however it was noticed, or a move the client made) lacks the old marker.
+    client.onSessionChange(() => (this.marker = undefined));
+  }
 
   /**
    * Free on servers that report session ids; one small RPC per call on those that don't (3.5).

@@ -3,7 +3,8 @@
 // (INVALID_HANDLE.SESSION_CHANGED) because temporary views and SQL SET effects would be gone. When
 // everything the old session held is restorable (runtime config set through spark.conf and Java
 // UDFs: replayed here; uploaded code, Python UDFs and data sources: re-sent by their owner, the
-// bundle hook), the session is renewed and the job runs once more. Otherwise the error names what
+// bundle hook), the session is renewed and the job runs once more. The same replay serves a move to a
+// new session that the client asks for itself (a replaced jar: SparkSession.moveToNewServerSession). Otherwise the error names what
 // was lost.
 import type { ExecutePlanResponse, Plan } from "../gen/spark/connect/base_pb.js";
 import type { Command } from "../gen/spark/connect/commands_pb.js";
@@ -22,6 +23,8 @@ export class SessionState {
   private readonly javaUdfs = new Map<string, CommonInlineUserDefinedFunction>();
   /** State nothing here can re-create, described for the error. */
   private unrestorable: string[] = [];
+  /** The session is new and the Java UDFs are not registered on it yet. */
+  private javaUdfsPending = false;
 
   noteConf(key: string, value: string | undefined): void {
     this.conf.delete(key);
@@ -57,24 +60,39 @@ export class SessionState {
   }
 
   /**
-   * Called once the server reported the session gone: replays what can be replayed onto the new
-   * session, and returns what was lost for good (forgotten here: the caller reports it once).
+   * Called once the server-side session is new (a restart, or a move to a new session): replays the
+   * runtime config now, and returns what was lost for good (forgotten here: the caller reports it once).
+   * Java UDFs are replayed later, by replayPending, once the plan hooks have run: their classes come
+   * from jars the bundle hook uploads to the new session, and registering before that fails.
    */
   async restore(client: SparkConnectClient): Promise<string[]> {
     const pairs = [...this.conf].filter((e): e is [string, string] => e[1] !== undefined).map(([key, value]) => ({ key, value }));
     if (pairs.length) await client.config({ opType: { case: "set", value: { pairs } } });
-    for (const fn of this.javaUdfs.values()) {
-      for await (const response of client.execute(commandPlan({ case: "registerFunction", value: fn }))) void response;
-    }
+    this.javaUdfsPending = this.javaUdfs.size > 0;
     const lost = this.unrestorable;
     this.unrestorable = [];
     return lost;
+  }
+
+  /** Registers the Java UDFs again on a new session, once (see restore); free when nothing is pending. */
+  async replayPending(client: SparkConnectClient): Promise<void> {
+    if (!this.javaUdfsPending) return;
+    for (const fn of this.javaUdfs.values()) {
+      for await (const response of client.execute(commandPlan({ case: "registerFunction", value: fn }))) void response;
+    }
+    this.javaUdfsPending = false;
+  }
+
+  /** What a new session could not be given, without forgetting it (see restore). */
+  get unrestorableState(): readonly string[] {
+    return this.unrestorable;
   }
 
   /** The session is gone and the user was told: nothing to restore onto the next one. */
   forget(): void {
     this.conf.clear();
     this.javaUdfs.clear();
+    this.javaUdfsPending = false;
     this.unrestorable = [];
   }
 

@@ -21,6 +21,16 @@ import type { DataTypeInput } from "./types/datatypes.js";
  * `message` is the Plan (execute) or the analyze request's body; hooks may fill in
  * placeholders inside it (Python UDF commands) before it is sent.
  */
+/** Why the client itself moves to a new server-side session, and the error to give when it can't. */
+export interface SessionMoveReason {
+  /** The cause, as a sentence, e.g. which jar changed. */
+  why: string;
+  /** The error class thrown when the move is refused. */
+  errorClass: string;
+  /** What the user can do when it is refused. */
+  fix: string;
+}
+
 export type PlanHook = (kind: "execute" | "analyze", message: object) => Promise<void>;
 
 // Analyses that never run user code, so hooks are skipped for them.
@@ -108,6 +118,36 @@ export class SparkSession implements SessionCore {
     await this.renewAfter(lost);
   }
 
+  /**
+   * Continues on a new server-side session, carrying over what SessionState can replay (runtime
+   * config now; Java UDFs once the hooks have run) while the owners of uploads and Python functions
+   * (the bundle hook) re-send theirs on hearing the change. For state that exists only in the server's
+   * JVM (a session's class loader keeps every jar it was sent, first one wins): the way to replace it.
+   * Refused, with nothing changed, when the session holds what can't be carried over (temporary views,
+   * SQL command effects) or its id was pinned: then `reason` is thrown, naming what stays behind.
+   */
+  async moveToNewServerSession(reason: SessionMoveReason): Promise<{ previousSessionId: string; sessionId: string }> {
+    this.assertOpen();
+    const blockers = [...this.state.unrestorableState];
+    if (this.client.sessionIdPinned) blockers.push(`its session id ${this.client.sessionId}, which was chosen by the caller (other clients may use it)`);
+    if (blockers.length) {
+      throw new SparkConnectError(`${reason.why} Moving to a new session would lose what this one holds: ${blockers.join(", ")}. The job was not run.`, {
+        errorClass: reason.errorClass,
+        fix: reason.fix,
+      });
+    }
+    const previousSessionId = this.client.moveToNewSession();
+    try {
+      await this.client.releaseSession(previousSessionId);
+    } catch (err) {
+      // The old session holds only what the new one was given again; unreleased, the server drops it
+      // after its idle timeout (spark.connect.session.manager.defaultSessionTimeout, 60 min by default).
+      if (process.env.SPARK_AUTOBUNDLE_DEBUG) process.stderr.write(`spark-autobundle: releasing session ${previousSessionId} failed: ${String(err)}\n`);
+    }
+    await this.state.restore(this.client);
+    return { previousSessionId, sessionId: this.client.sessionId };
+  }
+
   /** Called once when stop() begins (e.g. to stop a file watcher). Returns an unsubscribe function. */
   onStop(listener: () => void): () => void {
     this.stopListeners.add(listener);
@@ -148,6 +188,7 @@ export class SparkSession implements SessionCore {
       const commandResponses: ExecutePlanResponse[] = [];
       try {
         for (const hook of this.hooks) await hook("execute", plan);
+        await this.state.replayPending(this.client);
         for await (const response of this.client.execute(plan, options)) {
           answered = true;
           if (isCommand) commandResponses.push(response);
@@ -169,7 +210,10 @@ export class SparkSession implements SessionCore {
     this.assertOpen();
     try {
       return await this.renewing(async () => {
-        if (!CODE_FREE_ANALYSES.has(analyze.case ?? "")) for (const hook of this.hooks) await hook("analyze", analyze);
+        if (!CODE_FREE_ANALYSES.has(analyze.case ?? "")) {
+          for (const hook of this.hooks) await hook("analyze", analyze);
+          await this.state.replayPending(this.client);
+        }
         return this.client.analyze(analyze);
       });
     } catch (err) {

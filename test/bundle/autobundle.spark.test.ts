@@ -1,6 +1,5 @@
 // Integration: the auto-bundle loop on a real Spark Connect server. Projects are
 // temp copies of fixtures/, so tests can edit, add and delete their Python files.
-import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
@@ -219,23 +218,5 @@ describe("withAutoBundle on a real server", () => {
     const plain = await SparkSession.builder().remote(inject("sparkRemote")).create();
     sessions.push(plain);
     expect(() => plain.udf.python("textkit.text:normalize", "string")).toThrow(/withAutoBundle/);
-  });
-
-  it("uploads a jar and calls a Java UDF from it", async () => {
-    const root = copyFixture("srclayout");
-    const jarsDir = join(dirname(dirname(inject("sparkPython"))), "lib");
-    const sparkJars = execFileSync("python3", ["-c", "import glob,sys; print(glob.glob(sys.argv[1] + '/python3*/site-packages/pyspark/jars')[0])", jarsDir]).toString().trim();
-    const src = join(root, "java/demo/Shout.java");
-    write(root, "java/demo/Shout.java", "package demo;\nimport org.apache.spark.sql.api.java.UDF1;\npublic class Shout implements UDF1<String, String> {\n  public String call(String s) { return s == null ? null : s.toUpperCase() + \"!\"; }\n}\n");
-    execFileSync("javac", ["-cp", `${sparkJars}/*`, "-d", join(root, "java/classes"), src]);
-    mkdirSync(join(root, "target"), { recursive: true });
-    execFileSync("jar", ["cf", join(root, "target/shout.jar"), "-C", join(root, "java/classes"), "."]);
-    const s = withAutoBundle(await SparkSession.builder().remote(inject("sparkRemote")).create(), { root, cacheDir: tempDir(), jars: ["target/*.jar"] });
-    sessions.push(s);
-    await s.range(1).count(); // the hook uploads the jar before this job
-    const shout = await s.udf.java("shout", "demo.Shout", "string");
-    const [row] = await s.range(1).select(shout(lit("hey")).alias("v")).collect();
-    expect(row!.v).toBe("HEY!");
-    expect(autoBundleOf(s)!.counters.artifacts).toBe(2);
   });
 });

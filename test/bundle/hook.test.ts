@@ -1,7 +1,7 @@
 // The session engine's decisions without Spark: real project trees, hashing, zips and cache; only the
 // session is fake (test/helpers/fake-bundle-session.ts), so every RPC the engine makes is recorded.
 import { createHash } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
@@ -14,7 +14,7 @@ import { loaderModuleName } from "../../src/bundle/worker/loader.js";
 import { RACY_WINDOW_MS } from "../../src/bundle/watch/freshness.js";
 import type { DepsResolution } from "../../src/bundle/deps/resolve.js";
 import { FakeBundleSession, FakeDeps, fakeProbes } from "../helpers/fake-bundle-session.js";
-import { sleep } from "./watch/helpers.js";
+import { sleep, until } from "./watch/helpers.js";
 import { makeTree, tempDir } from "./helpers.js";
 
 const PROJECT = {
@@ -196,5 +196,73 @@ describe("AutoBundle on a fake session", () => {
     // That sync began in the current session: from now on the fast path holds.
     await jobWithUdf(session);
     expect(engine.syncStats.syncs).toBe(syncs + 1);
+  });
+
+  it("moves to a new server-side session when a held jar is rebuilt or removed, never for an unchanged or added one", async () => {
+    const { session, engine, events, root } = await engineOver(
+      { ...PROJECT, "target/a.jar": "jar a v1", "package.json": JSON.stringify({ sparkAutobundle: { jars: ["target/*.jar"] } }) },
+    );
+    await session.runJob(create(PlanSchema, {}));
+    const firstJar = session.uploaded.find((n) => n.startsWith("jars/a-"))!;
+    expect(firstJar).toBeDefined(); // package.json's jars count, like the option's
+    const first = session.sessionId;
+
+    // Added: appended to the same session (its classes can't shadow anything already loaded).
+    writeFileSync(join(root, "target/b.jar"), "jar b v1");
+    await session.runJob(create(PlanSchema, {}));
+    expect(session.sessionId).toBe(first);
+    expect(events.filter((e) => e.type === "jar-changed")).toEqual([]);
+
+    // Rebuilt: a new session, sent the bundle and only the current jars.
+    writeFileSync(join(root, "target/a.jar"), "jar a v2, longer");
+    const before = session.uploads.length;
+    await session.runJob(create(PlanSchema, {}));
+    expect(session.sessionId).not.toBe(first);
+    const resent = session.uploads.slice(before).flat();
+    expect(resent.filter((n) => n.startsWith("jars/")).sort()).toEqual([expect.stringMatching(/^jars\/a-/), expect.stringMatching(/^jars\/b-/)]);
+    expect(resent).not.toContain(firstJar);
+    expect(resent).toContain(pyfileArtifact("textkit", engine.current!.hash12));
+    expect(events.filter((e) => e.type === "jar-changed")).toEqual([{ type: "jar-changed", jars: ["target/a.jar"], previousSessionId: first, sessionId: session.sessionId }]);
+
+    // Unchanged: no move, no RPC.
+    const [rpcs, second] = [session.rpcs, session.sessionId];
+    await session.runJob(create(PlanSchema, {}));
+    expect([session.sessionId, session.rpcs]).toEqual([second, rpcs]);
+
+    // Removed: its classes would still be served, so a new session too.
+    rmSync(join(root, "target/b.jar"));
+    await session.runJob(create(PlanSchema, {}));
+    expect(session.sessionId).not.toBe(second);
+    expect(events.filter((e) => e.type === "jar-changed").at(-1)).toMatchObject({ jars: ["target/b.jar"] });
+  });
+
+  it("fails the job with the session's refusal when it can't move, and keeps failing until the user acts", async () => {
+    const { session, root } = await engineOver({ ...PROJECT, "target/a.jar": "jar a v1" }, { jars: ["target/*.jar"] });
+    await session.runJob(create(PlanSchema, {}));
+    session.moveBlockedBy = 'temporary view "v"';
+    writeFileSync(join(root, "target/a.jar"), "jar a v2, longer");
+    const jobs = session.jobs.length;
+    for (let i = 0; i < 2; i++) {
+      const err = await session.runJob(create(PlanSchema, {})).then(() => undefined, (e: unknown) => e);
+      expect(err).toMatchObject({ errorClass: "JAR_CHANGED", message: expect.stringContaining("target/a.jar") });
+      expect((err as Error).message).toMatch(/JVM classes can't be replaced inside a running Spark session/);
+    }
+    expect(session.jobs.length).toBe(jobs); // neither ran on the old classes
+    expect(session.sessionId).toBe("client-session-1");
+  });
+
+  it("in watch mode, a rebuilt jar the session can't move for is a watch-error naming it, before any job", async () => {
+    const { session, engine, events, root } = await engineOver({ ...PROJECT, "target/a.jar": "jar a v1" }, { jars: ["target/*.jar"], watch: true });
+    try {
+      await session.runJob(create(PlanSchema, {}));
+      session.moveBlockedBy = "its pinned session id";
+      writeFileSync(join(root, "target/a.jar"), "jar a v2, longer");
+      await until(() => events.some((e) => e.type === "watch-error"), "a watch-error for the rebuilt jar");
+      const error = events.find((e): e is Extract<AutoBundleEvent, { type: "watch-error" }> => e.type === "watch-error")!;
+      expect(error.line).toContain("target/a.jar");
+      expect(error.error).toMatchObject({ errorClass: "JAR_CHANGED" });
+    } finally {
+      await engine.close();
+    }
   });
 });

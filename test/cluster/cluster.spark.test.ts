@@ -5,9 +5,10 @@ import fs from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { useWheelhouse } from "../helpers/wheelhouse.js";
-import { col, expr, SparkConnectError, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
+import { col, expr, lit, SparkConnectError, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
 import { RACY_WINDOW_MS } from "../../src/bundle/watch/freshness.js";
 import { makeTree, tempDir } from "../bundle/helpers.js";
+import { buildShoutJar, sparkJarsDir } from "../helpers/java-udf.js";
 import { runCliProcess } from "../cli/helpers.js";
 import { isLoopbackAddress, listeningAddressesOf } from "../helpers/sockets.js";
 
@@ -112,6 +113,36 @@ describe("a UDF by reference on a real standalone cluster", () => {
     const error = await s.range(0, 16, 1, 16).select(hello().alias("h")).collect().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SparkConnectError);
     expect((error as Error).message).toContain("clusterlib.extra");
+  });
+});
+
+describe("a rebuilt jar on a real standalone cluster", () => {
+  it("runs the new classes on every executor in the next job of the same session", async () => {
+    const root = project();
+    const sparkJars = sparkJarsDir(inject("sparkPython"));
+    buildShoutJar(root, sparkJars, "!v1");
+    const s = withAutoBundle(await SparkSession.builder().remote(inject("sparkRemote")).create(), { root, cacheDir: tempDir("sab-cache-"), jars: ["target/*.jar"] });
+    sessions.push(s);
+    const shout = await s.udf.java("shout", "acme.Shout", "string");
+    const where = s.udf.python("clusterlib.probe:where", "string");
+    // One task computes both columns: the Python probe says which executor ran the partition.
+    const perPartition = async () => {
+      const rows = await s.range(0, 1_000, 1, 16).select(expr("spark_partition_id()").alias("p"), where(col("id")).alias("w"), shout(lit("hey")).alias("v")).collect();
+      const executors = new Set(rows.map((r) => /\/worker-\d+\/app-[^/]+\/\d+(?=\/|$)/.exec(String(r.w))?.[0]));
+      const byPartition = new Map(rows.map((r) => [Number(r.p), new Set<string>()]));
+      for (const r of rows) byPartition.get(Number(r.p))!.add(String(r.v));
+      return { executors, byPartition };
+    };
+    const before = await perPartition();
+    expect([...before.byPartition.values()].every((v) => v.size === 1 && v.has("HEY!v1"))).toBe(true);
+
+    buildShoutJar(root, sparkJars, "!v2");
+    const after = await perPartition();
+    // Before the fix every executor kept serving the first jar's class.
+    expect([...after.byPartition.entries()].filter(([, v]) => v.size !== 1 || !v.has("HEY!v2"))).toEqual([]);
+    expect(after.byPartition.size).toBe(16);
+    expect(after.executors.size).toBe(2);
+    expect(after.executors.has(undefined)).toBe(false);
   });
 });
 

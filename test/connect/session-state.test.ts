@@ -34,7 +34,7 @@ describe("SessionState", () => {
     expect(await state.restore(client)).toEqual([]); // reported once
   });
 
-  it("replays config (last write wins, unset keys dropped) and Java UDFs; forget() clears them", async () => {
+  it("replays config at once (last write wins, unset keys dropped) and Java UDFs once, after the hooks; forget() clears them", async () => {
     const state = new SessionState();
     state.noteConf("a", "1");
     state.noteConf("b", "2");
@@ -44,12 +44,19 @@ describe("SessionState", () => {
     state.noteCommand(commandPlan({ case: "registerFunction", value: fn as never }), []);
     const { client, calls } = recordingClient();
     expect(await state.restore(client)).toEqual([]);
+    expect(calls).toHaveLength(1);
     expect(JSON.stringify(calls[0])).toContain('"pairs":[{"key":"a","value":"3"}]');
+    // The UDF's class may live in a jar the bundle hook uploads to the new session: registered after it.
+    await state.replayPending(client);
+    expect(calls).toHaveLength(2);
     expect(JSON.stringify(calls[1])).toContain("x.Plus");
+    await state.replayPending(client);
+    expect(calls).toHaveLength(2); // once per new session
     expect(state.describeRestorable()).toBe("1 runtime config value, 1 Java UDF");
     state.forget();
     const again = recordingClient();
     await state.restore(again.client);
+    await state.replayPending(again.client);
     expect(again.calls).toEqual([]);
   });
 });

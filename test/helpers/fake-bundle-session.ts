@@ -9,7 +9,8 @@ import {
 import type { CommonInlineUserDefinedDataSource } from "../../src/gen/spark/connect/relations_pb.js";
 import type { SessionCore } from "../../src/connect/core.js";
 import type { SessionChange } from "../../src/connect/rpc/client.js";
-import type { PlanHook } from "../../src/connect/session.js";
+import type { PlanHook, SessionMoveReason } from "../../src/connect/session.js";
+import { SparkConnectError } from "../../src/connect/errors.js";
 import { UDFRegistration } from "../../src/connect/python/udf.js";
 import type { BundleSession } from "../../src/bundle/session-port.js";
 import type { ArtifactTransport } from "../../src/bundle/upload.js";
@@ -120,6 +121,19 @@ export class FakeBundleSession implements BundleSession, SessionCore {
   }
 
   async confirmSessionHeld(): Promise<void> {}
+
+  sessionId = "client-session-1";
+  /** What moveToNewServerSession refuses with (a real session: its temp views); undefined moves. */
+  moveBlockedBy: string | undefined;
+
+  /** As SparkSession does: a new client-side session id, so a new server-side session; or the refusal. */
+  async moveToNewServerSession(reason: SessionMoveReason): Promise<{ previousSessionId: string; sessionId: string }> {
+    if (this.moveBlockedBy !== undefined) throw new SparkConnectError(`${reason.why} Moving would lose ${this.moveBlockedBy}.`, { errorClass: reason.errorClass, fix: reason.fix });
+    const previousSessionId = this.sessionId;
+    this.sessionId = `client-session-${Number(previousSessionId.split("-").pop()) + 1}`;
+    this.changeSession();
+    return { previousSessionId, sessionId: this.sessionId };
+  }
 
   addPlanHook(hook: PlanHook): () => void {
     this.hooks.push(hook);

@@ -44,7 +44,9 @@ export interface SessionChange {
  * session id so a restarted server is reported instead of silently losing state.
  */
 export class SparkConnectClient {
-  readonly sessionId: string;
+  private currentSessionId: string;
+  /** The caller chose the session id (a pinned session other clients may join): it is never replaced. */
+  readonly sessionIdPinned: boolean;
   readonly rpc: Rpc;
   private readonly userContext: { userId: string };
   private readonly clientType: string;
@@ -59,7 +61,8 @@ export class SparkConnectClient {
   private readonly changeListeners = new Set<(change: SessionChange) => void>();
 
   constructor(options: ClientOptions) {
-    this.sessionId = options.sessionId ?? randomUUID();
+    this.currentSessionId = options.sessionId ?? randomUUID();
+    this.sessionIdPinned = options.sessionId !== undefined;
     this.userContext = { userId: options.userId ?? process.env.USER ?? "spark-autobundle" };
     this.clientType = options.clientType;
     this.policy = options.retryPolicy ?? defaultRetryPolicy;
@@ -67,6 +70,25 @@ export class SparkConnectClient {
     this.displayUrl = options.displayUrl;
     this.unreachableFix = options.unreachableFix ?? "Start a local server with `spark-autobundle server start`, or point SPARK_REMOTE at a running one (sc://host:15002).";
     this.rpc = new Rpc(options.channel);
+  }
+
+  /** The client-side session id every request carries. */
+  get sessionId(): string {
+    return this.currentSessionId;
+  }
+
+  /**
+   * Continues under a new client-side session id, so the server opens a new session on the next call
+   * (Spark keys sessions by this id; a released id can't be reused on 4.x). Listeners hear the change
+   * as they would a restart. Calls already running keep the id they started with. Returns the old id.
+   */
+  moveToNewSession(): string {
+    const previous = this.currentSessionId;
+    const previousServerSide = this.serverSideSessionId ?? previous;
+    this.currentSessionId = randomUUID();
+    this.serverSideSessionId = undefined;
+    this.emitChange({ previous: previousServerSide, current: undefined });
+    return previous;
   }
 
   /** The server's id for this session, once a response has told us. */
@@ -125,10 +147,10 @@ export class SparkConnectClient {
   }
 
   /** Spark 3.5 has no ReleaseSession: its sessions live until the server stops, so there is nothing to release. */
-  async releaseSession(): Promise<void> {
+  async releaseSession(sessionId = this.sessionId): Promise<void> {
     try {
       await this.call(() =>
-        this.rpc.unary(SparkConnectService.method.releaseSession, { sessionId: this.sessionId, userContext: this.userContext, clientType: this.clientType }),
+        this.rpc.unary(SparkConnectService.method.releaseSession, { sessionId, userContext: this.userContext, clientType: this.clientType }),
       );
     } catch (error) {
       if (!(error instanceof SparkConnectError && error.grpcCode === GrpcCode.UNIMPLEMENTED)) throw error;
