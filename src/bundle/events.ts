@@ -33,4 +33,6 @@ export type WarningCode =
   | "nested-repo"
   | "git-unavailable"
   | "unsafe-path"
-  | "empty-bundle";
+  | "empty-bundle"
+  /** The configured cache directory can't be written; a private temp directory is used instead. */
+  | "cache-unwritable";

@@ -27,7 +27,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   1  failure (doctor: a check failed; server status: not running; unexpected error)
   2  usage error (bad option or argument, missing/invalid --remote or SPARK_REMOTE)
   3  cannot connect (server unreachable, credentials refused, embedded server failed to start)
-  4  bundle error (no project root, bad config, file too large, unreadable file)`;
+  4  bundle error (no project root, bad config, file too large, unreadable file, cache dir unusable)`;
 
 const CONNECT_FAILURES = new Set<number>([GrpcCode.UNAVAILABLE, GrpcCode.DEADLINE_EXCEEDED, GrpcCode.UNAUTHENTICATED]);
 

@@ -10,7 +10,7 @@ import { selectFiles, type ExclusionReason } from "../bundle/select/select.js";
 import type { CliProject } from "./project.js";
 
 /** Selection exclusions, plus files over the size limit and paths refused with a warning (links, submodules). */
-export type ListedExclusionReason = ExclusionReason | "too-large" | Exclude<WarningCode, "secret-skipped" | "unsafe-path" | "git-unavailable" | "empty-bundle">;
+export type ListedExclusionReason = ExclusionReason | "too-large" | Exclude<WarningCode, "secret-skipped" | "unsafe-path" | "git-unavailable" | "empty-bundle" | "cache-unwritable">;
 
 export interface ListedFile {
   /** Path inside the zip. */

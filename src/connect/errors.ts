@@ -182,3 +182,42 @@ export function isSessionChanged(err: unknown): err is SparkConnectError {
 
 /** Ours, not Spark's: the call was made on, or cut short by, SparkSession.stop(). */
 export const SESSION_STOPPED = "SESSION_STOPPED";
+
+/**
+ * The error for an UNAVAILABLE call with no server error details: "cannot reach" in general, but a
+ * failed TLS handshake is named as such, since its fix is never "start a server". grpc-js reports
+ * handshake failures only as text (OpenSSL's, or Node's certificate check), so the text is classified.
+ */
+export function unavailableError(displayUrl: string, err: Error & { code?: number; details?: string }, unreachableFix: string): SparkConnectError {
+  const detail = err.details || err.message;
+  const tls = classifyTlsFailure(detail);
+  const fields = { grpcCode: err.code, cause: err };
+  if (tls === undefined) return new SparkConnectError(`Cannot reach the Spark Connect server at ${displayUrl} (${detail}).`, { ...fields, fix: unreachableFix });
+  const host = /^sc:\/\/(\[[^\]]*\]|[^:/;]*)/.exec(displayUrl)?.[1] ?? "the host";
+  const head = `The TLS handshake with the Spark Connect server at ${displayUrl} failed: `;
+  switch (tls) {
+    case "plaintext":
+      return new SparkConnectError(`${head}the server does not speak TLS (plaintext) on that port (${detail}).`, {
+        ...fields,
+        fix: 'Connect without TLS: add ";use_ssl=false" to the URL, or drop ";use_ssl=true" (a token turns TLS on by itself; without TLS a token may only go to a loopback host). Or check the port: it may belong to another service.',
+      });
+    case "hostname":
+      return new SparkConnectError(`${head}its certificate does not match the host "${host}" (${detail}).`, {
+        ...fields,
+        fix: `Connect with the host name the certificate names (see its subjectAltName: \`openssl s_client -connect <host:port> </dev/null | openssl x509 -noout -ext subjectAltName\`), or have the server's certificate reissued for "${host}".`,
+      });
+    case "untrusted":
+      return new SparkConnectError(`${head}the server's certificate is not trusted (${/self[- ]signed/i.test(detail) ? "self-signed" : "signed by an unknown CA"}: ${detail}).`, {
+        ...fields,
+        fix: "Trust the CA that signed it: SparkSession.builder().tlsCaCertificate(\"/path/to/ca.pem\") (the caCertificate of the connection), or add it to Node's roots with NODE_EXTRA_CA_CERTS=/path/to/ca.pem.",
+      });
+  }
+}
+
+/** What kind of TLS failure the text of a connection error shows, if any. */
+export function classifyTlsFailure(text: string): "plaintext" | "hostname" | "untrusted" | undefined {
+  if (/wrong version number|packet length too long|http request|unknown protocol/i.test(text)) return "plaintext";
+  if (/altnames|hostname\/ip does not match|ERR_TLS_CERT_ALTNAME_INVALID/i.test(text)) return "hostname";
+  if (/self[- ]signed certificate|unable to (get local issuer|verify the first) certificate|unable to get issuer certificate|certificate signature failure|UNABLE_TO_VERIFY_LEAF_SIGNATURE/i.test(text)) return "untrusted";
+  return undefined;
+}

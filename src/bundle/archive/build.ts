@@ -4,9 +4,10 @@
 // the same hashing and the same result. Any phase may meet a file changing under it: the caller
 // wraps the phases in retryWhileFilesChange, which starts them over.
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import { performance } from "node:perf_hooks";
 import { BundleCache, defaultCacheDir } from "./cache.js";
+import { usableCacheDir } from "./cache-dir.js";
 import { FileChangedError, hashFiles, sortByZipPath, StatCache, type ContentHash, type HashedFile } from "./hash.js";
 import { detectLayout, type Layout } from "../project/layout.js";
 import { BundleError } from "../errors.js";
@@ -14,6 +15,7 @@ import { projectNameOf, resolveBundleSettings } from "../project/config.js";
 import { type BundleEvent, type WarningEvent } from "../events.js";
 import { type BundleOptions, type ExtraEntry } from "../options.js";
 import { selectFiles } from "../select/select.js";
+import { secretSkipped } from "../select/secrets.js";
 import { writeDeterministicZip } from "./zip.js";
 
 export interface BundleResult {
@@ -47,6 +49,8 @@ export interface ProjectBuild {
   cache: BundleCache;
   statCache: StatCache;
   layout: Layout;
+  /** Set when the configured cache dir is not writable and this build uses the temp fallback (cache-dir.ts). */
+  cacheWarning?: WarningEvent;
 }
 
 /** The project's files as hashed by one attempt, and the warnings selecting them raised. */
@@ -111,9 +115,11 @@ export function onceEachWarning(sink: BundleEventSink): BundleEventSink {
 
 /** The settings' caches and layout, set up once per build (not per attempt). */
 export async function openBuild(root: string, settings: BundleOptions): Promise<ProjectBuild> {
-  const cacheDir = settings.cacheDir ?? defaultCacheDir();
+  const { dir: cacheDir, warning } = await usableCacheDir(settings.cacheDir ?? defaultCacheDir());
   const statCache = await StatCache.open(join(cacheDir, `stat-${sha256(root).slice(0, 16)}.json`));
-  return { root, settings, cache: new BundleCache(cacheDir), statCache, layout: detectLayout(root, settings.pythonRoots) };
+  const build: ProjectBuild = { root, settings, cache: new BundleCache(cacheDir), statCache, layout: detectLayout(root, settings.pythonRoots) };
+  if (warning) build.cacheWarning = warning;
+  return build;
 }
 
 /** Phase one: select the project's files and hash them (the stat cache spares re-reading unchanged ones). */
@@ -124,10 +130,13 @@ export async function hashProject(build: ProjectBuild, sink: BundleEventSink): P
     if (event.type === "warning") warnings.push(event);
     sink(event);
   };
+  // Given here because openBuild has no sink; hashing is every build's first phase, so it comes before any archive.
+  if (build.cacheWarning) onEvent(build.cacheWarning);
   const started = performance.now();
   const selection = { include: settings.include, exclude: settings.exclude, maxFileBytes: settings.maxFileBytes, maxBundleBytes: settings.maxBundleBytes, onEvent };
   // Nothing holds on to the selection once hashed: content.files has the same records (less memory while zipping).
-  const content = await hashFiles(await selectFiles(root, layout, selection), build.statCache);
+  const onSecret = (file: HashedFile) => onEvent(secretSkipped(relative(root, file.absPath).split(sep).join("/"), `its contents match the secret guard's rule "${file.secret}"`));
+  const content = await hashFiles(await selectFiles(root, layout, selection), build.statCache, onSecret);
   onEvent({ type: "scan", files: content.files.length, ms: Math.round(performance.now() - started) });
   if (content.files.length === 0) {
     onEvent({ type: "warning", code: "empty-bundle", path: root, message: `No Python files found to bundle under ${layout.roots.map((r) => r.dir).join(", ")}. Fix: set the \`pythonRoots\` option (or "sparkAutobundle.pythonRoots" in package.json) to the directory holding your packages, or name files with \`include\`.` });

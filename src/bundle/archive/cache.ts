@@ -5,8 +5,9 @@ import { mkdir, readdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join, isAbsolute } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { BundleError } from "../errors.js";
 import { DEFAULTS } from "../defaults.js";
+import { FileChangedError } from "./hash.js";
+import { cacheFailed } from "./cache-dir.js";
 
 export const DEFAULT_CACHE_MAX_BYTES = DEFAULTS.cacheMaxBytes;
 export const EVICTION_GRACE_MS = DEFAULTS.evictionGraceMs;
@@ -59,7 +60,10 @@ export class BundleCache {
     return undefined;
   }
 
-  /** `write` fills a temp file in the cache dir; it is then renamed into place and the cache trimmed. */
+  /**
+   * `write` fills a temp file in the cache dir; it is then renamed into place and the cache trimmed.
+   * A failure (a full disk mid-write, say) removes the temp file: the cache never holds half an archive.
+   */
   async store(key: string, write: (tmpPath: string) => Promise<{ bytes: number; sha256: string }>): Promise<CachedArchive> {
     await this.ensureDir();
     const tmp = join(this.dir, `.tmp-${key.slice(0, 12)}-${process.pid}-${randomBytes(4).toString("hex")}.part`);
@@ -70,7 +74,10 @@ export class BundleCache {
       await rename(tmp, archive.path);
     } catch (err) {
       await rm(tmp, { force: true });
-      throw err;
+      // Reading the project's files fails with errors of their own (UNREADABLE, a file changing); a raw
+      // fs error here is the archive's own write, so it is the cache directory's problem.
+      if (err instanceof FileChangedError || !isErrno(err)) throw err;
+      throw cacheFailed(this.dir, err);
     }
     await this.remember(archive.path);
     await this.evict(archive.path);
@@ -147,7 +154,7 @@ export class BundleCache {
       return await readdir(this.dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw cacheError(this.dir, err);
+      throw cacheFailed(this.dir, err);
     }
   }
 
@@ -155,13 +162,14 @@ export class BundleCache {
     try {
       await mkdir(this.dir, { recursive: true });
     } catch (err) {
-      throw cacheError(this.dir, err);
+      throw cacheFailed(this.dir, err);
     }
   }
 }
 
-function cacheError(dir: string, err: unknown): BundleError {
-  return new BundleError("CACHE_FAILED", `Cannot use the bundle cache directory ${dir}: ${(err as Error).message}. Fix its permissions, or point the \`cacheDir\` option (or $SPARK_AUTOBUNDLE_HOME) somewhere writable.`, { path: dir, cause: err });
+/** A Node fs error (has a string code), as opposed to ours or a bug. */
+function isErrno(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string" && typeof (err as NodeJS.ErrnoException).syscall === "string";
 }
 
 async function statIfPresent(path: string) {
@@ -180,7 +188,7 @@ export async function fileSha256(path: string): Promise<string | undefined> {
     await pipeline(createReadStream(path), h);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw cacheError(path, err);
+    throw cacheFailed(path, err);
   }
   return h.digest("hex");
 }

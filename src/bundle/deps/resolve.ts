@@ -8,6 +8,7 @@ import { basename, join } from "node:path";
 import { normalizeName } from "./declared.js";
 import { depsCacheFiles, depsZipIntact, packDepsZip, runPython, storedWheels, storeWheel, wheelsDir, type DepsZip } from "./wheels.js";
 import { BundleError } from "../errors.js";
+import { cacheFailed, usableCacheDir } from "../archive/cache-dir.js";
 
 /** Always on a Spark Connect server's workers. */
 export const ALWAYS_ON_SERVER = ["pyspark", "py4j"];
@@ -56,8 +57,13 @@ export function resolutionKey(requirements: readonly string[], target: DepsTarge
 
 /** Resolves (or reads the cached resolution of) `requirements` for `target`. */
 export async function resolveDeps(pythonExe: string, requirements: readonly string[], target: DepsTarget, cacheDir: string, now = Date.now()): Promise<DepsResolution> {
-  const dir = join(cacheDir, "deps");
-  mkdirSync(dir, { recursive: true });
+  // The bundle build (first in every sync) already warned if the cache dir is unwritable; same fallback here.
+  const dir = join((await usableCacheDir(cacheDir)).dir, "deps");
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw cacheFailed(dir, err);
+  }
   const key = resolutionKey(requirements, target);
   const record = join(dir, `res-${key.slice(0, 24)}.json`);
   const saved = readRecord(record);

@@ -57,35 +57,85 @@ export function validateConfig(raw: unknown, where: string): BundleConfig {
       );
     }
     if (value === undefined) continue;
-    if ((STRING_LIST_KEYS as readonly string[]).includes(key)) {
-      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
-        throw new BundleError("BAD_CONFIG", `${where}.${key} must be an array of strings, e.g. ["pkg/**"].`);
-      }
-      (out as Record<string, unknown>)[key] = [...value];
-    } else if ((STRING_KEYS as readonly string[]).includes(key)) {
-      if (typeof value !== "string" || value === "") {
-        throw new BundleError("BAD_CONFIG", `${where}.${key} must be a non-empty string path.`);
-      }
-      (out as Record<string, unknown>)[key] = value;
-    } else if ((BYTE_KEYS as readonly string[]).includes(key)) {
-      if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
-        throw new BundleError("BAD_CONFIG", `${where}.${key} must be a positive integer number of bytes, e.g. ${50 * MiB}.`);
-      }
-      (out as Record<string, unknown>)[key] = value;
-    } else if (key === "dependencies") {
-      out.dependencies = validateDependencies(value, `${where}.dependencies`);
-    } else if (typeof value !== "boolean") {
-      throw new BundleError("BAD_CONFIG", `${where}.${key} must be true or false.`);
-    } else {
-      out.watch = value;
-    }
+    const problem = configValueProblem(key, value);
+    if (problem !== undefined) throw new BundleError("BAD_CONFIG", `${where}.${key} ${problem}`);
+    if (key === "dependencies") out.dependencies = validateDependencies(value, `${where}.dependencies`);
+    else (out as Record<string, unknown>)[key] = Array.isArray(value) ? [...value] : value;
   }
   return out;
 }
 
+/** What is wrong with a known setting's value ("must be …"), or undefined when it is fine. */
+function configValueProblem(key: string, value: unknown): string | undefined {
+  const got = `; got ${describeValue(value)}.`;
+  if ((STRING_LIST_KEYS as readonly string[]).includes(key)) {
+    if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) return `must be an array of strings, e.g. ["pkg/**"]${got}`;
+  } else if ((STRING_KEYS as readonly string[]).includes(key)) {
+    if (typeof value !== "string" || value === "") return `must be a non-empty string path${got}`;
+  } else if ((BYTE_KEYS as readonly string[]).includes(key)) {
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) return `must be a positive integer number of bytes, e.g. ${50 * MiB}${got}`;
+  } else if (key === "dependencies") {
+    if (value !== false && (typeof value !== "object" || value === null || Array.isArray(value))) return `must be false or an object like ${DEPENDENCIES_EXAMPLE}${got}`;
+  } else if (key === "watch") {
+    if (typeof value !== "boolean") return `must be true or false${got}`;
+  }
+  return undefined;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`;
+  if (Array.isArray(value)) return "an array holding something other than strings";
+  if (value === null || typeof value === "number") return String(value);
+  return typeof value === "object" ? "an object" : typeof value === "function" ? "a function" : `${typeof value} ${String(value)}`;
+}
+
+/** Options passed in code that are not settings: their expected types, checked like the settings are. */
+const CODE_OPTION_PROBLEMS: Record<string, (value: unknown) => string | undefined> = {
+  callerFile: (v) => (typeof v === "string" && v !== "" ? undefined : "must be a path or file:// URL (e.g. import.meta.url)"),
+  onEvent: (v) => (typeof v === "function" ? undefined : "must be a function taking one event"),
+  extraEntries: (v) => (typeof v === "function" ? undefined : "must be a function returning [{ zipPath, content }]"),
+  onUploadProgress: (v) => (typeof v === "function" ? undefined : "must be a function (sentBytes, totalBytes) => void"),
+  pythonVersion: (v) => (typeof v === "string" && /^\d+\.\d+$/.test(v) ? undefined : 'must be "major.minor", e.g. "3.11" (the workers\' Python)'),
+};
+
+/**
+ * Options given in code (buildBundle, withAutoBundle), checked before any work: a string where a list
+ * belongs would otherwise surface later as an odd error (a glob about "/"), a negative limit never.
+ * Every bad option is named in the one error, each with its fix.
+ */
+export function validateOptions(options: object): void {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    let problem: string | undefined;
+    if (KNOWN_KEYS.has(key)) {
+      problem = configValueProblem(key, value);
+      if (problem === undefined && key === "dependencies") {
+        try {
+          validateDependencies(value, "`dependencies`");
+        } catch (err) {
+          if (!(err instanceof BundleError)) throw err;
+          problems.push(err.message);
+          continue;
+        }
+      }
+    } else {
+      const check = CODE_OPTION_PROBLEMS[key];
+      problem = check?.(value);
+      if (problem !== undefined) problem += `; got ${describeValue(value)}.`;
+    }
+    if (problem !== undefined) problems.push(`\`${key}\` ${problem}`);
+  }
+  if (problems.length === 0) return;
+  const head = problems.length === 1 ? "Bad option: " : `${problems.length} bad options:\n  `;
+  throw new BundleError("BAD_CONFIG", `${head}${problems.join("\n  ")}`);
+}
+
+const DEPENDENCIES_EXAMPLE = `{"groups": ["ml"], "requirements": ["requirements.txt"], "serverHas": ["numpy"]}`;
+
 function validateDependencies(value: unknown, where: string): DependencyOptions | false {
   if (value === false) return false;
-  const example = `{"groups": ["ml"], "requirements": ["requirements.txt"], "serverHas": ["numpy"]}`;
+  const example = DEPENDENCIES_EXAMPLE;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new BundleError("BAD_CONFIG", `${where} must be false or an object like ${example}.`);
   }
@@ -120,6 +170,7 @@ export interface ResolvedSettings {
  * "sparkAutobundle" settings; its `root` (relative to it) moves the root. Explicit options win.
  */
 export function resolveBundleSettings(options: BundleOptions): ResolvedSettings {
+  validateOptions(options);
   const callerFile = options.callerFile ?? (options.root === undefined ? callerFileFromStack() : undefined);
   const found = findProjectRoot({ root: options.root, callerFile });
   const config = loadProjectConfig(found);

@@ -1,5 +1,6 @@
 // Finding the project root: explicit root, else walk up from the calling module to a project marker.
 import { existsSync, statSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BundleError } from "../errors.js";
@@ -18,11 +19,11 @@ export function findProjectRoot(opts: { root?: string; callerFile?: string }): s
     if (!isDirectory(root)) {
       throw new BundleError("ROOT_NOT_FOUND", `The bundle root ${root} is not a directory. Point the \`root\` option (or "${CONFIG_FIELD}.root" in package.json) at your project directory.`, { path: root });
     }
-    return root;
+    return refuseWholeTree(root, "is");
   }
   const start = startDirectory(opts.callerFile);
   for (let dir = start; ; dir = dirname(dir)) {
-    if (PROJECT_MARKERS.some((marker) => existsSync(join(dir, marker)))) return dir;
+    if (PROJECT_MARKERS.some((marker) => existsSync(join(dir, marker)))) return refuseWholeTree(dir, "was found at");
     if (dirname(dir) === dir) break;
   }
   throw new BundleError(
@@ -31,6 +32,23 @@ export function findProjectRoot(opts: { root?: string; callerFile?: string }): s
       `Fix: pass the \`root\` option (e.g. { root: "/path/to/project" }), or add a package.json (optionally with ` +
       `"${CONFIG_FIELD}": { "root": "relative/path" }) or a pyproject.toml to your project directory.`,
     { path: start },
+  );
+}
+
+/**
+ * A file system root or a home directory is never a project: bundling it would walk /proc or every
+ * dotfile (and fail on some unreadable one with advice that fixes nothing). Said plainly instead.
+ */
+function refuseWholeTree(root: string, how: "is" | "was found at"): string {
+  const what = dirname(root) === root ? "the file system root" : resolve(root) === resolve(homedir()) ? "your home directory" : undefined;
+  if (what === undefined) return root;
+  const found = how === "is" ? "" : ` (the nearest ${PROJECT_MARKERS.join(", ")} above the calling file is there)`;
+  throw new BundleError(
+    "BAD_CONFIG",
+    `The project root ${how} ${root}, ${what}${found}: spark-autobundle won't bundle a whole ${what === "your home directory" ? "home directory" : "file system"}. ` +
+      `Fix: set the \`root\` option (e.g. { root: "/path/to/project" }) or "${CONFIG_FIELD}.root" in the project's package.json to the directory holding your Python code, ` +
+      `or add a package.json or pyproject.toml to that directory so it is found first.`,
+    { path: root },
   );
 }
 

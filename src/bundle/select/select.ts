@@ -11,7 +11,7 @@ import { BundleError } from "../errors.js";
 import { CONFIG_FIELD, DEFAULTS } from "../defaults.js";
 import { formatBytes } from "../../shared/bytes.js";
 import { type BundleEvent, type WarningEvent } from "../events.js";
-import { looksLikeSecret } from "./secrets.js";
+import { secretNameRule, secretSkipped } from "./secrets.js";
 
 export interface SelectedFile {
   /** File to read (symlinks resolved). */
@@ -24,6 +24,8 @@ export interface SelectedFile {
   /** Status-change time: moves on every write and can't be set back, unlike mtime (see StatCache). */
   ctimeMs?: number;
   executable: boolean;
+  /** Named by an `include` glob: the secret guard's content rules let it through too (hashing applies them). */
+  included?: boolean;
 }
 
 /** Why a path under the root is not in the bundle (see SelectOptions.onExcluded). */
@@ -142,8 +144,9 @@ export async function selectFiles(root: string, layout: Layout, options: SelectO
   const files: SelectedFile[] = [];
   const byZipPath = new Map<string, string>();
   for (const [rel, entry] of picked) {
-    if (looksLikeSecret(rel) && !entry.included) {
-      warn({ type: "warning", code: "secret-skipped", path: rel, message: `Not bundling ${rel}: it looks like a secret or credential file. If it really belongs in the bundle, name it in the \`include\` option (e.g. include: ["${rel}"]).` });
+    const secretRule = entry.included ? undefined : secretNameRule(rel);
+    if (secretRule !== undefined) {
+      warn(secretSkipped(rel, `its name matches the secret guard's rule "${secretRule}"`));
       onExcluded?.(rel, "secret");
       continue;
     }
@@ -158,7 +161,7 @@ export async function selectFiles(root: string, layout: Layout, options: SelectO
       throw new BundleError("ZIP_PATH_COLLISION", `Both ${other} and ${rel} would be stored as "${zipPath}" in the bundle (two Python source roots contain the same path). Remove one, or leave one out with the \`exclude\` option.`, { path: rel });
     }
     byZipPath.set(zipPath, rel);
-    files.push({ absPath: entry.absPath, zipPath, size: entry.size, mtimeMs: entry.mtimeMs, ino: entry.ino, ctimeMs: entry.ctimeMs, executable: (entry.mode & 0o111) !== 0 });
+    files.push({ absPath: entry.absPath, zipPath, size: entry.size, mtimeMs: entry.mtimeMs, ino: entry.ino, ctimeMs: entry.ctimeMs, executable: (entry.mode & 0o111) !== 0, included: entry.included });
   }
   checkSizes(files, byZipPath, options.maxFileBytes ?? DEFAULTS.maxFileBytes, options.maxBundleBytes ?? DEFAULTS.maxBundleBytes);
   return files.sort(inZipPathOrder);

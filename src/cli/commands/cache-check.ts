@@ -25,10 +25,18 @@ export interface CacheFindings {
   unreadable: string[];
   /** Temp files of writers that died (older than an hour). */
   staleTemps: string[];
+  /** Each problem found, in the order printed (the check's message and fix join them all). */
+  problems: CacheProblem[];
+}
+
+export interface CacheProblem {
+  status: "warn" | "fail";
+  message: string;
+  fix: string;
 }
 
 export async function checkCache(dir: string, maxBytes = DEFAULT_CACHE_MAX_BYTES, now = Date.now()): Promise<CheckResult & { details: CacheFindings }> {
-  const findings: CacheFindings = { dir, exists: true, archives: 0, bytes: 0, maxBytes, damaged: [], unreadable: [], staleTemps: [] };
+  const findings: CacheFindings = { dir, exists: true, archives: 0, bytes: 0, maxBytes, damaged: [], unreadable: [], staleTemps: [], problems: [] };
   const result = (status: CheckResult["status"], message: string, fix?: string) => ({
     id: "cache",
     status,
@@ -51,8 +59,10 @@ export async function checkCache(dir: string, maxBytes = DEFAULT_CACHE_MAX_BYTES
     }
     return result("ok", `${dir} does not exist yet; the first build creates it`);
   }
+  // Every problem is collected (not only the first): fixing one and re-running to meet the next is a poor loop.
+  const problems: CacheProblem[] = [];
   if (!(await isWritable(dir))) {
-    return result("fail", `the cache directory ${dir} is not writable`, `fix its permissions (e.g. \`chmod u+rwx "${dir}"\`), or point $SPARK_AUTOBUNDLE_HOME / --cache-dir somewhere writable`);
+    problems.push({ status: "warn", message: `the cache directory ${dir} is not writable, so builds use a private temp directory and nothing is cached between runs`, fix: `make it writable (e.g. \`chmod u+rwx "${dir}"\`), or point --cache-dir / the \`cacheDir\` option / $SPARK_AUTOBUNDLE_HOME somewhere writable` });
   }
 
   for (const name of names) {
@@ -74,18 +84,21 @@ export async function checkCache(dir: string, maxBytes = DEFAULT_CACHE_MAX_BYTES
 
   const summary = `${findings.archives} archive${findings.archives === 1 ? "" : "s"}, ${formatBytes(findings.bytes)} of the ${formatBytes(findings.maxBytes)} limit, in ${dir}`;
   if (findings.unreadable.length > 0) {
-    return result("fail", `${findings.unreadable.length} archive(s) cannot be read: ${findings.unreadable.slice(0, 3).join(", ")}; ${summary}`, `fix the permissions in ${dir} (e.g. \`chmod -R u+rw "${dir}"\`), or delete those files`);
+    problems.push({ status: "fail", message: `${findings.unreadable.length} archive(s) cannot be read: ${findings.unreadable.slice(0, 3).join(", ")}`, fix: `fix the permissions in ${dir} (e.g. \`chmod -R u+rw "${dir}"\`), or delete those files` });
   }
   if (findings.damaged.length > 0) {
-    return result("warn", `${findings.damaged.length} damaged archive(s) (size or checksum differs from the name): ${findings.damaged.slice(0, 3).join(", ")}; ${summary}`, `nothing to do: a build that needs one deletes and rebuilds it; or delete them by hand in ${dir}`);
+    problems.push({ status: "warn", message: `${findings.damaged.length} damaged archive(s) (size or checksum differs from the name): ${findings.damaged.slice(0, 3).join(", ")}`, fix: `nothing to do: a build that needs one deletes and rebuilds it; or delete them by hand in ${dir}` });
   }
   if (findings.staleTemps.length > 0) {
-    return result("warn", `${findings.staleTemps.length} leftover temp file(s) of interrupted builds (${findings.staleTemps.slice(0, 3).join(", ")}); ${summary}`, `the next build removes them; or delete them by hand: rm "${dir}"/.tmp-*`);
+    problems.push({ status: "warn", message: `${findings.staleTemps.length} leftover temp file(s) of interrupted builds (${findings.staleTemps.slice(0, 3).join(", ")})`, fix: `the next build removes them; or delete them by hand: rm "${dir}"/.tmp-*` });
   }
   if (findings.bytes > findings.maxBytes) {
-    return result("warn", `over the size limit: ${summary}`, "the next build evicts the least recently used archives (those used in the last 10 minutes stay); or delete the directory to start afresh");
+    problems.push({ status: "warn", message: "over the size limit", fix: "the next build evicts the least recently used archives (those used in the last 10 minutes stay); or delete the directory to start afresh" });
   }
-  return result("ok", summary);
+  findings.problems = problems;
+  if (problems.length === 0) return result("ok", summary);
+  const status = problems.some((p) => p.status === "fail") ? "fail" : "warn";
+  return result(status, `${problems.map((p) => p.message).join("; ")}: ${summary}`, problems.map((p) => p.fix).join("; "));
 }
 
 /** undefined when this user may not read the file. */

@@ -11,7 +11,7 @@ import {
   type ExecutePlanResponse,
   type Plan,
 } from "../../gen/spark/connect/base_pb.js";
-import { errorFromDetails, errorFromGrpc, GrpcCode, readErrorInfo, SESSION_CHANGED, SparkConnectError, type GrpcErrorLike } from "../errors.js";
+import { errorFromDetails, errorFromGrpc, GrpcCode, readErrorInfo, SESSION_CHANGED, SparkConnectError, unavailableError, type GrpcErrorLike } from "../errors.js";
 import { reattachableExecute } from "./execute.js";
 import { defaultRetryPolicy, systemClock, withRetry, type Clock, type RetryPolicy } from "./retry.js";
 import { Rpc, type ChannelSpec } from "./rpc.js";
@@ -257,11 +257,7 @@ export class SparkConnectClient {
       }
     }
     if (!info && err.code === GrpcCode.UNAVAILABLE) {
-      return new SparkConnectError(`Cannot reach the Spark Connect server at ${this.displayUrl} (${err.details || err.message}).`, {
-        grpcCode: err.code,
-        fix: this.unreachableFix,
-        cause: err,
-      });
+      return unavailableError(this.displayUrl, err, this.unreachableFix);
     }
     if (!info && err.code === GrpcCode.UNAUTHENTICATED) {
       return new SparkConnectError(`The Spark Connect server at ${this.displayUrl} refused the credentials (${err.details || err.message}).`, {

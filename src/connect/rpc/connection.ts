@@ -17,7 +17,12 @@ const KNOWN_KEYS = ["token", "use_ssl", "user_id", "user_agent", "session_id", "
 type KnownKey = (typeof KNOWN_KEYS)[number];
 // Headers gRPC or HTTP/2 set themselves; a URL parameter must not override them.
 const RESERVED_HEADERS = new Set(["user-agent", "content-type", "te", "host"]);
-const SECRET_KEY = /token|secret|password|passwd|authorization|api[-_]?key|credential/i;
+const SECRET_KEY = /token|secret|password|passwd|pwd|auth|api[-_]?key|access[-_]?key|session[-_]?key|private[-_]?key|credential|cookie/i;
+
+/** URL headers that carry a credential: redacted when shown, and held to the token's transport rule. */
+export function credentialHeaders(config: Pick<ConnectionConfig, "headers">): string[] {
+  return Object.keys(config.headers).filter((name) => SECRET_KEY.test(name));
+}
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
@@ -85,12 +90,15 @@ export function isLoopbackHost(host: string): boolean {
  * anything else Spark says "setting a token enables SSL".
  */
 export function assertTokenTransportAllowed(config: ConnectionConfig): void {
-  const hasCredential = config.token !== undefined || "authorization" in config.headers;
+  const headers = credentialHeaders(config);
+  const hasCredential = config.token !== undefined || headers.length > 0;
   if (config.useSsl || !hasCredential || isLoopbackHost(config.host)) return;
+  // An x-api-key or password header is as much a secret as the token: same rule, named as what it is.
+  const what = config.token !== undefined || headers.includes("authorization") ? "a bearer token" : `the "${headers[0]}" header`;
   throw new ConnectionStringError(
     config.url,
-    `Invalid Spark Connect URL "${config.url}": refusing to send a bearer token over a plaintext (use_ssl=false) ` +
-      `connection to "${config.host}"; without TLS only loopback hosts (localhost, 127.0.0.0/8, ::1) may receive a token.`,
+    `Invalid Spark Connect URL "${config.url}": refusing to send ${what} over a plaintext (use_ssl=false) ` +
+      `connection to "${config.host}"; without TLS only loopback hosts (localhost, 127.0.0.0/8, ::1) may receive a token or credential header.`,
     `if the server speaks TLS, drop ";use_ssl=false" (a token turns TLS on) or set ";use_ssl=true". ` +
       `If it does not, open an SSH tunnel (ssh -N -L 15002:localhost:${config.port} <user>@${config.host}) ` +
       `and connect to sc://localhost:15002/;token=<token> instead.`,
@@ -142,7 +150,7 @@ export function parseConnectionString(url: string): ConnectionConfig {
     throw fail('both "token" and an "authorization" header are given.', 'keep only ";token=<token>"; it is sent as "authorization: Bearer <token>".');
   }
   const explicitSsl = params.get("use_ssl");
-  const hasCredential = config.token !== undefined || "authorization" in config.headers;
+  const hasCredential = config.token !== undefined || credentialHeaders(config).length > 0;
   // Spark: "setting a token enables SSL". Spark 4 exempts local connections, so do we.
   if (explicitSsl === undefined) config.useSsl = hasCredential && !isLoopbackHost(host);
   assertTokenTransportAllowed(config);

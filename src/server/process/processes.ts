@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -10,24 +10,49 @@ export interface CapturedRun {
   stderr: string;
 }
 
-/** Runs a short command to completion and captures its output; only a failure to spawn rejects. */
+export interface CapturedRunWithTimeout extends CapturedRun {
+  /** The command ran past its timeout and was killed, with every process it started. */
+  timedOut: boolean;
+}
+
+/**
+ * Runs a short command to completion and captures its output; only a failure to spawn rejects.
+ * On POSIX the command gets a process group of its own, and a timeout SIGKILLs the whole group:
+ * a wrapper script (a `java` shim, say) killed alone would leave its child running, holding our
+ * pipes open, so the call would hang until that child ended by itself.
+ */
 export function runCapture(
   command: string,
   args: readonly string[],
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<CapturedRun> {
+): Promise<CapturedRunWithTimeout> {
+  // spawn, not execFile: execFile has no `detached`, so no process group to kill.
+  const group = process.platform !== "win32";
   return new Promise((resolve, reject) => {
-    execFile(
-      command,
-      args,
-      { env: options.env, timeout: options.timeoutMs ?? 30_000, windowsHide: true },
-      (error, stdout, stderr) => {
-        // execFile reports a non-zero exit as an error carrying a numeric code; spawn failures carry a string code.
-        if (error && typeof error.code === "string") return reject(error);
-        const exitCode = error ? (typeof error.code === "number" ? error.code : null) : 0;
-        resolve({ exitCode, signal: (error?.signal as NodeJS.Signals) ?? null, stdout, stderr });
-      },
-    );
+    let timedOut = false;
+    const child = spawn(command, args, { env: options.env, windowsHide: true, detached: group, stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (group && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error; // the group is already gone
+        }
+      } else child.kill("SIGKILL");
+    }, options.timeoutMs ?? 30_000);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error); // failed to spawn (ENOENT, EACCES)
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code, signal, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), timedOut });
+    });
   });
 }
 

@@ -64,7 +64,10 @@ const PYTHON_INSTALL_HINT =
   `or set ${ENV.python} to a Python ${MIN_PYTHON.join(".")}+ executable.`;
 
 /** Finds Java 17+ from `$JAVA_HOME/bin/java`, else `java` on PATH, reading only the given env. */
-export async function detectJava(env: NodeJS.ProcessEnv = process.env): Promise<DetectedJava> {
+/** `java -version` answers in well under a second; a JVM that hangs (a broken install, a wrapper waiting on a network mount) is an error. */
+export const VERSION_COMMAND_TIMEOUT_MS = 30_000;
+
+export async function detectJava(env: NodeJS.ProcessEnv = process.env, options: { timeoutMs?: number } = {}): Promise<DetectedJava> {
   const exe = process.platform === "win32" ? "java.exe" : "java";
   let executable: string;
   if (env.JAVA_HOME) {
@@ -86,7 +89,7 @@ export async function detectJava(env: NodeJS.ProcessEnv = process.env): Promise<
     executable = found;
   }
 
-  const run = await runVersionCommand(executable, "-version", env, JAVA_INSTALL_HINT);
+  const run = await runVersionCommand(executable, "-version", env, JAVA_INSTALL_HINT, options.timeoutMs);
   const output = `${run.stderr}\n${run.stdout}`.trim();
   const version = parseJavaVersion(output);
   if (run.exitCode !== 0 || !version) {
@@ -103,14 +106,24 @@ export async function detectJava(env: NodeJS.ProcessEnv = process.env): Promise<
   return { executable, javaHome: javaHomeOf(executable, env), version };
 }
 
-async function runVersionCommand(executable: string, flag: string, env: NodeJS.ProcessEnv, hint: string) {
+async function runVersionCommand(executable: string, flag: string, env: NodeJS.ProcessEnv, hint: string, timeoutMs = VERSION_COMMAND_TIMEOUT_MS) {
+  let run;
   try {
-    return await runCapture(executable, [flag], { env });
+    run = await runCapture(executable, [flag], { env, timeoutMs });
   } catch (error) {
     throw new RequirementError(`Could not run \`${executable} ${flag}\`: ${(error as Error).message}. ${hint}`, {
       cause: error,
     });
   }
+  if (run.timedOut) {
+    const seconds = Math.round(timeoutMs / 100) / 10;
+    const which = flag === "-version" ? "JAVA_HOME at a working Java (or put one first on PATH)" : "SPARK_AUTOBUNDLE_PYTHON at a working Python";
+    throw new RequirementError(
+      `\`${executable} ${flag}\` did not finish within ${seconds} s (timed out); it was stopped, with any processes it started. ` +
+        `Check that \`${executable} ${flag}\` answers when run by hand (a wrapper script or a hung install?), or point ${which}. ${hint}`,
+    );
+  }
+  return run;
 }
 
 /** `/usr/bin/java` is usually a symlink chain into the real JDK; JAVA_HOME is two levels above the real binary. */

@@ -65,21 +65,22 @@ print(h.hexdigest())`,
 });
 
 describe("stat cache", () => {
-  test("an unchanged stat is served from the cache; saved atomically as JSON (version 2, with ctime)", async () => {
+  test("an unchanged stat is served from the cache; saved atomically as JSON (version 3, with ctime and the secret verdict)", async () => {
     const root = makeTree(TREE);
     const cacheFile = join(tempDir(), "stat.json");
     const cache = await StatCache.open(cacheFile);
     const first = await hashFiles(await selection(root), cache);
     const again = await selection(root);
-    for (const file of again) expect(cache.get(file)).toBe(first.files.find((f) => f.zipPath === file.zipPath)!.sha256);
+    for (const file of again) expect(cache.get(file)).toEqual({ sha256: first.files.find((f) => f.zipPath === file.zipPath)!.sha256, secret: undefined });
 
     await cache.save();
     const saved = JSON.parse(readFileSync(cacheFile, "utf8")) as { version: number; entries: Record<string, unknown[]> };
-    expect(saved.version).toBe(2);
+    expect(saved.version).toBe(3);
     expect(Object.keys(saved.entries).sort()).toEqual(Object.keys(TREE).map((rel) => join(root, rel)).sort());
     const core = join(root, "app/core.py");
     expect(saved.entries[core]![3]).toBe(statSync(core).ctimeMs);
     expect(saved.entries[core]![4]).toMatch(/^[0-9a-f]{64}$/);
+    expect(saved.entries[core]![5]).toBe("");
     expect(readdirSync(join(cacheFile, ".."))).toEqual(["stat.json"]);
   });
 
@@ -102,6 +103,18 @@ describe("stat cache", () => {
     const second = await hashFiles(await selection(root), cache);
     expect(second.hash).not.toBe(first.hash);
     expect(second.files.find((f) => f.zipPath === "app/core.py")!.sha256).toBe(sha256Hex(readFileSync(core)));
+  });
+
+  test("a version-2 cache file (never scanned for secrets) is a cold cache", async () => {
+    const root = makeTree(TREE);
+    const core = join(root, "app/core.py");
+    const s = statSync(core);
+    const cacheFile = join(tempDir(), "stat.json");
+    const wrong = "0".repeat(64);
+    writeFileSync(cacheFile, JSON.stringify({ version: 2, entries: { [core]: [s.size, s.mtimeMs, s.ino, s.ctimeMs, wrong] } }));
+    const cache = await StatCache.open(cacheFile);
+    const { files } = await hashFiles(await selection(root), cache);
+    expect(files.find((f) => f.zipPath === "app/core.py")!.sha256).toBe(sha256Hex(readFileSync(core)));
   });
 
   test("a version-1 cache file (no ctime) is a cold cache", async () => {

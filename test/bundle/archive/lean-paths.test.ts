@@ -49,7 +49,7 @@ describe("the content hash, framed in one reused buffer", () => {
     const cache = await StatCache.open(undefined);
     const file = (zipPath: string, size: number, executable: boolean, seed: string): SelectedFile => {
       const f = { absPath: `/nowhere/${seed}`, zipPath, size, mtimeMs: 1.5, ino: 7, ctimeMs: 2.25, executable };
-      cache.set(f, createHash("sha256").update(seed).digest("hex")); // served from the cache: no file needed
+      cache.set(f, { sha256: createHash("sha256").update(seed).digest("hex"), secret: undefined }); // served from the cache: no file needed
       return f;
     };
     const files = [
@@ -61,8 +61,8 @@ describe("the content hash, framed in one reused buffer", () => {
     ];
     const content = await hashFiles(files, cache);
     expect(content.hash).toBe(reference(content.files));
-    // Each record carries exactly the selection's fields plus its digest.
-    for (const f of content.files) expect(Object.keys(f).sort()).toEqual(["absPath", "ctimeMs", "executable", "ino", "mtimeMs", "sha256", "size", "zipPath"]);
+    // Each record carries exactly the selection's fields plus its digest and the secret scan's verdict.
+    for (const f of content.files) expect(Object.keys(f).sort()).toEqual(["absPath", "ctimeMs", "executable", "included", "ino", "mtimeMs", "secret", "sha256", "size", "zipPath"]);
   });
 });
 

@@ -62,6 +62,36 @@ describe("doctor's cache check", () => {
   });
 });
 
+describe.skipIf(process.getuid?.() !== 0)("doctor's cache check, several problems at once (a real read-only tmpfs)", () => {
+  it("names every problem, not only the first: read-only, a damaged archive, a stale temp file, over the limit", async () => {
+    const dir = tempDir("sab-doctor-");
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir]);
+    try {
+      const name = archive(dir, "original");
+      writeFileSync(join(dir, name), "tampered");
+      archive(dir, "0123456789", "b".repeat(64));
+      const stale = ".tmp-cccccccccccc-789-2222.part";
+      writeFileSync(join(dir, stale), "old");
+      const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+      utimesSync(join(dir, stale), twoHoursAgo, twoHoursAgo);
+      execFileSync("mount", ["-o", "remount,ro", dir]);
+      const result = await checkCache(dir, 10);
+      expect(result.status).toBe("warn");
+      expect(result.message).toMatch(/not writable.*private temp directory/);
+      expect(result.message).toContain(name);
+      expect(result.message).toContain(stale);
+      expect(result.message).toMatch(/over the size limit/);
+      expect(result.fix).toMatch(/cacheDir|--cache-dir/);
+      expect(result.fix).toMatch(/rebuilds it/);
+      expect(result.fix).toMatch(/\.tmp-/);
+      expect(result.fix).toMatch(/evicts/);
+      expect(result.details.problems).toHaveLength(4);
+    } finally {
+      execFileSync("umount", ["-l", dir]);
+    }
+  });
+});
+
 describe("doctor", () => {
   it("fails (exit 1) without Java and Python when the embedded server is the target, and says how to fix it", async () => {
     const home = tempDir("sab-doctor-home-");

@@ -159,6 +159,27 @@ describe("parseConnectionString: invalid URLs", () => {
   });
 });
 
+describe("credential headers are guarded like the token", () => {
+  const headers = ["x-api-key", "api_key", "apikey", "password", "passwd", "secret", "client-secret", "x-auth-token", "proxy-authorization", "x-access-key", "cookie", "session-key"];
+
+  it.each(headers)("%s: refused in plaintext to a non-loopback host, redacted in the URL shown", (name) => {
+    const err = parseError(`sc://spark.example.com/;${name}=${SECRET};use_ssl=false`);
+    expect(err.message).toMatch(new RegExp(`refusing to send the "${name}" header over a plaintext`));
+    expect(err.fix).toMatch(/;use_ssl=true/);
+    expect(err.message + err.url + (err.fix ?? "")).not.toContain(SECRET);
+    expect(redactUrl(`sc://h/;${name}=${SECRET}`)).toBe(`sc://h/;${name}=<redacted>`);
+  });
+
+  it.each(headers)("%s: turns TLS on for a remote host when use_ssl is not given; loopback may stay plaintext", (name) => {
+    expect(parseConnectionString(`sc://spark.example.com/;${name}=v`)).toMatchObject({ useSsl: true, headers: { [name]: "v" } });
+    expect(parseConnectionString(`sc://localhost/;${name}=v`)).toMatchObject({ useSsl: false });
+  });
+
+  it("an ordinary header stays allowed in plaintext", () => {
+    expect(parseConnectionString("sc://spark.example.com/;x-request-source=etl")).toMatchObject({ useSsl: false, headers: { "x-request-source": "etl" } });
+  });
+});
+
 describe("token transport rule", () => {
   it.each([
     `sc://spark.example.com/;token=${SECRET};use_ssl=false`,

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -167,5 +168,22 @@ describe.skipIf(process.platform === "win32")("detectPython", () => {
     const python = await detectPython(process.env);
     expect(python.version.major).toBe(3);
     expect(python.version.minor).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe("a java that never answers `-version`", () => {
+  it.skipIf(process.platform === "win32")("times out with an error saying so, and leaves no process behind (its children included)", async () => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "sab-hang-java-"));
+    const marker = `sab-hang-${process.pid}-${Date.now()}`;
+    // A wrapper script whose child sleeps: killing only the script would leave the sleep (and the pipe) behind.
+    fs.writeFileSync(path.join(bin, "java"), `#!/bin/bash\n(exec -a ${marker} sleep 300) &\nwait\n`, { mode: 0o755 });
+    const started = Date.now();
+    const err = await detectJava({ PATH: `${bin}:/usr/bin:/bin` }, { timeoutMs: 1000 }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(err).toBeInstanceOf(RequirementError);
+    expect((err as Error).message).toMatch(/`.*java -version` did not finish within 1 s \(timed out\)/);
+    expect((err as Error).message).toMatch(/JAVA_HOME/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })).not.toContain(marker);
   });
 });
