@@ -176,6 +176,9 @@ function describe(exceptionClass: string | undefined, message: string): string {
 /** The server no longer has this client's session (a restart, an expiry): Spark's error class, which the session layer also raises. */
 export const SESSION_CHANGED = "INVALID_HANDLE.SESSION_CHANGED";
 
+/** Spark's answer to a call about a session it doesn't hold (and that call doesn't create one). */
+export const SESSION_NOT_FOUND = "INVALID_HANDLE.SESSION_NOT_FOUND";
+
 export function isSessionChanged(err: unknown): err is SparkConnectError {
   return err instanceof SparkConnectError && err.errorClass === SESSION_CHANGED;
 }

@@ -110,11 +110,11 @@ export class SessionState {
 }
 
 /** The error for a lost session whose state could not all be restored: names each lost piece. */
-export function sessionStateLostError(lost: readonly string[], restored: string, cause: unknown): SparkConnectError {
+export function sessionStateLostError(lost: readonly string[], restored: string, cause: unknown, outcome = "The job was not run."): SparkConnectError {
   const shown = lost.slice(0, 8).join(", ") + (lost.length > 8 ? ` and ${lost.length - 8} more` : "");
   return new SparkConnectError(
     `The Spark Connect server no longer has this session (it restarted or the session expired), and the new session lacks state the old one held: ${shown}. ` +
-      `The job was not run. Restored: ${restored}.`,
+      `${outcome} Restored: ${restored}.`,
     {
       errorClass: SESSION_CHANGED,
       grpcCode: cause instanceof SparkConnectError ? cause.grpcCode : undefined,

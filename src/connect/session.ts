@@ -249,7 +249,13 @@ export class SparkSession implements SessionCore {
       // What can't be replayed (views, SQL SET effects) went with the old session, as `err` says. A replay
       // that fails too (the server went away again) is named with it, never dropped: the config is missing.
       try {
-        await this.state.restore(this.client);
+        const lost = await this.state.restore(this.client);
+        if (lost.length) {
+          // The job died with the old session (a kill mid-job): its one error names what went with it.
+          const error = sessionStateLostError(lost, this.state.describeRestorable(), err, "The job running there was lost with it.");
+          this.settledLosses.add(error);
+          return error;
+        }
       } catch (replayError) {
         const error = new SparkConnectError(
           `${(err as Error).message}\nReplaying the runtime config onto the new session failed too: ${(replayError as Error).message.split("\n")[0]}`,

@@ -8,7 +8,7 @@ import { autoBundleOf, lit, SparkConnectError, SparkSession, withAutoBundle } fr
 import { GrpcCode } from "../../src/connect/errors.js";
 import { sha256Hex } from "../../src/bundle/archive/hash.js";
 import { ensureLocalServer, stopLocalServer, type LocalServer } from "../../src/server/index.js";
-import { copyFixture, tempDir } from "../bundle/helpers.js";
+import { copyFixture, makeTree, tempDir } from "../bundle/helpers.js";
 import { freePort, privateHome } from "../helpers/private-home.js";
 
 const MiB = 1024 * 1024;
@@ -174,6 +174,57 @@ describe.skipIf(process.platform === "win32")("server killed mid-upload", () => 
       expect(changes).toHaveLength(1);
       expect(engine.counters.uploads).toBe(2);
       checkCache(cacheDir);
+      // Left running for the next case, which kills it in turn.
+      runningPort = port;
+    } finally {
+      await spark.stop().catch(() => undefined);
+      if (runningPort !== port) await stopLocalServer({ home });
+    }
+  }, 300_000);
+
+  // Issue 17.2: a kill while a job runs left the client reattaching to (and releasing) an execution the
+  // new server never saw, and the job after the restart failed with a raw INVALID_HANDLE.SESSION_NOT_FOUND.
+  it("killed during a running job: that job fails naming the lost server, and the next one runs on a renewed session", async () => {
+    const port = runningPort ?? (await freePort());
+    runningPort = undefined;
+    const first = await ensureLocalServer({ home, port, cores: 1, onProgress, sparkConf });
+    const root = makeTree({
+      "pyproject.toml": '[project]\nname = "slowlib"\n',
+      "slowlib/__init__.py": "",
+      "slowlib/slow.py": "import time\n\n\ndef slow(x, seconds):\n    time.sleep(seconds)\n    return x.upper()\n",
+    });
+    // Retries that outlast the restart (~10 s here; the default budget is ~9 s), so the running job's
+    // stream reliably reaches the new server, which holds no such session.
+    const retry = { maxRetries: 12, initialBackoffMs: 200, maxBackoffMs: 2_000, multiplier: 2, jitter: 0.2 };
+    const spark = withAutoBundle(await SparkSession.builder().remote(first.url).retryPolicy(retry).create(), { root, cacheDir: tempDir("sab-kill-cache-"), dependencies: false });
+    const slow = spark.udf.python("slowlib.slow:slow", "string");
+    const run = async (seconds: number) => (await spark.range(1).select(slow(lit("a"), lit(seconds)).alias("v")).collect())[0]!.v;
+    try {
+      expect(await run(0)).toBe("A");
+      // A temporary view goes with the old session: exactly one error may name it, then jobs run again.
+      await spark.range(2).createOrReplaceTempView("pairs");
+      const inFlight = run(20).then(() => "completed", (e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 5_000));
+      process.kill(first.pid, "SIGKILL");
+      expect(await waitDead(first.pid)).toBe(true);
+      // Restarted while the job's stream is still retrying, as `server start` in another terminal would.
+      const second = await ensureLocalServer({ home, port, cores: 1, onProgress, sparkConf });
+      expect(second.pid).not.toBe(first.pid);
+      // The job in flight dies, named as a lost session: its stream reached the new server, which answered
+      // SESSION_NOT_FOUND (raw, before the fix). Never a raw INVALID_HANDLE.
+      const killed = await inFlight;
+      expect(killed).toBeInstanceOf(SparkConnectError);
+      expect(killed).toMatchObject({ errorClass: "INVALID_HANDLE.SESSION_CHANGED" });
+      expect((killed as Error).message).toMatch(/no longer has this session/);
+      // Exactly one error names the lost view (the dead job's, or else the next job's); then the code is
+      // re-sent to a renewed session and jobs run.
+      const next = await run(0).catch((e: unknown) => e);
+      const naming = [killed, next].filter((e) => e instanceof SparkConnectError && e.message.includes('temporary view "pairs"'));
+      expect(naming).toHaveLength(1);
+      expect(naming[0]).toMatchObject({ errorClass: "INVALID_HANDLE.SESSION_CHANGED" });
+      if (naming[0] === killed) expect(next).toBe("A");
+      expect(await run(0)).toBe("A");
+      expect(await run(0)).toBe("A");
     } finally {
       await spark.stop().catch(() => undefined);
       await stopLocalServer({ home });

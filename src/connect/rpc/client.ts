@@ -11,7 +11,7 @@ import {
   type ExecutePlanResponse,
   type Plan,
 } from "../../gen/spark/connect/base_pb.js";
-import { errorFromDetails, errorFromGrpc, GrpcCode, readErrorInfo, SESSION_CHANGED, SparkConnectError, unavailableError, type GrpcErrorLike } from "../errors.js";
+import { errorFromDetails, errorFromGrpc, GrpcCode, readErrorInfo, SESSION_CHANGED, SESSION_NOT_FOUND, SparkConnectError, unavailableError, type GrpcErrorLike } from "../errors.js";
 import { reattachableExecute } from "./execute.js";
 import { defaultRetryPolicy, systemClock, withRetry, type Clock, type RetryPolicy } from "./retry.js";
 import { Rpc, type ChannelSpec } from "./rpc.js";
@@ -246,7 +246,10 @@ export class SparkConnectClient {
   async toSparkError(err: unknown): Promise<unknown> {
     if (err instanceof SparkConnectError || !isGrpcError(err)) return err;
     const info = readErrorInfo(err);
-    if (info?.errorClass === SESSION_CHANGED) return this.sessionChanged(err, info.errorClass);
+    // SESSION_NOT_FOUND: a call that never creates a session (ReattachExecute, ReleaseExecute, ...) reached a
+    // server that doesn't hold ours: it restarted (issue 17.2: a kill mid-job) or the session expired.
+    // The same loss as SESSION_CHANGED, and renewed the same way.
+    if (info?.errorClass === SESSION_CHANGED || info?.errorClass === SESSION_NOT_FOUND) return this.sessionChanged(err, info.errorClass);
     if (info?.errorId) {
       const details = await this.rpc
         .unary(SparkConnectService.method.fetchErrorDetails, { ...this.identity(), errorId: info.errorId })
@@ -269,16 +272,18 @@ export class SparkConnectClient {
     return errorFromGrpc(err, info);
   }
 
-  private sessionChanged(err: GrpcErrorLike, errorClass: string): SparkConnectError {
+  private sessionChanged(err: GrpcErrorLike, serverClass: string): SparkConnectError {
     const previous = this.serverSideSessionId ?? "(unknown)";
     // Forget the old id so the next call starts cleanly on the server's new session.
     this.serverSideSessionId = undefined;
     this.emitChange({ previous, current: undefined });
     return new SparkConnectError(
       `The Spark Connect server no longer has this session (server-side session ${previous}): the server restarted or the session expired. ` +
-        "Temporary views, registered UDFs, configuration and uploaded artifacts of the old session are gone.",
+        "Temporary views, registered UDFs, configuration and uploaded artifacts of the old session are gone" +
+        (serverClass === SESSION_CHANGED ? "." : `, and so is any job that was running there (the server answered ${serverClass}).`),
       {
-        errorClass,
+        // One class for every way of finding the session gone, so callers (and the renewal) handle one.
+        errorClass: SESSION_CHANGED,
         grpcCode: err.code,
         fix: "Re-run the job: the next call starts a new server-side session (withAutoBundle re-uploads the bundle by itself).",
         cause: err,
