@@ -12,10 +12,17 @@ export { SparkSessionBuilder, type LocalServerLauncher, type LaunchedServer, typ
 export { RuntimeConfig } from "./connect/conf.js";
 export { DataFrame } from "./connect/sql/dataframe.js";
 export { GroupedData } from "./connect/sql/grouped.js";
+export { DataFrameNaFunctions, type NaValue, type SubsetOptions, type DropNaOptions } from "./connect/sql/na.js";
+export { DataFrameStatFunctions, type Stratum } from "./connect/sql/stat.js";
+export { StorageLevel } from "./connect/sql/storage.js";
+export { Observation } from "./connect/sql/observation.js";
+export { Catalog, type CatalogMetadata, type CatalogDatabase, type CatalogTable, type CatalogFunction, type CatalogColumn, type CreateTableOptions } from "./connect/sql/catalog.js";
+export type { ActionOptions, CollectOptions } from "./connect/sql/dataframe-actions.js";
 export { DataFrameReader } from "./connect/sql/reader.js";
 export { DataFrameWriter, DataFrameWriterV2 } from "./connect/sql/writer.js";
 export { Column, col, type ColumnOrName } from "./connect/sql/column.js";
 export * from "./connect/sql/functions.js";
+export { Window, WindowSpec } from "./connect/sql/window.js";
 export { Types, type SparkDataType, type StructType, type DataTypeInput } from "./connect/types/datatypes.js";
 export { UDFRegistration, type UserDefinedFunction } from "./connect/python/udf.js";
 export { UDTFRegistration, type UserDefinedTableFunction } from "./connect/python/udtf.js";

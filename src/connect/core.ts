@@ -9,6 +9,8 @@ export interface SessionCore {
   analyze(analyze: AnalyzeInit): Promise<AnalyzePlanResponse>;
   /** A fresh plan id, unique within this session, for RelationCommon.plan_id. */
   nextPlanId(): bigint;
+  /** The server's Spark version ("4.1.4"), for features older servers lack; absent in plan-only tests. */
+  readonly version?: string;
   /** Whether by-reference Python functions can resolve (the session ships the project's code). */
   readonly udf?: { readonly pythonEnabled: boolean };
 }

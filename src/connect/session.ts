@@ -10,6 +10,7 @@ import { isSessionChanged, SESSION_CHANGED, SESSION_STOPPED, SparkConnectError }
 import { SessionState, sessionStateLostError, type SessionLostPolicy } from "./session-state.js";
 import { toLiteral } from "./types/literal.js";
 import { DataFrameReader } from "./sql/reader.js";
+import { Catalog } from "./sql/catalog.js";
 import { commandPlan, localRelationFromRows, rangeRelation, tableRelation } from "./sql/plans.js";
 import { UDFRegistration } from "./python/udf.js";
 import { UDTFRegistration } from "./python/udtf.js";
@@ -318,6 +319,11 @@ export class SparkSession implements SessionCore {
 
   get read(): DataFrameReader {
     return new DataFrameReader(this);
+  }
+
+  /** Databases, tables, functions and table caching (pyspark's spark.catalog); every method returns a Promise. */
+  get catalog(): Catalog {
+    return new Catalog(this);
   }
 
   /** Interrupts every running operation of this session; returns their ids. */

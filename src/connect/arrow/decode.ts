@@ -51,18 +51,45 @@ export async function readArrowTable(responses: AsyncIterable<ExecutePlanRespons
  * | map                        | Map                     | Map                                        |
  * | void / any null            | Null / null slot        | null                                       |
  *
- * Other Arrow types fall back to apache-arrow's own value. Duplicate column names (e.g. after a join)
- * are an error: rename with alias()/withColumnRenamed(), or use toArrow().
+ * Other Arrow types fall back to apache-arrow's own value.
+ *
+ * `rowsAs: "array"` gives each row as an array in column order. As objects, a name that two columns share
+ * (a self-join's `SELECT *`) keeps the first column's value, as pyspark's `row["id"]` / `row.id` do;
+ * struct fields likewise.
  */
-export function tableToRows(table: Table): Record<string, unknown>[] {
-  const names = table.schema.fields.map((f) => f.name);
-  assertUniqueNames(names, "result");
-  const rows: Record<string, unknown>[] = [];
-  for (const batch of table.batches) {
-    const readers = batch.data.children.map(readerFor);
-    for (let i = 0; i < batch.numRows; i++) rows.push(Object.fromEntries(names.map((n, c) => [n, readers[c]!(i)])));
+export function tableToRows(table: Table, rowsAs: "array"): unknown[][];
+export function tableToRows(table: Table, rowsAs?: "object"): Record<string, unknown>[];
+export function tableToRows(table: Table, rowsAs?: RowsAs): Record<string, unknown>[] | unknown[][];
+export function tableToRows(table: Table, rowsAs: RowsAs = "object"): Record<string, unknown>[] | unknown[][] {
+  const rows: (Record<string, unknown> | unknown[])[] = [];
+  for (const batch of table.batches) for (const row of batchToRows(batch, rowsAs)) rows.push(row);
+  return rows as Record<string, unknown>[] | unknown[][];
+}
+
+export type RowsAs = "object" | "array";
+
+/** One record batch's rows (see tableToRows). */
+export function batchToRows(batch: RecordBatch, rowsAs: RowsAs): (Record<string, unknown> | unknown[])[] {
+  const readers = batch.data.children.map(readerFor);
+  const rows: (Record<string, unknown> | unknown[])[] = new Array(batch.numRows);
+  if (rowsAs === "array") {
+    for (let i = 0; i < batch.numRows; i++) rows[i] = readers.map((read) => read(i));
+    return rows;
   }
+  const fields = firstOfEachName(batch.schema.fields.map((f) => f.name));
+  for (let i = 0; i < batch.numRows; i++) rows[i] = Object.fromEntries(fields.map(([n, c]) => [n, readers[c]!(i)]));
   return rows;
+}
+
+/** [name, index] of the first column of each name, in column order. */
+function firstOfEachName(names: readonly string[]): [string, number][] {
+  const seen = new Set<string>();
+  const kept: [string, number][] = [];
+  names.forEach((n, i) => {
+    if (!seen.has(n)) kept.push([n, i]);
+    seen.add(n);
+  });
+  return kept;
 }
 
 type Reader = (index: number) => unknown;
@@ -115,10 +142,9 @@ function valueReader(data: Data): Reader {
       return (i) => range(i * size, (i + 1) * size).map(child);
     }
     case Type.Struct: {
-      const names = (type.children as { name: string }[]).map((f) => f.name);
-      assertUniqueNames(names, "struct");
+      const fields = firstOfEachName((type.children as { name: string }[]).map((f) => f.name));
       const children = data.children.map(readerFor);
-      return (i) => Object.fromEntries(names.map((n, k) => [n, children[k]!(i)]));
+      return (i) => Object.fromEntries(fields.map(([n, k]) => [n, children[k]!(i)]));
     }
     case Type.Map: {
       const entries = data.children[0]!;
@@ -179,14 +205,4 @@ export function formatDecimal(unscaled: bigint, scale: number): string {
     text = `${padded.slice(0, -scale)}.${padded.slice(-scale)}`;
   }
   return negative ? `-${text}` : text;
-}
-
-function assertUniqueNames(names: readonly string[], where: string): void {
-  const seen = new Set<string>();
-  for (const n of names) {
-    if (seen.has(n)) {
-      throw new Error(`The ${where} has two columns named "${n}", so it cannot become an object; rename one with alias() or withColumnRenamed(), or use toArrow().`);
-    }
-    seen.add(n);
-  }
 }

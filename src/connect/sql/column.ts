@@ -1,5 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import {
+  Expression_Cast_EvalMode,
   Expression_SortOrder_NullOrdering as NullOrdering,
   Expression_SortOrder_SortDirection as SortDirection,
   ExpressionSchema,
@@ -7,6 +8,7 @@ import {
 } from "../../gen/spark/connect/expressions_pb.js";
 import { toProto as toProtoDataType, type SparkDataType } from "../types/datatypes.js";
 import { expressionToString } from "./expression-string.js";
+import type { WindowSpec } from "./window.js";
 import { describeJsValue, toLiteral } from "../types/literal.js";
 
 /** A column name, or a Column. Strings are column references (never literals), as in pyspark. */
@@ -38,6 +40,37 @@ export class Column {
   }
   astype(type: string | SparkDataType): Column {
     return this.cast(type);
+  }
+  /** Like cast, but null where the value does not convert (Spark 4.x; 3.5 ignores the mode and casts). */
+  try_cast(type: string | SparkDataType): Column {
+    const cast = this.cast(type).expr.exprType;
+    if (cast.case !== "cast") throw new Error("cast() did not build a Cast");
+    return new Column(expression({ case: "cast", value: { ...cast.value, evalMode: Expression_Cast_EvalMode.TRY } }));
+  }
+
+  /** This function or aggregate over a window: `sum("x").over(Window.partitionBy("k"))`. */
+  over(window: WindowSpec): Column {
+    if (typeof (window as { over?: unknown } | undefined)?.over !== "function") {
+      throw new TypeError(`over(window): pass a WindowSpec from Window.partitionBy/orderBy/rowsBetween/rangeBetween, got ${describeJsValue(window)}.`);
+    }
+    return new Column(window.over(this.expr));
+  }
+
+  /** A struct with `fieldName` set to `col` (added or replaced). */
+  withField(fieldName: string, col: Column): Column {
+    if (typeof fieldName !== "string") throw new TypeError(`withField(fieldName, col): fieldName must be a string, got ${describeJsValue(fieldName)}.`);
+    if (!(col instanceof Column)) throw new TypeError(`withField(fieldName, col): col must be a Column (use lit() for a value), got ${describeJsValue(col)}.`);
+    return new Column(expression({ case: "updateFields", value: { structExpression: this.expr, fieldName, valueExpression: col.expr } }));
+  }
+  /** A struct without the named fields; pyspark nests one UpdateFields per name. */
+  dropFields(...fieldNames: string[]): Column {
+    if (fieldNames.length === 0) throw new TypeError("dropFields() needs at least one field name.");
+    let expr = this.expr;
+    for (const fieldName of fieldNames) {
+      if (typeof fieldName !== "string") throw new TypeError(`dropFields(...fieldNames): names must be strings, got ${describeJsValue(fieldName)}.`);
+      expr = expression({ case: "updateFields", value: { structExpression: expr, fieldName } });
+    }
+    return new Column(expr);
   }
 
   eq(other: unknown): Column {
@@ -143,11 +176,19 @@ export class Column {
   contains(other: unknown): Column {
     return binary("contains", this, other);
   }
-  startsWith(other: unknown): Column {
+  startswith(other: unknown): Column {
     return binary("startsWith", this, other);
   }
-  endsWith(other: unknown): Column {
+  endswith(other: unknown): Column {
     return binary("endsWith", this, other);
+  }
+  /** Alias of startswith (JS spelling). */
+  startsWith(other: unknown): Column {
+    return this.startswith(other);
+  }
+  /** Alias of endswith (JS spelling). */
+  endsWith(other: unknown): Column {
+    return this.endswith(other);
   }
   /** 1-based start, like SQL substr. Both arguments must be numbers, or both Columns (as pyspark requires). */
   substr(start: number | Column, length: number | Column): Column {
@@ -169,20 +210,43 @@ export class Column {
   asc(): Column {
     return this.sortOrder(SortDirection.ASCENDING, NullOrdering.SORT_NULLS_FIRST);
   }
-  ascNullsFirst(): Column {
+  asc_nulls_first(): Column {
     return this.asc();
   }
-  ascNullsLast(): Column {
+  asc_nulls_last(): Column {
     return this.sortOrder(SortDirection.ASCENDING, NullOrdering.SORT_NULLS_LAST);
   }
   desc(): Column {
     return this.sortOrder(SortDirection.DESCENDING, NullOrdering.SORT_NULLS_LAST);
   }
-  descNullsFirst(): Column {
+  desc_nulls_first(): Column {
     return this.sortOrder(SortDirection.DESCENDING, NullOrdering.SORT_NULLS_FIRST);
   }
-  descNullsLast(): Column {
+  desc_nulls_last(): Column {
     return this.desc();
+  }
+  // camelCase spellings kept from before pyspark's names were added.
+  ascNullsFirst(): Column {
+    return this.asc_nulls_first();
+  }
+  ascNullsLast(): Column {
+    return this.asc_nulls_last();
+  }
+  descNullsFirst(): Column {
+    return this.desc_nulls_first();
+  }
+  descNullsLast(): Column {
+    return this.desc_nulls_last();
+  }
+  /** pyspark's Column.transform: `f(this)`. */
+  transform(f: (c: Column) => Column): Column {
+    const out = f(this);
+    if (!(out instanceof Column)) throw new TypeError(`transform(f): f must return a Column, got ${describeJsValue(out)}.`);
+    return out;
+  }
+  /** Marks a correlated outer reference in pyspark 4; here, as there, the same expression. */
+  outer(): Column {
+    return new Column(this.expr);
   }
 
   /** Adds a branch to a CASE WHEN built by functions.when(); pyspark sends it as function "when". */

@@ -1,13 +1,13 @@
 import { create } from "@bufbuild/protobuf";
-import type { Table } from "apache-arrow";
+import { tableFromIPC, type Table } from "apache-arrow";
 import { AnalyzePlanRequest_SchemaSchema } from "../../gen/spark/connect/base_pb.js";
 import { Aggregate_GroupType } from "../../gen/spark/connect/relations_pb.js";
 import type { Relation } from "../../gen/spark/connect/relations_pb.js";
-import { readArrowTable, tableToRows } from "../arrow/decode.js";
+import { batchToRows, readArrowTable, tableToRows, type RowsAs } from "../arrow/decode.js";
 import { call, toExpr } from "./column.js";
 import type { SessionCore } from "../core.js";
 import { fromProto, type StructType } from "../types/datatypes.js";
-import { newRelation, rootPlan, runCommand } from "./plans.js";
+import { executePlan, newRelation, rootPlan, runCommand } from "./plans.js";
 import { expectResult } from "./show.js";
 
 /** Options every action takes. */
@@ -16,18 +16,42 @@ export interface ActionOptions {
   signal?: AbortSignal;
 }
 
-export function executeToArrow(core: SessionCore, relation: Relation, options: ActionOptions = {}): Promise<Table> {
-  return readArrowTable(core.execute(rootPlan(relation), { signal: options.signal }));
+/** collect() and toLocalIterator() options. */
+export interface CollectOptions extends ActionOptions {
+  /** "object" (default): rows keyed by column name; "array": values in column order, duplicates kept. */
+  rowsAs?: RowsAs;
 }
 
-export async function collectRows(core: SessionCore, relation: Relation, options: ActionOptions = {}): Promise<Record<string, unknown>[]> {
-  return tableToRows(await executeToArrow(core, relation, options));
+export function executeToArrow(core: SessionCore, relation: Relation, options: ActionOptions = {}): Promise<Table> {
+  return readArrowTable(executePlan(core, rootPlan(relation), options.signal));
+}
+
+export async function collectRows(core: SessionCore, relation: Relation, options: CollectOptions = {}): Promise<Record<string, unknown>[] | unknown[][]> {
+  return tableToRows(await executeToArrow(core, relation, options), rowsAsOption(options));
+}
+
+/**
+ * toLocalIterator: each response's Arrow batch is decoded when it arrives and its rows handed out before the
+ * next is read, so only one batch (the server's ~4 MiB) is held; grpc-js applies back-pressure meanwhile.
+ */
+export async function* localIterator(core: SessionCore, relation: Relation, options: CollectOptions = {}): AsyncGenerator<Record<string, unknown> | unknown[]> {
+  const rowsAs = rowsAsOption(options);
+  for await (const response of executePlan(core, rootPlan(relation), options.signal)) {
+    if (response.responseType.case !== "arrowBatch") continue;
+    for (const batch of tableFromIPC(response.responseType.value.data).batches) yield* batchToRows(batch, rowsAs);
+  }
+}
+
+function rowsAsOption(options: CollectOptions): RowsAs {
+  const { rowsAs = "object" } = options;
+  if (rowsAs !== "object" && rowsAs !== "array") throw new TypeError(`rowsAs must be "object" or "array", got ${JSON.stringify(rowsAs)}.`);
+  return rowsAs;
 }
 
 /** Rows the server sends, counted from batch headers without decoding them (for isEmpty). */
 export async function countReturnedRows(core: SessionCore, relation: Relation, options: ActionOptions = {}): Promise<bigint> {
   let rows = 0n;
-  for await (const response of core.execute(rootPlan(relation), { signal: options.signal })) {
+  for await (const response of executePlan(core, rootPlan(relation), options.signal)) {
     if (response.responseType.case === "arrowBatch") rows += response.responseType.value.rowCount;
   }
   return rows;

@@ -1,22 +1,26 @@
 import type { Table } from "apache-arrow";
-import { Join_JoinType, SetOperation_SetOpType, type Relation } from "../../gen/spark/connect/relations_pb.js";
-import { col, Column, toColumn, type ColumnOrName } from "./column.js";
+import { Aggregate_GroupType, Join_JoinType, SetOperation_SetOpType, type Relation } from "../../gen/spark/connect/relations_pb.js";
+import { col, Column, type ColumnOrName } from "./column.js";
 import type { SessionCore } from "../core.js";
 import {
-  analyzeSchema,
   collectRows,
   countAll,
   countReturnedRows,
   createView,
   executeToArrow,
+  localIterator,
   type ActionOptions,
+  type CollectOptions,
 } from "./dataframe-actions.js";
-import { simpleString, type DataTypeInput, type StructType } from "../types/datatypes.js";
+import { flatColumns, sortOrders, type ColumnArgs } from "./dataframe-physical.js";
+import { DataFrameReshape } from "./dataframe-reshape.js";
+import { Observation, registerObservation } from "./observation.js";
+import type { DataTypeInput } from "../types/datatypes.js";
 import { expr } from "./functions.js";
 import { GroupedData } from "./grouped.js";
 import { describeJsValue } from "../types/literal.js";
-import { newRelation, type RelTypeInit } from "./plans.js";
-import { explainString, requireInt32, showString, treeString, type ExplainModeName } from "./show.js";
+import { newRelation, requireServerVersion, type RelTypeInit } from "./plans.js";
+import { requireInt32, showString } from "./show.js";
 import { SQL_MAP_ARROW_ITER_UDF, SQL_MAP_PANDAS_ITER_UDF, vectorizedFunction } from "../python/vectorized.js";
 import { DataFrameWriter, DataFrameWriterV2 } from "./writer.js";
 
@@ -40,18 +44,23 @@ const JOIN_TYPE_NAMES =
   "inner, outer, full, fullouter, full_outer, left, leftouter, left_outer, right, rightouter, right_outer, " +
   "semi, leftsemi, left_semi, anti, leftanti, left_anti, cross";
 
-type ColumnArgs = (ColumnOrName | readonly ColumnOrName[])[];
-
 /**
  * A lazy Spark DataFrame: a Relation plan plus the session that runs it. Transformations return new
  * DataFrames without contacting the server; actions (collect, count, show, write...) execute the plan.
  * Built as pyspark's Connect client builds its plans (see its dataframe.py / plan.py).
  */
-export class DataFrame {
+export class DataFrame extends DataFrameReshape {
   constructor(
     readonly core: SessionCore,
     readonly relation: Relation,
-  ) {}
+  ) {
+    super();
+  }
+
+  /** The session this DataFrame belongs to. */
+  get sparkSession(): SessionCore {
+    return this.core;
+  }
 
   /** This plan's id; columns from `df.col()` carry it so self-joins resolve to the right side. */
   get planId(): bigint | undefined {
@@ -146,11 +155,7 @@ export class DataFrame {
 
   /** A global sort; plain columns sort ascending with nulls first, as in Spark. */
   orderBy(...cols: ColumnArgs): DataFrame {
-    const order = flatColumns(cols).map((c) => {
-      const sorted = c.expr.exprType.case === "sortOrder" ? c : c.asc();
-      if (sorted.expr.exprType.case !== "sortOrder") throw new Error("internal: asc() did not produce a sort order");
-      return sorted.expr.exprType.value;
-    });
+    const order = sortOrders(cols);
     if (order.length === 0) throw new TypeError("orderBy() needs at least one column.");
     return this.derive({ case: "sort", value: { input: this.relation, order, isGlobal: true } });
   }
@@ -164,7 +169,25 @@ export class DataFrame {
       flatColumns(cols).map((c) => c.expr),
     );
   }
+  /** Groups by every combination of the columns (subtotals for all subsets), nulls marking "all". */
+  cube(...cols: ColumnArgs): GroupedData {
+    return new GroupedData(this, flatColumns(cols).map((c) => c.expr), { type: Aggregate_GroupType.CUBE });
+  }
+  /** Hierarchical subtotals: (a, b), (a), (). */
+  rollup(...cols: ColumnArgs): GroupedData {
+    return new GroupedData(this, flatColumns(cols).map((c) => c.expr), { type: Aggregate_GroupType.ROLLUP });
+  }
+  /** Groups by each listed set, e.g. `groupingSets([["a", "b"], ["a"], []], "a", "b")` (Spark 4.0+). */
+  groupingSets(groupingSets: readonly (readonly ColumnOrName[])[], ...cols: ColumnOrName[]): GroupedData {
+    if (!Array.isArray(groupingSets) || groupingSets.some((set) => !Array.isArray(set))) throw new TypeError("groupingSets(groupingSets, ...cols): pass an array of column arrays first.");
+    requireServerVersion(this.core, "4.0", "groupingSets()");
+    const sets = groupingSets.map((set) => ({ groupingSet: flatColumns([set]).map((c) => c.expr) }));
+    return new GroupedData(this, flatColumns(cols).map((c) => c.expr), { type: Aggregate_GroupType.GROUPING_SETS, groupingSets: sets });
+  }
 
+  groupby(...cols: ColumnArgs): GroupedData {
+    return this.groupBy(...cols);
+  }
   /** Aggregates the whole DataFrame: `df.agg(max("a"))` is `df.groupBy().agg(max("a"))`. */
   agg(...exprs: Column[] | [Record<string, string>]): DataFrame {
     return this.groupBy().agg(...exprs);
@@ -174,6 +197,9 @@ export class DataFrame {
     return this.derive({ case: "deduplicate", value: { input: this.relation, allColumnsAsKeys: true } });
   }
 
+  drop_duplicates(subset?: readonly string[]): DataFrame {
+    return this.dropDuplicates(subset);
+  }
   dropDuplicates(subset?: readonly string[]): DataFrame {
     if (subset === undefined) return this.distinct();
     if (!Array.isArray(subset) || subset.some((s) => typeof s !== "string")) throw new TypeError("dropDuplicates(subset): pass an array of column names.");
@@ -234,48 +260,60 @@ export class DataFrame {
     return this.derive({ case: "subqueryAlias", value: { input: this.relation, alias: name } });
   }
 
-  repartition(numPartitions: number): DataFrame {
-    requireInt32("repartition(numPartitions)", numPartitions);
-    if (numPartitions <= 0) throw new RangeError(`repartition(numPartitions) must be positive, got ${numPartitions}.`);
-    return this.derive({ case: "repartition", value: { input: this.relation, numPartitions, shuffle: true } });
+  /** `df.transform(f, ...args)` is `f(df, ...args)`, for chaining your own steps. */
+  transform<A extends unknown[]>(func: (df: DataFrame, ...args: A) => DataFrame, ...args: A): DataFrame {
+    if (typeof func !== "function") throw new TypeError("transform(func): pass a function from DataFrame to DataFrame.");
+    const result = func(this, ...args);
+    if (!(result instanceof DataFrame)) throw new TypeError(`transform(func): the function returned ${describeJsValue(result)}, not a DataFrame.`);
+    return result;
   }
 
-  /** Renames all columns by position. */
-  toDF(...names: string[]): DataFrame {
-    if (names.some((n) => typeof n !== "string")) throw new TypeError("toDF(...names): every name must be a string.");
-    return this.derive({ case: "toDf", value: { input: this.relation, columnNames: names } });
-  }
-
-  // ---- Schema and plans (AnalyzePlan; nothing runs) ----
-
-  schema(): Promise<StructType> {
-    return analyzeSchema(this.core, this.relation);
-  }
-  async columns(): Promise<string[]> {
-    return (await this.schema()).fields.map((f) => f.name);
-  }
-  /** [name, simpleString type] pairs, e.g. ["id", "bigint"]. */
-  async dtypes(): Promise<[string, string][]> {
-    return (await this.schema()).fields.map((f) => [f.name, simpleString(f.dataType)]);
-  }
-  /** Prints Spark's schema tree and returns it. */
-  async printSchema(level?: number): Promise<string> {
-    const text = await treeString(this.core, this.relation, level);
-    console.log(text);
-    return text;
-  }
-  /** Prints the plan (mode "simple" by default; true means "extended") and returns it. */
-  async explain(mode: ExplainModeName | boolean = "simple"): Promise<string> {
-    const text = await explainString(this.core, this.relation, mode);
-    console.log(text);
-    return text;
+  /**
+   * Named aggregate metrics computed while an action runs: with an Observation, read them from
+   * `observation.get` after the action; with a name, they are reported only to listeners on the server.
+   * Each expression needs an alias: `observe(obs, count(lit(1)).alias("rows"))`.
+   */
+  observe(observation: Observation | string, ...exprs: Column[]): DataFrame {
+    if (exprs.length === 0) throw new TypeError("observe(observation, ...exprs): pass at least one aggregate expression.");
+    exprs.forEach((e, i) => {
+      if (!(e instanceof Column)) throw new TypeError(`observe(): expression ${i} is ${describeJsValue(e)}, not a Column.`);
+    });
+    const isObservation = observation instanceof Observation;
+    if (!isObservation && (typeof observation !== "string" || observation === "")) throw new TypeError("observe(observation): pass an Observation or a non-empty name.");
+    const name = isObservation ? observation.attach() : observation;
+    const df = this.derive({ case: "collectMetrics", value: { input: this.relation, name, metrics: exprs.map((e) => e.expr) } });
+    const aliases = exprs.map((e, i) => (e.expr.exprType.case === "alias" ? e.expr.exprType.value.name.join(".") : `metric${i}`));
+    if (isObservation) registerObservation(df.relation, observation, aliases);
+    return df;
   }
 
   // ---- Actions ----
 
-  /** All rows as plain objects keyed by column name (type mapping: arrow-decode.ts). */
-  collect(options?: ActionOptions): Promise<Record<string, unknown>[]> {
+  /**
+   * All rows: plain objects keyed by column name (type mapping: arrow/decode.ts), or with
+   * `{ rowsAs: "array" }` arrays in column order. Where two columns share a name (a self-join's
+   * `SELECT *`), an object row keeps the first one's value, as pyspark's `row["name"]` does; arrays keep all.
+   */
+  collect(options: CollectOptions & { rowsAs: "array" }): Promise<unknown[][]>;
+  collect(options?: CollectOptions): Promise<Record<string, unknown>[]>;
+  collect(options?: CollectOptions): Promise<Record<string, unknown>[] | unknown[][]> {
     return collectRows(this.core, this.relation, options);
+  }
+  /**
+   * The rows as they arrive, decoded one Arrow batch at a time, so memory stays bounded by a batch:
+   * `for await (const row of df.toLocalIterator())`. `prefetchPartitions` is accepted for pyspark's
+   * signature; the server streams the result anyway. Leaving the loop early cancels the rest.
+   */
+  toLocalIterator(prefetchPartitions?: boolean, options?: CollectOptions & { rowsAs?: "object" }): AsyncIterable<Record<string, unknown>>;
+  toLocalIterator(prefetchPartitions: boolean, options: CollectOptions & { rowsAs: "array" }): AsyncIterable<unknown[]>;
+  toLocalIterator(prefetchPartitions = false, options?: CollectOptions): AsyncIterable<Record<string, unknown> | unknown[]> {
+    if (typeof prefetchPartitions !== "boolean") throw new TypeError(`toLocalIterator(prefetchPartitions) must be a boolean, got ${String(prefetchPartitions)}.`);
+    return localIterator(this.core, this.relation, options);
+  }
+  /** The last `num` rows (the server collects them; keep `num` small). */
+  tail(num: number, options?: ActionOptions): Promise<Record<string, unknown>[]> {
+    requireInt32("tail(num)", num);
+    return this.derive({ case: "tail", value: { input: this.relation, limit: num } }).collect(options);
   }
   toArrow(options?: ActionOptions): Promise<Table> {
     return executeToArrow(this.core, this.relation, options);
@@ -317,6 +355,10 @@ export class DataFrame {
   createOrReplaceTempView(name: string): Promise<void> {
     return createView(this.core, this.relation, name, { isGlobal: false, replace: true });
   }
+  /** Deprecated in pyspark since 2.0: createOrReplaceTempView. */
+  registerTempTable(name: string): Promise<void> {
+    return this.createOrReplaceTempView(name);
+  }
   createGlobalTempView(name: string): Promise<void> {
     return createView(this.core, this.relation, name, { isGlobal: true, replace: false });
   }
@@ -352,9 +394,4 @@ export class DataFrame {
     if (!(other instanceof DataFrame)) throw new TypeError(`${what}: the other side must be a DataFrame, got ${describeJsValue(other)}.`);
     if (other.core !== this.core) throw new Error(`${what}: both DataFrames must come from the same SparkSession.`);
   }
-}
-
-/** select("a", col("b")) and select(["a", "b"]) both work, as in pyspark. */
-function flatColumns(cols: ColumnArgs): Column[] {
-  return cols.flat().map((c) => toColumn(c as ColumnOrName));
 }

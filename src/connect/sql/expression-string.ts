@@ -41,6 +41,24 @@ export function expressionToString(expr: Expression | undefined): string {
       return functionToString(e.value.functionName, e.value.arguments.map(expressionToString), false);
     case "commonInlineUserDefinedFunction":
       return functionToString(e.value.functionName, e.value.arguments.map(expressionToString), false);
+    case "window": {
+      const parts = [];
+      if (e.value.partitionSpec.length) parts.push(`PARTITION BY ${e.value.partitionSpec.map(expressionToString).join(", ")}`);
+      if (e.value.orderSpec.length) {
+        parts.push(`ORDER BY ${e.value.orderSpec.map((o) => expressionToString({ exprType: { case: "sortOrder", value: o } } as Expression)).join(", ")}`);
+      }
+      return `${expressionToString(e.value.windowFunction)} OVER (${parts.join(" ")})`;
+    }
+    case "lambdaFunction": {
+      const names = e.value.arguments.map((v) => v.nameParts.join("."));
+      return `lambdafunction(${expressionToString(e.value.function)}, ${names.join(", ")})`;
+    }
+    case "unresolvedNamedLambdaVariable":
+      return e.value.nameParts.join(".");
+    case "updateFields":
+      return e.value.valueExpression
+        ? `update_fields(${expressionToString(e.value.structExpression)}, WithField(${e.value.fieldName}, ${expressionToString(e.value.valueExpression)}))`
+        : `update_fields(${expressionToString(e.value.structExpression)}, dropfield(${e.value.fieldName}))`;
     case undefined:
       return "?";
   }

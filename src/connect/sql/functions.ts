@@ -1,13 +1,20 @@
-import { call, Column, col, expression, toColumn, type ColumnOrName } from "./column.js";
+import { call, Column, col, expression, toColumn, toExpr, type ColumnOrName } from "./column.js";
+import type { DataFrame } from "./dataframe.js";
 import type { SparkDataType } from "../types/datatypes.js";
 import { describeJsValue, toLiteral } from "../types/literal.js";
+import { array } from "../../gen/functions.js";
 
 /**
- * Spark SQL built-in functions, built the way pyspark's Connect client builds them: an unresolved
- * function by name (read by Spark 3.5 and 4.x alike). String arguments are column names, except where
- * pyspark takes a literal (patterns, formats, separators), noted per function. Use `fn(name, ...)` for
- * any built-in not listed here.
+ * pyspark.sql.functions. Almost all are generated (src/gen/functions.ts, from pyspark 4.1's own
+ * signatures and the calls its Connect client sends): a ColumnOrName string is a column name; where
+ * pyspark takes a Python value (a format, a pattern, a count) the JS value is sent as a literal.
+ * Written here, by hand: what is not a plain call (lit, col, expr, when, sort orders, broadcast,
+ * call_function), count("*"), and the escape hatch `fn`. Lambdas are in higher-order.ts.
+ * Each is sent by name and never checked here, so a function the server lacks fails with Spark's own
+ * error (UNRESOLVED_ROUTINE).
  */
+export * from "../../gen/functions.js";
+export * from "./higher-order.js";
 export { col, Column, type ColumnOrName };
 export const column = col;
 
@@ -29,9 +36,30 @@ export function expr(sql: string): Column {
   return new Column(expression({ case: "expressionString", value: { expression: sql } }));
 }
 
-/** Any function by name, with columns (or column names) as arguments. */
-export function fn(name: string, ...cols: ColumnOrName[]): Column {
-  return new Column(call(name, cols.map((c) => toColumn(c).expr)));
+/**
+ * Any SQL function by name, for what the library lacks (a newer Spark's function, a session UDF).
+ * A string argument is a column name; any other JS value (number, boolean, Date, ...) is a literal:
+ * `fn("date_add", "d", 1)`. For a string literal wrap it: `fn("lpad", "s", 3, lit("x"))`.
+ * `fn.distinct(name, ...)` is the DISTINCT form: `fn.distinct("count", "k")` is COUNT(DISTINCT k).
+ */
+export const fn = Object.assign(
+  function fn(name: string, ...args: unknown[]): Column {
+    return new Column(call(checkName(name), args.map(fnArgument)));
+  },
+  {
+    distinct(name: string, ...args: unknown[]): Column {
+      return new Column(call(checkName(name), args.map(fnArgument), true));
+    },
+  },
+);
+
+function checkName(name: unknown): string {
+  if (typeof name !== "string" || name === "") throw new TypeError(`fn(name, ...args): name must be a function's name, got ${describeJsValue(name)}.`);
+  return name;
+}
+
+function fnArgument(arg: unknown) {
+  return typeof arg === "string" ? col(arg).expr : toExpr(arg);
 }
 
 /** Starts a CASE WHEN; continue with `.when(...)` and finish with `.otherwise(...)`. */
@@ -40,83 +68,32 @@ export function when(condition: Column, value: unknown): Column {
   return new Column(call("when", [condition.expr, lit(value).expr]));
 }
 
-function invoke(name: string, ...args: Column[]): Column {
-  return new Column(call(name, args.map((a) => a.expr)));
-}
-
-// Strings
-export const upper = (c: ColumnOrName) => fn("upper", c);
-export const lower = (c: ColumnOrName) => fn("lower", c);
-export const length = (c: ColumnOrName) => fn("length", c);
-export const ltrim = (c: ColumnOrName) => fn("ltrim", c);
-export const rtrim = (c: ColumnOrName) => fn("rtrim", c);
-export const concat = (...cols: ColumnOrName[]) => fn("concat", ...cols);
-/** `trimChars` (a column or name) is what to strip; pyspark passes it first. */
-export const trim = (c: ColumnOrName, trimChars?: ColumnOrName) => (trimChars === undefined ? fn("trim", c) : fn("trim", trimChars, c));
-/** `sep` is a literal string. */
-export const concat_ws = (sep: string, ...cols: ColumnOrName[]) => invoke("concat_ws", lit(sep), ...cols.map(toColumn));
-/** 1-based `pos`; numbers are literals, strings column names. */
-export const substring = (c: ColumnOrName, pos: number | ColumnOrName, len: number | ColumnOrName) =>
-  invoke("substring", toColumn(c), intOrColumn(pos), intOrColumn(len));
-/** `pattern` is a literal regex. */
-export const regexp_extract = (c: ColumnOrName, pattern: string, idx: number) => invoke("regexp_extract", toColumn(c), lit(pattern), lit(idx));
-/** `pattern` and `replacement` are literals unless given as Columns. */
-export const regexp_replace = (c: ColumnOrName, pattern: string | Column, replacement: string | Column) =>
-  invoke("regexp_replace", toColumn(c), lit(pattern), lit(replacement));
-/** `pattern` is a literal regex; `limit` -1 means no limit. */
-export const split = (c: ColumnOrName, pattern: string | Column, limit: number | ColumnOrName = -1) =>
-  invoke("split", toColumn(c), lit(pattern), intOrColumn(limit));
-
-// Dates and times; `format` is a literal Spark datetime pattern.
-export const to_date = (c: ColumnOrName, format?: string) => (format === undefined ? fn("to_date", c) : invoke("to_date", toColumn(c), lit(format)));
-export const to_timestamp = (c: ColumnOrName, format?: string) =>
-  format === undefined ? fn("to_timestamp", c) : invoke("to_timestamp", toColumn(c), lit(format));
-export const date_format = (c: ColumnOrName, format: string) => invoke("date_format", toColumn(c), lit(format));
-export const year = (c: ColumnOrName) => fn("year", c);
-export const month = (c: ColumnOrName) => fn("month", c);
-export const dayofmonth = (c: ColumnOrName) => fn("dayofmonth", c);
-export const current_date = () => fn("current_date");
-export const current_timestamp = () => fn("current_timestamp");
-
-// Math
-export const abs = (c: ColumnOrName) => fn("abs", c);
-export const sqrt = (c: ColumnOrName) => fn("sqrt", c);
-/** `scale` is a literal number of decimal places. */
-export const round = (c: ColumnOrName, scale?: number) => (scale === undefined ? fn("round", c) : invoke("round", toColumn(c), lit(scale)));
-export const floor = (c: ColumnOrName, scale?: number) => (scale === undefined ? fn("floor", c) : invoke("floor", toColumn(c), lit(scale)));
-export const ceil = (c: ColumnOrName, scale?: number) => (scale === undefined ? fn("ceil", c) : invoke("ceil", toColumn(c), lit(scale)));
-export const coalesce = (...cols: ColumnOrName[]) => fn("coalesce", ...cols);
-
-// Aggregates
 /** `count("*")` counts rows: pyspark sends it as count(1). */
 export function count(c: ColumnOrName): Column {
   const column = toColumn(c);
-  return column.expr.exprType.case === "unresolvedStar" ? invoke("count", lit(1)) : invoke("count", column);
+  return new Column(call("count", [column.expr.exprType.case === "unresolvedStar" ? lit(1).expr : column.expr]));
 }
-export function countDistinct(c: ColumnOrName, ...cols: ColumnOrName[]): Column {
-  return new Column(call("count", [c, ...cols].map((x) => toColumn(x).expr), true));
+
+/** Calls a function by its (possibly qualified) SQL name, resolved like SQL text (CallFunction). */
+export function call_function(funcName: string, ...cols: ColumnOrName[]): Column {
+  return new Column(expression({ case: "callFunction", value: { functionName: checkName(funcName), arguments: cols.map((c) => toColumn(c).expr) } }));
 }
-export const count_distinct = countDistinct;
-export const sum = (c: ColumnOrName) => fn("sum", c);
-export const avg = (c: ColumnOrName) => fn("avg", c);
-export const mean = (c: ColumnOrName) => fn("mean", c);
-export const min = (c: ColumnOrName) => fn("min", c);
-export const max = (c: ColumnOrName) => fn("max", c);
-export const first = (c: ColumnOrName, ignoreNulls = false) => invoke("first", toColumn(c), lit(ignoreNulls));
-export const last = (c: ColumnOrName, ignoreNulls = false) => invoke("last", toColumn(c), lit(ignoreNulls));
-export const collect_list = (c: ColumnOrName) => fn("collect_list", c);
-export const collect_set = (c: ColumnOrName) => fn("collect_set", c);
 
-// Collections
-export const explode = (c: ColumnOrName) => fn("explode", c);
-export const size = (c: ColumnOrName) => fn("size", c);
-export const array = (...cols: ColumnOrName[]) => fn("array", ...cols);
-export const struct = (...cols: ColumnOrName[]) => fn("struct", ...cols);
+/** Calls a registered UDF (or any function) by name, with columns as arguments. */
+export function call_udf(udfName: string, ...cols: ColumnOrName[]): Column {
+  return new Column(call(checkName(udfName), cols.map((c) => toColumn(c).expr)));
+}
 
-// Sorting
+/** Marks a DataFrame as small enough to broadcast in joins: `df.hint("broadcast")`, as pyspark does. */
+export function broadcast(df: DataFrame): DataFrame {
+  if (typeof (df as { hint?: unknown } | null)?.hint !== "function") throw new TypeError(`broadcast(df): pass a DataFrame, got ${describeJsValue(df)}.`);
+  return df.hint("broadcast");
+}
+
+// Sort orders
 export const asc = (c: ColumnOrName) => toColumn(c).asc();
 export const desc = (c: ColumnOrName) => toColumn(c).desc();
-
-function intOrColumn(value: number | ColumnOrName): Column {
-  return typeof value === "number" ? lit(value) : toColumn(value);
-}
+export const asc_nulls_first = (c: ColumnOrName) => toColumn(c).asc_nulls_first();
+export const asc_nulls_last = (c: ColumnOrName) => toColumn(c).asc_nulls_last();
+export const desc_nulls_first = (c: ColumnOrName) => toColumn(c).desc_nulls_first();
+export const desc_nulls_last = (c: ColumnOrName) => toColumn(c).desc_nulls_last();

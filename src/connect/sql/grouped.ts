@@ -1,21 +1,45 @@
 import type { Expression } from "../../gen/spark/connect/expressions_pb.js";
-import { Aggregate_GroupType } from "../../gen/spark/connect/relations_pb.js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Aggregate_GroupType, type Aggregate_GroupingSetsSchema, type Aggregate_PivotSchema } from "../../gen/spark/connect/relations_pb.js";
 import { call, col, Column, toExpr } from "./column.js";
 import type { DataFrame } from "./dataframe.js";
 import type { DataTypeInput } from "../types/datatypes.js";
 import { SQL_GROUPED_MAP_PANDAS_UDF, vectorizedFunction } from "../python/vectorized.js";
-import { describeJsValue, isPlainObject } from "../types/literal.js";
+import { describeJsValue, isPlainObject, toLiteral } from "../types/literal.js";
+
+/** How the groups were formed (pyspark's group_type), plus pivot and grouping sets when used. */
+export interface Grouping {
+  type: Aggregate_GroupType;
+  pivot?: MessageInitShape<typeof Aggregate_PivotSchema>;
+  groupingSets?: MessageInitShape<typeof Aggregate_GroupingSetsSchema>[];
+}
 
 /**
- * The result of `df.groupBy(...)`: aggregate it with `agg(...)` or a shortcut. Built like pyspark's
- * Connect GroupedData: an Aggregate relation with GROUPBY.
+ * The result of `df.groupBy(...)` (or cube, rollup, groupingSets): aggregate it with `agg(...)` or a shortcut.
+ * Built like pyspark's Connect GroupedData: an Aggregate relation with the group type, pivot and sets.
  */
 export class GroupedData {
-  /** @internal Use DataFrame.groupBy(). */
+  /** @internal Use DataFrame.groupBy(), cube(), rollup() or groupingSets(). */
   constructor(
     private readonly df: DataFrame,
     private readonly grouping: readonly Expression[],
+    private readonly how: Grouping = { type: Aggregate_GroupType.GROUPBY },
   ) {}
+
+  /**
+   * One output column per value of `pivotCol` (per value and aggregate when there are several aggregates).
+   * Without `values` the server first runs a job to find the distinct values; listing them saves that job
+   * and fixes the column order. Only after groupBy(), as in pyspark.
+   */
+  pivot(pivotCol: string, values?: readonly (number | string | boolean)[]): GroupedData {
+    if (this.how.type !== Aggregate_GroupType.GROUPBY) throw new TypeError("pivot() works only after groupBy(), not after cube(), rollup(), groupingSets() or another pivot().");
+    if (typeof pivotCol !== "string") throw new TypeError(`pivot(pivotCol): pass a column name, got ${describeJsValue(pivotCol)}.`);
+    if (values !== undefined && (!Array.isArray(values) || values.some((v) => !["number", "string", "boolean"].includes(typeof v)))) {
+      throw new TypeError(`pivot(pivotCol, values): values must be an array of numbers, strings or booleans, got ${describeJsValue(values)}.`);
+    }
+    const pivot = { col: this.df.col(pivotCol).expr, values: (values ?? []).map((v) => toLiteral(v)) };
+    return new GroupedData(this.df, this.grouping, { type: Aggregate_GroupType.PIVOT, pivot });
+  }
 
   /**
    * `agg(sum("a"), max("b").alias("top"))`, or pyspark's dict form `agg({ a: "sum", b: "max" })`
@@ -81,9 +105,11 @@ export class GroupedData {
       case: "aggregate",
       value: {
         input: this.df.relation,
-        groupType: Aggregate_GroupType.GROUPBY,
+        groupType: this.how.type,
         groupingExpressions: [...this.grouping],
         aggregateExpressions,
+        pivot: this.how.pivot,
+        groupingSets: this.how.groupingSets ?? [],
       },
     });
   }

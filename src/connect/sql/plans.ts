@@ -7,6 +7,9 @@ import type { SessionCore } from "../core.js";
 import { fromProto, type DataTypeInput, type StructType } from "../types/datatypes.js";
 import { toJSON } from "../types/datatypes-json.js";
 import { parseTypeString } from "../types/typestring.js";
+import { SparkConnectError } from "../errors.js";
+import type { ExecutePlanResponse } from "../../gen/spark/connect/base_pb.js";
+import { withObservations } from "./observation.js";
 
 export type RelTypeInit = NonNullable<Exclude<MessageInitShape<typeof RelationSchema>, Relation>["relType"]>;
 export type CommandTypeInit = NonNullable<Exclude<MessageInitShape<typeof CommandSchema>, Command>["commandType"]>;
@@ -24,10 +27,39 @@ export function commandPlan(commandType: CommandTypeInit): Plan {
   return create(PlanSchema, { opType: { case: "command", value: create(CommandSchema, { commandType }) } });
 }
 
-/** Runs a command plan to completion; commands answer with nothing the caller needs. */
+/**
+ * Runs a plan: every job goes through here so that Observations in it (df.observe) receive the metrics
+ * the server reports at the end, whichever action ran it.
+ */
+export function executePlan(core: SessionCore, plan: Plan, signal?: AbortSignal): AsyncIterable<ExecutePlanResponse> {
+  return withObservations(plan, core.execute(plan, { signal }));
+}
+
+/** Runs a command plan to completion; most commands answer with nothing the caller needs. */
 export async function runCommand(core: SessionCore, commandType: CommandTypeInit, signal?: AbortSignal): Promise<void> {
-  const responses = core.execute(commandPlan(commandType), { signal });
-  for await (const response of responses) void response;
+  await commandResponses(core, commandType, signal);
+}
+
+/** Runs a command plan to completion and returns its responses (a few: a result, metrics, completion). */
+export async function commandResponses(core: SessionCore, commandType: CommandTypeInit, signal?: AbortSignal): Promise<ExecutePlanResponse[]> {
+  const responses: ExecutePlanResponse[] = [];
+  for await (const response of executePlan(core, commandPlan(commandType), signal)) responses.push(response);
+  return responses;
+}
+
+/**
+ * For what older servers lack: a clear error naming the feature and the version it needs, instead of
+ * the server's "unknown relation" (3.5 rejects messages it has no case for). Unknown versions pass.
+ */
+export function requireServerVersion(core: SessionCore, minimum: "4.0", feature: string): void {
+  const version = core.version;
+  const major = version === undefined ? NaN : Number.parseInt(version, 10);
+  if (!Number.isFinite(major) || major >= Number.parseInt(minimum, 10)) return;
+  throw new SparkConnectError(`${feature} needs Spark ${minimum}+; this server runs Spark ${version}.`, {
+    errorClass: "UNSUPPORTED_BY_SERVER_VERSION",
+    messageParameters: { feature, serverVersion: String(version), minimumVersion: minimum },
+    fix: `Use a Spark ${minimum}+ server, or leave out ${feature}.`,
+  });
 }
 
 /** `spark.range`: one LongType column `id` from start (inclusive) to end (exclusive). */

@@ -174,11 +174,13 @@ describe("tableToRows converts each Arrow type explicitly", () => {
     ]);
   });
 
-  it("refuses duplicate column names instead of silently dropping one", () => {
+  it("duplicate column names: objects keep the first column's value (pyspark's row[name]); arrays keep all", () => {
     const id = new Field("id", new Int32(), true);
-    const column = makeData({ type: new Int32(), length: 1, nullCount: 0, data: new Int32Array([1]) });
-    const batch = new RecordBatch(new Schema([id, id]), makeData({ type: new Struct([id, id]), length: 1, nullCount: 0, children: [column, column] }));
-    expect(() => tableToRows(new Table([batch]))).toThrow(/two columns named "id".*alias\(\) or withColumnRenamed\(\)/);
+    const one = makeData({ type: new Int32(), length: 1, nullCount: 0, data: new Int32Array([1]) });
+    const two = makeData({ type: new Int32(), length: 1, nullCount: 0, data: new Int32Array([2]) });
+    const batch = new RecordBatch(new Schema([id, id]), makeData({ type: new Struct([id, id]), length: 1, nullCount: 0, children: [one, two] }));
+    expect(tableToRows(new Table([batch]))).toEqual([{ id: 1 }]);
+    expect(tableToRows(new Table([batch]), "array")).toEqual([[1, 2]]);
   });
 });
 

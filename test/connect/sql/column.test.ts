@@ -131,3 +131,26 @@ describe("col() and toString()", () => {
     expect(String(col("a").ne(1).not().desc())).toBe("Column<'(NOT (NOT (a = 1))) DESC NULLS LAST'>");
   });
 });
+
+describe("Column struct fields, try_cast and pyspark's method names", () => {
+  const j = (c: Column) => toJson(ExpressionSchema, c.expr) as Record<string, any>;
+  const a = (name: string) => ({ unresolvedAttribute: { unparsedIdentifier: name } });
+
+  it("withField sets a field; dropFields nests one UpdateFields per name, as pyspark", () => {
+    expect(j(col("s").withField("b", lit(2)))).toEqual({ updateFields: { structExpression: a("s"), fieldName: "b", valueExpression: { literal: { integer: 2 } } } });
+    expect(j(col("s").dropFields("a", "b"))).toEqual({ updateFields: { structExpression: { updateFields: { structExpression: a("s"), fieldName: "a" } }, fieldName: "b" } });
+    expect(() => col("s").withField("b", 2 as never)).toThrow(/col must be a Column \(use lit\(\) for a value\)/);
+    expect(() => col("s").dropFields()).toThrow(/at least one field name/);
+  });
+
+  it("try_cast is a Cast with eval mode TRY", () => {
+    expect(j(col("x").try_cast("int"))).toEqual({ cast: { expr: a("x"), typeStr: "int", evalMode: "EVAL_MODE_TRY" } });
+  });
+
+  it("startswith/endswith and the snake_case sort orders, as pyspark names them", () => {
+    expect(j(col("s").startswith("a")).unresolvedFunction.functionName).toBe("startsWith");
+    expect(j(col("s").endswith("a")).unresolvedFunction.functionName).toBe("endsWith");
+    expect(j(col("s").asc_nulls_last()).sortOrder.nullOrdering).toBe("SORT_NULLS_LAST");
+    expect(j(col("s").desc_nulls_first()).sortOrder).toMatchObject({ direction: "SORT_DIRECTION_DESCENDING", nullOrdering: "SORT_NULLS_FIRST" });
+  });
+});

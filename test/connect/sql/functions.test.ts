@@ -91,6 +91,57 @@ describe("functions build pyspark's unresolved functions", () => {
     expect(json(F.fn("nvl", "a", F.lit(0)))).toEqual(fn("nvl", attr("a"), { literal: { integer: 0 } }));
     expect(json(F.expr("a + 1 AS b"))).toEqual({ expressionString: { expression: "a + 1 AS b" } });
     expect(json(F.desc("a"))).toMatchObject({ sortOrder: { child: attr("a"), direction: "SORT_DIRECTION_DESCENDING" } });
-    expect(() => F.upper(1 as unknown as string)).toThrow(/Expected a Column or a column name, got a number/);
+    expect(() => F.upper(1 as unknown as string)).toThrow(/upper\(\): col must be a Column or a column name \(wrap a value with lit\(\)\), got a number/);
+  });
+});
+
+describe("generated functions wrap literals exactly where pyspark does", () => {
+  const args = (c: Column) => (json(c) as { unresolvedFunction: { functionName: string; arguments?: unknown[] } }).unresolvedFunction;
+  const L = (v: object) => ({ literal: v });
+
+  it("Python values are literals, ColumnOrName strings column names", () => {
+    expect(args(F.date_add("d", 1))).toEqual({ functionName: "date_add", arguments: [attr("d"), L({ integer: 1 })] });
+    expect(args(F.date_add("d", "n"))).toEqual({ functionName: "date_add", arguments: [attr("d"), attr("n")] });
+    expect(args(F.lpad("s", 3, "x"))).toEqual({ functionName: "lpad", arguments: [attr("s"), L({ integer: 3 }), L({ string: "x" })] });
+    expect(args(F.date_trunc("month", "t"))).toEqual({ functionName: "date_trunc", arguments: [L({ string: "month" }), attr("t")] });
+    expect(args(F.element_at("m", "key")).arguments).toEqual([attr("m"), L({ string: "key" })]);
+    expect(args(F.locate("b", "s")).arguments).toEqual([L({ string: "b" }), attr("s"), L({ integer: 1 })]);
+    expect(args(F.months_between("a", "b")).arguments).toEqual([attr("a"), attr("b"), L({ boolean: true })]);
+  });
+
+  it("float parameters are doubles; log(x) is ln, log(base, x) log", () => {
+    expect(args(F.log("x"))).toEqual({ functionName: "ln", arguments: [attr("x")] });
+    expect(args(F.log(2, "x"))).toEqual({ functionName: "log", arguments: [L({ double: 2 }), attr("x")] });
+    expect(args(F.approx_count_distinct("x", 1)).arguments).toEqual([attr("x"), L({ double: 1 })]);
+    expect(args(F.percentile_approx("x", [0.5, 1])).arguments).toEqual([
+      attr("x"),
+      { unresolvedFunction: { functionName: "array", arguments: [L({ double: 0.5 }), L({ double: 1 })] } },
+      L({ integer: 10000 }),
+    ]);
+  });
+
+  it("options become map(k, v, ...) of strings; schemas a DDL or JSON string; DISTINCT variants", () => {
+    expect(args(F.from_json("j", "a INT", { mode: "FAILFAST" })).arguments).toEqual([
+      attr("j"),
+      L({ string: "a INT" }),
+      { unresolvedFunction: { functionName: "map", arguments: [L({ string: "mode" }), L({ string: "FAILFAST" })] } },
+    ]);
+    expect(args(F.from_json("j", Types.struct([Types.field("a", Types.integer)]))).arguments?.[1]).toEqual(
+      L({ string: '{"fields":[{"metadata":{},"name":"a","nullable":true,"type":"integer"}],"type":"struct"}' }),
+    );
+    expect(json(F.sum_distinct("x"))).toEqual({ unresolvedFunction: { functionName: "sum", arguments: [attr("x")], isDistinct: true } });
+    expect(json(F.count_distinct("x"))).toEqual(json(F.countDistinct("x")));
+  });
+
+  it("array/struct take columns or one list; bad arguments name the function, parameter and fix", () => {
+    expect(json(F.array(["a", "b"]))).toEqual(json(F.array("a", "b")));
+    expect(() => F.date_add(1 as never, 1)).toThrow(/date_add\(\): start must be a Column or a column name \(wrap a value with lit\(\)\), got a number/);
+    expect(() => F.from_json("j", 5 as never)).toThrow(/from_json\(\): schema must be a DDL string/);
+  });
+
+  it("fn(): strings are columns, other JS values literals; fn.distinct", () => {
+    expect(json(F.fn("date_add", "d", 1))).toEqual(fn("date_add", attr("d"), L({ integer: 1 })));
+    expect(json(F.fn("lpad", "s", 3, F.lit("x")))).toEqual(fn("lpad", attr("s"), L({ integer: 3 }), L({ string: "x" })));
+    expect(json(F.fn.distinct("count", "k"))).toEqual({ unresolvedFunction: { functionName: "count", arguments: [attr("k")], isDistinct: true } });
   });
 });

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file spark/connect/expressions.proto.
  */
 export const file_spark_connect_expressions: GenFile = /*@__PURE__*/
-  fileDesc("Ch9zcGFyay9jb25uZWN0L2V4cHJlc3Npb25zLnByb3RvEg1zcGFyay5jb25uZWN0IpkXCgpFeHByZXNzaW9uEjQKB2xpdGVyYWwYASABKAsyIS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbEgAEk0KFHVucmVzb2x2ZWRfYXR0cmlidXRlGAIgASgLMi0uc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVucmVzb2x2ZWRBdHRyaWJ1dGVIABJLChN1bnJlc29sdmVkX2Z1bmN0aW9uGAMgASgLMiwuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVucmVzb2x2ZWRGdW5jdGlvbkgAEkcKEWV4cHJlc3Npb25fc3RyaW5nGAQgASgLMiouc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkV4cHJlc3Npb25TdHJpbmdIABJDCg91bnJlc29sdmVkX3N0YXIYBSABKAsyKC5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uVW5yZXNvbHZlZFN0YXJIABIwCgVhbGlhcxgGIAEoCzIfLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5BbGlhc0gAEi4KBGNhc3QYByABKAsyHi5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uQ2FzdEgAEjkKCnNvcnRfb3JkZXIYCSABKAsyIy5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uU29ydE9yZGVySAASVAoYdW5yZXNvbHZlZF9leHRyYWN0X3ZhbHVlGAwgASgLMjAuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVucmVzb2x2ZWRFeHRyYWN0VmFsdWVIABJdCiNjb21tb25faW5saW5lX3VzZXJfZGVmaW5lZF9mdW5jdGlvbhgPIAEoCzIuLnNwYXJrLmNvbm5lY3QuQ29tbW9uSW5saW5lVXNlckRlZmluZWRGdW5jdGlvbkgAEjQKDWNhbGxfZnVuY3Rpb24YECABKAsyGy5zcGFyay5jb25uZWN0LkNhbGxGdW5jdGlvbkgAGoQICgdMaXRlcmFsEicKBG51bGwYASABKAsyFy5zcGFyay5jb25uZWN0LkRhdGFUeXBlSAASEAoGYmluYXJ5GAIgASgMSAASEQoHYm9vbGVhbhgDIAEoCEgAEg4KBGJ5dGUYBCABKAVIABIPCgVzaG9ydBgFIAEoBUgAEhEKB2ludGVnZXIYBiABKAVIABIOCgRsb25nGAcgASgDSAASDwoFZmxvYXQYCiABKAJIABIQCgZkb3VibGUYCyABKAFIABI8CgdkZWNpbWFsGAwgASgLMikuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWwuRGVjaW1hbEgAEhAKBnN0cmluZxgNIAEoCUgAEg4KBGRhdGUYECABKAVIABITCgl0aW1lc3RhbXAYESABKANIABIXCg10aW1lc3RhbXBfbnR6GBIgASgDSAASOAoFYXJyYXkYFiABKAsyJy5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbC5BcnJheUgAEjQKA21hcBgXIAEoCzIlLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsLk1hcEgAEjoKBnN0cnVjdBgYIAEoCzIoLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsLlN0cnVjdEgAGlwKB0RlY2ltYWwSDQoFdmFsdWUYASABKAkSFgoJcHJlY2lzaW9uGAIgASgFSACIAQESEgoFc2NhbGUYAyABKAVIAYgBAUIMCgpfcHJlY2lzaW9uQggKBl9zY2FsZRprCgVBcnJheRItCgxlbGVtZW50X3R5cGUYASABKAsyFy5zcGFyay5jb25uZWN0LkRhdGFUeXBlEjMKCGVsZW1lbnRzGAIgAygLMiEuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWwawQEKA01hcBIpCghrZXlfdHlwZRgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGUSKwoKdmFsdWVfdHlwZRgCIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGUSLwoEa2V5cxgDIAMoCzIhLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsEjEKBnZhbHVlcxgEIAMoCzIhLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsGmsKBlN0cnVjdBIsCgtzdHJ1Y3RfdHlwZRgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGUSMwoIZWxlbWVudHMYAiADKAsyIS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbEIOCgxsaXRlcmFsX3R5cGUajAEKE1VucmVzb2x2ZWRBdHRyaWJ1dGUSGwoTdW5wYXJzZWRfaWRlbnRpZmllchgBIAEoCRIUCgdwbGFuX2lkGAIgASgDSACIAQESHwoSaXNfbWV0YWRhdGFfY29sdW1uGAMgASgISAGIAQFCCgoIX3BsYW5faWRCFQoTX2lzX21ldGFkYXRhX2NvbHVtbhqQAQoSVW5yZXNvbHZlZEZ1bmN0aW9uEhUKDWZ1bmN0aW9uX25hbWUYASABKAkSLAoJYXJndW1lbnRzGAIgAygLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEhMKC2lzX2Rpc3RpbmN0GAMgASgIEiAKGGlzX3VzZXJfZGVmaW5lZF9mdW5jdGlvbhgEIAEoCBomChBFeHByZXNzaW9uU3RyaW5nEhIKCmV4cHJlc3Npb24YASABKAkaZAoOVW5yZXNvbHZlZFN0YXISHAoPdW5wYXJzZWRfdGFyZ2V0GAEgASgJSACIAQESFAoHcGxhbl9pZBgCIAEoA0gBiAEBQhIKEF91bnBhcnNlZF90YXJnZXRCCgoIX3BsYW5faWQaYgoFQWxpYXMSJwoEZXhwchgBIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhIMCgRuYW1lGAIgAygJEhUKCG1ldGFkYXRhGAMgASgJSACIAQFCCwoJX21ldGFkYXRhGnwKBENhc3QSJwoEZXhwchgBIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhInCgR0eXBlGAIgASgLMhcuc3BhcmsuY29ubmVjdC5EYXRhVHlwZUgAEhIKCHR5cGVfc3RyGAMgASgJSABCDgoMY2FzdF90b190eXBlGokDCglTb3J0T3JkZXISKAoFY2hpbGQYASABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SRAoJZGlyZWN0aW9uGAIgASgOMjEuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlNvcnRPcmRlci5Tb3J0RGlyZWN0aW9uEkcKDW51bGxfb3JkZXJpbmcYAyABKA4yMC5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uU29ydE9yZGVyLk51bGxPcmRlcmluZyJsCg1Tb3J0RGlyZWN0aW9uEh4KGlNPUlRfRElSRUNUSU9OX1VOU1BFQ0lGSUVEEAASHAoYU09SVF9ESVJFQ1RJT05fQVNDRU5ESU5HEAESHQoZU09SVF9ESVJFQ1RJT05fREVTQ0VORElORxACIlUKDE51bGxPcmRlcmluZxIaChZTT1JUX05VTExTX1VOU1BFQ0lGSUVEEAASFAoQU09SVF9OVUxMU19GSVJTVBABEhMKD1NPUlRfTlVMTFNfTEFTVBACGnEKFlVucmVzb2x2ZWRFeHRyYWN0VmFsdWUSKAoFY2hpbGQYASABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SLQoKZXh0cmFjdGlvbhgCIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbkILCglleHByX3R5cGUi5QEKH0NvbW1vbklubGluZVVzZXJEZWZpbmVkRnVuY3Rpb24SFQoNZnVuY3Rpb25fbmFtZRgBIAEoCRIVCg1kZXRlcm1pbmlzdGljGAIgASgIEiwKCWFyZ3VtZW50cxgDIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhIuCgpweXRob25fdWRmGAQgASgLMhguc3BhcmsuY29ubmVjdC5QeXRob25VREZIABIqCghqYXZhX3VkZhgGIAEoCzIWLnNwYXJrLmNvbm5lY3QuSmF2YVVERkgAQgoKCGZ1bmN0aW9uInEKCVB5dGhvblVERhIsCgtvdXRwdXRfdHlwZRgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGUSEQoJZXZhbF90eXBlGAIgASgFEg8KB2NvbW1hbmQYAyABKAwSEgoKcHl0aG9uX3ZlchgEIAEoCSJzCgdKYXZhVURGEhIKCmNsYXNzX25hbWUYASABKAkSMQoLb3V0cHV0X3R5cGUYAiABKAsyFy5zcGFyay5jb25uZWN0LkRhdGFUeXBlSACIAQESEQoJYWdncmVnYXRlGAMgASgIQg4KDF9vdXRwdXRfdHlwZSJTCgxDYWxsRnVuY3Rpb24SFQoNZnVuY3Rpb25fbmFtZRgBIAEoCRIsCglhcmd1bWVudHMYAiADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb25iBnByb3RvMw", [file_spark_connect_types]);
+  fileDesc("Ch9zcGFyay9jb25uZWN0L2V4cHJlc3Npb25zLnByb3RvEg1zcGFyay5jb25uZWN0Is8iCgpFeHByZXNzaW9uEjQKB2xpdGVyYWwYASABKAsyIS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbEgAEk0KFHVucmVzb2x2ZWRfYXR0cmlidXRlGAIgASgLMi0uc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVucmVzb2x2ZWRBdHRyaWJ1dGVIABJLChN1bnJlc29sdmVkX2Z1bmN0aW9uGAMgASgLMiwuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVucmVzb2x2ZWRGdW5jdGlvbkgAEkcKEWV4cHJlc3Npb25fc3RyaW5nGAQgASgLMiouc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkV4cHJlc3Npb25TdHJpbmdIABJDCg91bnJlc29sdmVkX3N0YXIYBSABKAsyKC5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uVW5yZXNvbHZlZFN0YXJIABIwCgVhbGlhcxgGIAEoCzIfLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5BbGlhc0gAEi4KBGNhc3QYByABKAsyHi5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uQ2FzdEgAEjkKCnNvcnRfb3JkZXIYCSABKAsyIy5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uU29ydE9yZGVySAASQwoPbGFtYmRhX2Z1bmN0aW9uGAogASgLMiguc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxhbWJkYUZ1bmN0aW9uSAASMgoGd2luZG93GAsgASgLMiAuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLldpbmRvd0gAElQKGHVucmVzb2x2ZWRfZXh0cmFjdF92YWx1ZRgMIAEoCzIwLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5VbnJlc29sdmVkRXh0cmFjdFZhbHVlSAASPwoNdXBkYXRlX2ZpZWxkcxgNIAEoCzImLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5VcGRhdGVGaWVsZHNIABJjCiB1bnJlc29sdmVkX25hbWVkX2xhbWJkYV92YXJpYWJsZRgOIAEoCzI3LnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5VbnJlc29sdmVkTmFtZWRMYW1iZGFWYXJpYWJsZUgAEl0KI2NvbW1vbl9pbmxpbmVfdXNlcl9kZWZpbmVkX2Z1bmN0aW9uGA8gASgLMi4uc3BhcmsuY29ubmVjdC5Db21tb25JbmxpbmVVc2VyRGVmaW5lZEZ1bmN0aW9uSAASNAoNY2FsbF9mdW5jdGlvbhgQIAEoCzIbLnNwYXJrLmNvbm5lY3QuQ2FsbEZ1bmN0aW9uSAAahAgKB0xpdGVyYWwSJwoEbnVsbBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGVIABIQCgZiaW5hcnkYAiABKAxIABIRCgdib29sZWFuGAMgASgISAASDgoEYnl0ZRgEIAEoBUgAEg8KBXNob3J0GAUgASgFSAASEQoHaW50ZWdlchgGIAEoBUgAEg4KBGxvbmcYByABKANIABIPCgVmbG9hdBgKIAEoAkgAEhAKBmRvdWJsZRgLIAEoAUgAEjwKB2RlY2ltYWwYDCABKAsyKS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbC5EZWNpbWFsSAASEAoGc3RyaW5nGA0gASgJSAASDgoEZGF0ZRgQIAEoBUgAEhMKCXRpbWVzdGFtcBgRIAEoA0gAEhcKDXRpbWVzdGFtcF9udHoYEiABKANIABI4CgVhcnJheRgWIAEoCzInLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsLkFycmF5SAASNAoDbWFwGBcgASgLMiUuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWwuTWFwSAASOgoGc3RydWN0GBggASgLMiguc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWwuU3RydWN0SAAaXAoHRGVjaW1hbBINCgV2YWx1ZRgBIAEoCRIWCglwcmVjaXNpb24YAiABKAVIAIgBARISCgVzY2FsZRgDIAEoBUgBiAEBQgwKCl9wcmVjaXNpb25CCAoGX3NjYWxlGmsKBUFycmF5Ei0KDGVsZW1lbnRfdHlwZRgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGUSMwoIZWxlbWVudHMYAiADKAsyIS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbBrBAQoDTWFwEikKCGtleV90eXBlGAEgASgLMhcuc3BhcmsuY29ubmVjdC5EYXRhVHlwZRIrCgp2YWx1ZV90eXBlGAIgASgLMhcuc3BhcmsuY29ubmVjdC5EYXRhVHlwZRIvCgRrZXlzGAMgAygLMiEuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWwSMQoGdmFsdWVzGAQgAygLMiEuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWwaawoGU3RydWN0EiwKC3N0cnVjdF90eXBlGAEgASgLMhcuc3BhcmsuY29ubmVjdC5EYXRhVHlwZRIzCghlbGVtZW50cxgCIAMoCzIhLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsQg4KDGxpdGVyYWxfdHlwZRqMAQoTVW5yZXNvbHZlZEF0dHJpYnV0ZRIbChN1bnBhcnNlZF9pZGVudGlmaWVyGAEgASgJEhQKB3BsYW5faWQYAiABKANIAIgBARIfChJpc19tZXRhZGF0YV9jb2x1bW4YAyABKAhIAYgBAUIKCghfcGxhbl9pZEIVChNfaXNfbWV0YWRhdGFfY29sdW1uGpABChJVbnJlc29sdmVkRnVuY3Rpb24SFQoNZnVuY3Rpb25fbmFtZRgBIAEoCRIsCglhcmd1bWVudHMYAiADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SEwoLaXNfZGlzdGluY3QYAyABKAgSIAoYaXNfdXNlcl9kZWZpbmVkX2Z1bmN0aW9uGAQgASgIGiYKEEV4cHJlc3Npb25TdHJpbmcSEgoKZXhwcmVzc2lvbhgBIAEoCRpkCg5VbnJlc29sdmVkU3RhchIcCg91bnBhcnNlZF90YXJnZXQYASABKAlIAIgBARIUCgdwbGFuX2lkGAIgASgDSAGIAQFCEgoQX3VucGFyc2VkX3RhcmdldEIKCghfcGxhbl9pZBpiCgVBbGlhcxInCgRleHByGAEgASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEgwKBG5hbWUYAiADKAkSFQoIbWV0YWRhdGEYAyABKAlIAIgBAUILCglfbWV0YWRhdGEanAIKBENhc3QSJwoEZXhwchgBIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhInCgR0eXBlGAIgASgLMhcuc3BhcmsuY29ubmVjdC5EYXRhVHlwZUgAEhIKCHR5cGVfc3RyGAMgASgJSAASOgoJZXZhbF9tb2RlGAQgASgOMicuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkNhc3QuRXZhbE1vZGUiYgoIRXZhbE1vZGUSGQoVRVZBTF9NT0RFX1VOU1BFQ0lGSUVEEAASFAoQRVZBTF9NT0RFX0xFR0FDWRABEhIKDkVWQUxfTU9ERV9BTlNJEAISEQoNRVZBTF9NT0RFX1RSWRADQg4KDGNhc3RfdG9fdHlwZRqiBQoGV2luZG93EjIKD3dpbmRvd19mdW5jdGlvbhgBIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhIxCg5wYXJ0aXRpb25fc3BlYxgCIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhI3CgpvcmRlcl9zcGVjGAMgAygLMiMuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlNvcnRPcmRlchJACgpmcmFtZV9zcGVjGAQgASgLMiwuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLldpbmRvdy5XaW5kb3dGcmFtZRq1AwoLV2luZG93RnJhbWUSSgoKZnJhbWVfdHlwZRgBIAEoDjI2LnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5XaW5kb3cuV2luZG93RnJhbWUuRnJhbWVUeXBlEkkKBWxvd2VyGAIgASgLMjouc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLldpbmRvdy5XaW5kb3dGcmFtZS5GcmFtZUJvdW5kYXJ5EkkKBXVwcGVyGAMgASgLMjouc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLldpbmRvdy5XaW5kb3dGcmFtZS5GcmFtZUJvdW5kYXJ5GnMKDUZyYW1lQm91bmRhcnkSFQoLY3VycmVudF9yb3cYASABKAhIABITCgl1bmJvdW5kZWQYAiABKAhIABIqCgV2YWx1ZRgDIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbkgAQgoKCGJvdW5kYXJ5Ik8KCUZyYW1lVHlwZRIYChRGUkFNRV9UWVBFX1VOREVGSU5FRBAAEhIKDkZSQU1FX1RZUEVfUk9XEAESFAoQRlJBTUVfVFlQRV9SQU5HRRACGo0BCgxVcGRhdGVGaWVsZHMSNAoRc3RydWN0X2V4cHJlc3Npb24YASABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SEgoKZmllbGRfbmFtZRgCIAEoCRIzChB2YWx1ZV9leHByZXNzaW9uGAMgASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uGokBCg5MYW1iZGFGdW5jdGlvbhIrCghmdW5jdGlvbhgBIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhJKCglhcmd1bWVudHMYAiADKAsyNy5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uVW5yZXNvbHZlZE5hbWVkTGFtYmRhVmFyaWFibGUaMwodVW5yZXNvbHZlZE5hbWVkTGFtYmRhVmFyaWFibGUSEgoKbmFtZV9wYXJ0cxgBIAMoCRqJAwoJU29ydE9yZGVyEigKBWNoaWxkGAEgASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEkQKCWRpcmVjdGlvbhgCIAEoDjIxLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5Tb3J0T3JkZXIuU29ydERpcmVjdGlvbhJHCg1udWxsX29yZGVyaW5nGAMgASgOMjAuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlNvcnRPcmRlci5OdWxsT3JkZXJpbmcibAoNU29ydERpcmVjdGlvbhIeChpTT1JUX0RJUkVDVElPTl9VTlNQRUNJRklFRBAAEhwKGFNPUlRfRElSRUNUSU9OX0FTQ0VORElORxABEh0KGVNPUlRfRElSRUNUSU9OX0RFU0NFTkRJTkcQAiJVCgxOdWxsT3JkZXJpbmcSGgoWU09SVF9OVUxMU19VTlNQRUNJRklFRBAAEhQKEFNPUlRfTlVMTFNfRklSU1QQARITCg9TT1JUX05VTExTX0xBU1QQAhpxChZVbnJlc29sdmVkRXh0cmFjdFZhbHVlEigKBWNoaWxkGAEgASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEi0KCmV4dHJhY3Rpb24YAiABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb25CCwoJZXhwcl90eXBlIuUBCh9Db21tb25JbmxpbmVVc2VyRGVmaW5lZEZ1bmN0aW9uEhUKDWZ1bmN0aW9uX25hbWUYASABKAkSFQoNZGV0ZXJtaW5pc3RpYxgCIAEoCBIsCglhcmd1bWVudHMYAyADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SLgoKcHl0aG9uX3VkZhgEIAEoCzIYLnNwYXJrLmNvbm5lY3QuUHl0aG9uVURGSAASKgoIamF2YV91ZGYYBiABKAsyFi5zcGFyay5jb25uZWN0LkphdmFVREZIAEIKCghmdW5jdGlvbiJxCglQeXRob25VREYSLAoLb3V0cHV0X3R5cGUYASABKAsyFy5zcGFyay5jb25uZWN0LkRhdGFUeXBlEhEKCWV2YWxfdHlwZRgCIAEoBRIPCgdjb21tYW5kGAMgASgMEhIKCnB5dGhvbl92ZXIYBCABKAkicwoHSmF2YVVERhISCgpjbGFzc19uYW1lGAEgASgJEjEKC291dHB1dF90eXBlGAIgASgLMhcuc3BhcmsuY29ubmVjdC5EYXRhVHlwZUgAiAEBEhEKCWFnZ3JlZ2F0ZRgDIAEoCEIOCgxfb3V0cHV0X3R5cGUiUwoMQ2FsbEZ1bmN0aW9uEhUKDWZ1bmN0aW9uX25hbWUYASABKAkSLAoJYXJndW1lbnRzGAIgAygLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uYgZwcm90bzM", [file_spark_connect_types]);
 
 /**
  * @generated from message spark.connect.Expression
@@ -73,10 +73,34 @@ export type Expression = Message<"spark.connect.Expression"> & {
     case: "sortOrder";
   } | {
     /**
+     * @generated from field: spark.connect.Expression.LambdaFunction lambda_function = 10;
+     */
+    value: Expression_LambdaFunction;
+    case: "lambdaFunction";
+  } | {
+    /**
+     * @generated from field: spark.connect.Expression.Window window = 11;
+     */
+    value: Expression_Window;
+    case: "window";
+  } | {
+    /**
      * @generated from field: spark.connect.Expression.UnresolvedExtractValue unresolved_extract_value = 12;
      */
     value: Expression_UnresolvedExtractValue;
     case: "unresolvedExtractValue";
+  } | {
+    /**
+     * @generated from field: spark.connect.Expression.UpdateFields update_fields = 13;
+     */
+    value: Expression_UpdateFields;
+    case: "updateFields";
+  } | {
+    /**
+     * @generated from field: spark.connect.Expression.UnresolvedNamedLambdaVariable unresolved_named_lambda_variable = 14;
+     */
+    value: Expression_UnresolvedNamedLambdaVariable;
+    case: "unresolvedNamedLambdaVariable";
   } | {
     /**
      * @generated from field: spark.connect.CommonInlineUserDefinedFunction common_inline_user_defined_function = 15;
@@ -481,6 +505,13 @@ export type Expression_Cast = Message<"spark.connect.Expression.Cast"> & {
     value: string;
     case: "typeStr";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * TRY makes try_cast: null where the value does not convert. Spark 3.5 ignores the field.
+   *
+   * @generated from field: spark.connect.Expression.Cast.EvalMode eval_mode = 4;
+   */
+  evalMode: Expression_Cast_EvalMode;
 };
 
 /**
@@ -489,6 +520,237 @@ export type Expression_Cast = Message<"spark.connect.Expression.Cast"> & {
  */
 export const Expression_CastSchema: GenMessage<Expression_Cast> = /*@__PURE__*/
   messageDesc(file_spark_connect_expressions, 0, 6);
+
+/**
+ * @generated from enum spark.connect.Expression.Cast.EvalMode
+ */
+export enum Expression_Cast_EvalMode {
+  /**
+   * @generated from enum value: EVAL_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: EVAL_MODE_LEGACY = 1;
+   */
+  LEGACY = 1,
+
+  /**
+   * @generated from enum value: EVAL_MODE_ANSI = 2;
+   */
+  ANSI = 2,
+
+  /**
+   * @generated from enum value: EVAL_MODE_TRY = 3;
+   */
+  TRY = 3,
+}
+
+/**
+ * Describes the enum spark.connect.Expression.Cast.EvalMode.
+ */
+export const Expression_Cast_EvalModeSchema: GenEnum<Expression_Cast_EvalMode> = /*@__PURE__*/
+  enumDesc(file_spark_connect_expressions, 0, 6, 0);
+
+/**
+ * A function over a window: OVER (PARTITION BY ... ORDER BY ... frame).
+ *
+ * @generated from message spark.connect.Expression.Window
+ */
+export type Expression_Window = Message<"spark.connect.Expression.Window"> & {
+  /**
+   * @generated from field: spark.connect.Expression window_function = 1;
+   */
+  windowFunction?: Expression | undefined;
+
+  /**
+   * @generated from field: repeated spark.connect.Expression partition_spec = 2;
+   */
+  partitionSpec: Expression[];
+
+  /**
+   * @generated from field: repeated spark.connect.Expression.SortOrder order_spec = 3;
+   */
+  orderSpec: Expression_SortOrder[];
+
+  /**
+   * Unset: Spark's default frame for the function and ordering.
+   *
+   * @generated from field: spark.connect.Expression.Window.WindowFrame frame_spec = 4;
+   */
+  frameSpec?: Expression_Window_WindowFrame | undefined;
+};
+
+/**
+ * Describes the message spark.connect.Expression.Window.
+ * Use `create(Expression_WindowSchema)` to create a new message.
+ */
+export const Expression_WindowSchema: GenMessage<Expression_Window> = /*@__PURE__*/
+  messageDesc(file_spark_connect_expressions, 0, 7);
+
+/**
+ * @generated from message spark.connect.Expression.Window.WindowFrame
+ */
+export type Expression_Window_WindowFrame = Message<"spark.connect.Expression.Window.WindowFrame"> & {
+  /**
+   * @generated from field: spark.connect.Expression.Window.WindowFrame.FrameType frame_type = 1;
+   */
+  frameType: Expression_Window_WindowFrame_FrameType;
+
+  /**
+   * @generated from field: spark.connect.Expression.Window.WindowFrame.FrameBoundary lower = 2;
+   */
+  lower?: Expression_Window_WindowFrame_FrameBoundary | undefined;
+
+  /**
+   * @generated from field: spark.connect.Expression.Window.WindowFrame.FrameBoundary upper = 3;
+   */
+  upper?: Expression_Window_WindowFrame_FrameBoundary | undefined;
+};
+
+/**
+ * Describes the message spark.connect.Expression.Window.WindowFrame.
+ * Use `create(Expression_Window_WindowFrameSchema)` to create a new message.
+ */
+export const Expression_Window_WindowFrameSchema: GenMessage<Expression_Window_WindowFrame> = /*@__PURE__*/
+  messageDesc(file_spark_connect_expressions, 0, 7, 0);
+
+/**
+ * @generated from message spark.connect.Expression.Window.WindowFrame.FrameBoundary
+ */
+export type Expression_Window_WindowFrame_FrameBoundary = Message<"spark.connect.Expression.Window.WindowFrame.FrameBoundary"> & {
+  /**
+   * @generated from oneof spark.connect.Expression.Window.WindowFrame.FrameBoundary.boundary
+   */
+  boundary: {
+    /**
+     * @generated from field: bool current_row = 1;
+     */
+    value: boolean;
+    case: "currentRow";
+  } | {
+    /**
+     * Unbounded preceding as a lower bound, following as an upper one.
+     *
+     * @generated from field: bool unbounded = 2;
+     */
+    value: boolean;
+    case: "unbounded";
+  } | {
+    /**
+     * An offset literal: int for rows frames, long for range frames (as pyspark sends).
+     *
+     * @generated from field: spark.connect.Expression value = 3;
+     */
+    value: Expression;
+    case: "value";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message spark.connect.Expression.Window.WindowFrame.FrameBoundary.
+ * Use `create(Expression_Window_WindowFrame_FrameBoundarySchema)` to create a new message.
+ */
+export const Expression_Window_WindowFrame_FrameBoundarySchema: GenMessage<Expression_Window_WindowFrame_FrameBoundary> = /*@__PURE__*/
+  messageDesc(file_spark_connect_expressions, 0, 7, 0, 0);
+
+/**
+ * @generated from enum spark.connect.Expression.Window.WindowFrame.FrameType
+ */
+export enum Expression_Window_WindowFrame_FrameType {
+  /**
+   * @generated from enum value: FRAME_TYPE_UNDEFINED = 0;
+   */
+  UNDEFINED = 0,
+
+  /**
+   * @generated from enum value: FRAME_TYPE_ROW = 1;
+   */
+  ROW = 1,
+
+  /**
+   * @generated from enum value: FRAME_TYPE_RANGE = 2;
+   */
+  RANGE = 2,
+}
+
+/**
+ * Describes the enum spark.connect.Expression.Window.WindowFrame.FrameType.
+ */
+export const Expression_Window_WindowFrame_FrameTypeSchema: GenEnum<Expression_Window_WindowFrame_FrameType> = /*@__PURE__*/
+  enumDesc(file_spark_connect_expressions, 0, 7, 0, 0);
+
+/**
+ * Sets (value_expression given) or drops a struct field: Column.withField / dropFields.
+ *
+ * @generated from message spark.connect.Expression.UpdateFields
+ */
+export type Expression_UpdateFields = Message<"spark.connect.Expression.UpdateFields"> & {
+  /**
+   * @generated from field: spark.connect.Expression struct_expression = 1;
+   */
+  structExpression?: Expression | undefined;
+
+  /**
+   * @generated from field: string field_name = 2;
+   */
+  fieldName: string;
+
+  /**
+   * @generated from field: spark.connect.Expression value_expression = 3;
+   */
+  valueExpression?: Expression | undefined;
+};
+
+/**
+ * Describes the message spark.connect.Expression.UpdateFields.
+ * Use `create(Expression_UpdateFieldsSchema)` to create a new message.
+ */
+export const Expression_UpdateFieldsSchema: GenMessage<Expression_UpdateFields> = /*@__PURE__*/
+  messageDesc(file_spark_connect_expressions, 0, 8);
+
+/**
+ * A lambda for higher-order functions; its body refers to its arguments by their names.
+ *
+ * @generated from message spark.connect.Expression.LambdaFunction
+ */
+export type Expression_LambdaFunction = Message<"spark.connect.Expression.LambdaFunction"> & {
+  /**
+   * @generated from field: spark.connect.Expression function = 1;
+   */
+  function?: Expression | undefined;
+
+  /**
+   * One to three variables.
+   *
+   * @generated from field: repeated spark.connect.Expression.UnresolvedNamedLambdaVariable arguments = 2;
+   */
+  arguments: Expression_UnresolvedNamedLambdaVariable[];
+};
+
+/**
+ * Describes the message spark.connect.Expression.LambdaFunction.
+ * Use `create(Expression_LambdaFunctionSchema)` to create a new message.
+ */
+export const Expression_LambdaFunctionSchema: GenMessage<Expression_LambdaFunction> = /*@__PURE__*/
+  messageDesc(file_spark_connect_expressions, 0, 9);
+
+/**
+ * @generated from message spark.connect.Expression.UnresolvedNamedLambdaVariable
+ */
+export type Expression_UnresolvedNamedLambdaVariable = Message<"spark.connect.Expression.UnresolvedNamedLambdaVariable"> & {
+  /**
+   * @generated from field: repeated string name_parts = 1;
+   */
+  nameParts: string[];
+};
+
+/**
+ * Describes the message spark.connect.Expression.UnresolvedNamedLambdaVariable.
+ * Use `create(Expression_UnresolvedNamedLambdaVariableSchema)` to create a new message.
+ */
+export const Expression_UnresolvedNamedLambdaVariableSchema: GenMessage<Expression_UnresolvedNamedLambdaVariable> = /*@__PURE__*/
+  messageDesc(file_spark_connect_expressions, 0, 10);
 
 /**
  * @generated from message spark.connect.Expression.SortOrder
@@ -515,7 +777,7 @@ export type Expression_SortOrder = Message<"spark.connect.Expression.SortOrder">
  * Use `create(Expression_SortOrderSchema)` to create a new message.
  */
 export const Expression_SortOrderSchema: GenMessage<Expression_SortOrder> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 7);
+  messageDesc(file_spark_connect_expressions, 0, 11);
 
 /**
  * @generated from enum spark.connect.Expression.SortOrder.SortDirection
@@ -541,7 +803,7 @@ export enum Expression_SortOrder_SortDirection {
  * Describes the enum spark.connect.Expression.SortOrder.SortDirection.
  */
 export const Expression_SortOrder_SortDirectionSchema: GenEnum<Expression_SortOrder_SortDirection> = /*@__PURE__*/
-  enumDesc(file_spark_connect_expressions, 0, 7, 0);
+  enumDesc(file_spark_connect_expressions, 0, 11, 0);
 
 /**
  * @generated from enum spark.connect.Expression.SortOrder.NullOrdering
@@ -567,7 +829,7 @@ export enum Expression_SortOrder_NullOrdering {
  * Describes the enum spark.connect.Expression.SortOrder.NullOrdering.
  */
 export const Expression_SortOrder_NullOrderingSchema: GenEnum<Expression_SortOrder_NullOrdering> = /*@__PURE__*/
-  enumDesc(file_spark_connect_expressions, 0, 7, 1);
+  enumDesc(file_spark_connect_expressions, 0, 11, 1);
 
 /**
  * @generated from message spark.connect.Expression.UnresolvedExtractValue
@@ -589,7 +851,7 @@ export type Expression_UnresolvedExtractValue = Message<"spark.connect.Expressio
  * Use `create(Expression_UnresolvedExtractValueSchema)` to create a new message.
  */
 export const Expression_UnresolvedExtractValueSchema: GenMessage<Expression_UnresolvedExtractValue> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 8);
+  messageDesc(file_spark_connect_expressions, 0, 12);
 
 /**
  * @generated from message spark.connect.CommonInlineUserDefinedFunction

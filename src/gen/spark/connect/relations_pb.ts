@@ -6,6 +6,8 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Catalog } from "./catalog_pb.js";
+import { file_spark_connect_catalog } from "./catalog_pb.js";
 import type { CommonInlineUserDefinedFunction, Expression, Expression_Alias, Expression_Literal, Expression_SortOrder } from "./expressions_pb.js";
 import { file_spark_connect_expressions } from "./expressions_pb.js";
 import type { DataType } from "./types_pb.js";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file spark/connect/relations.proto.
  */
 export const file_spark_connect_relations: GenFile = /*@__PURE__*/
-  fileDesc("Ch1zcGFyay9jb25uZWN0L3JlbGF0aW9ucy5wcm90bxINc3BhcmsuY29ubmVjdCKaCQoIUmVsYXRpb24SLQoGY29tbW9uGAEgASgLMh0uc3BhcmsuY29ubmVjdC5SZWxhdGlvbkNvbW1vbhIjCgRyZWFkGAIgASgLMhMuc3BhcmsuY29ubmVjdC5SZWFkSAASKQoHcHJvamVjdBgDIAEoCzIWLnNwYXJrLmNvbm5lY3QuUHJvamVjdEgAEicKBmZpbHRlchgEIAEoCzIVLnNwYXJrLmNvbm5lY3QuRmlsdGVySAASIwoEam9pbhgFIAEoCzITLnNwYXJrLmNvbm5lY3QuSm9pbkgAEi0KBnNldF9vcBgGIAEoCzIbLnNwYXJrLmNvbm5lY3QuU2V0T3BlcmF0aW9uSAASIwoEc29ydBgHIAEoCzITLnNwYXJrLmNvbm5lY3QuU29ydEgAEiUKBWxpbWl0GAggASgLMhQuc3BhcmsuY29ubmVjdC5MaW1pdEgAEi0KCWFnZ3JlZ2F0ZRgJIAEoCzIYLnNwYXJrLmNvbm5lY3QuQWdncmVnYXRlSAASIQoDc3FsGAogASgLMhIuc3BhcmsuY29ubmVjdC5TUUxIABI2Cg5sb2NhbF9yZWxhdGlvbhgLIAEoCzIcLnNwYXJrLmNvbm5lY3QuTG9jYWxSZWxhdGlvbkgAEicKBm9mZnNldBgNIAEoCzIVLnNwYXJrLmNvbm5lY3QuT2Zmc2V0SAASMQoLZGVkdXBsaWNhdGUYDiABKAsyGi5zcGFyay5jb25uZWN0LkRlZHVwbGljYXRlSAASJQoFcmFuZ2UYDyABKAsyFC5zcGFyay5jb25uZWN0LlJhbmdlSAASNgoOc3VicXVlcnlfYWxpYXMYECABKAsyHC5zcGFyay5jb25uZWN0LlN1YnF1ZXJ5QWxpYXNIABIxCgtyZXBhcnRpdGlvbhgRIAEoCzIaLnNwYXJrLmNvbm5lY3QuUmVwYXJ0aXRpb25IABIkCgV0b19kZhgSIAEoCzITLnNwYXJrLmNvbm5lY3QuVG9ERkgAEkEKFHdpdGhfY29sdW1uc19yZW5hbWVkGBMgASgLMiEuc3BhcmsuY29ubmVjdC5XaXRoQ29sdW1uc1JlbmFtZWRIABIwCgtzaG93X3N0cmluZxgUIAEoCzIZLnNwYXJrLmNvbm5lY3QuU2hvd1N0cmluZ0gAEiMKBGRyb3AYFSABKAsyEy5zcGFyay5jb25uZWN0LkRyb3BIABIyCgx3aXRoX2NvbHVtbnMYFyABKAsyGi5zcGFyay5jb25uZWN0LldpdGhDb2x1bW5zSAASNgoObWFwX3BhcnRpdGlvbnMYHCABKAsyHC5zcGFyay5jb25uZWN0Lk1hcFBhcnRpdGlvbnNIABIsCglncm91cF9tYXAYHyABKAsyFy5zcGFyay5jb25uZWN0Lkdyb3VwTWFwSAASaAopY29tbW9uX2lubGluZV91c2VyX2RlZmluZWRfdGFibGVfZnVuY3Rpb24YJiABKAsyMy5zcGFyay5jb25uZWN0LkNvbW1vbklubGluZVVzZXJEZWZpbmVkVGFibGVGdW5jdGlvbkgAQgoKCHJlbF90eXBlIjIKDlJlbGF0aW9uQ29tbW9uEhQKB3BsYW5faWQYAiABKANIAIgBAUIKCghfcGxhbl9pZCLFAQoDU1FMEg0KBXF1ZXJ5GAEgASgJEioKBGFyZ3MYAiADKAsyHC5zcGFyay5jb25uZWN0LlNRTC5BcmdzRW50cnkSMwoIcG9zX2FyZ3MYAyADKAsyIS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbBpOCglBcmdzRW50cnkSCwoDa2V5GAEgASgJEjAKBXZhbHVlGAIgASgLMiEuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWw6AjgBIpEECgRSZWFkEjUKC25hbWVkX3RhYmxlGAEgASgLMh4uc3BhcmsuY29ubmVjdC5SZWFkLk5hbWVkVGFibGVIABI1CgtkYXRhX3NvdXJjZRgCIAEoCzIeLnNwYXJrLmNvbm5lY3QuUmVhZC5EYXRhU291cmNlSAASFAoMaXNfc3RyZWFtaW5nGAMgASgIGpcBCgpOYW1lZFRhYmxlEhsKE3VucGFyc2VkX2lkZW50aWZpZXIYASABKAkSPAoHb3B0aW9ucxgCIAMoCzIrLnNwYXJrLmNvbm5lY3QuUmVhZC5OYW1lZFRhYmxlLk9wdGlvbnNFbnRyeRouCgxPcHRpb25zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARrdAQoKRGF0YVNvdXJjZRITCgZmb3JtYXQYASABKAlIAIgBARITCgZzY2hlbWEYAiABKAlIAYgBARI8CgdvcHRpb25zGAMgAygLMisuc3BhcmsuY29ubmVjdC5SZWFkLkRhdGFTb3VyY2UuT3B0aW9uc0VudHJ5Eg0KBXBhdGhzGAQgAygJEhIKCnByZWRpY2F0ZXMYBSADKAkaLgoMT3B0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCCQoHX2Zvcm1hdEIJCgdfc2NoZW1hQgsKCXJlYWRfdHlwZSJhCgdQcm9qZWN0EiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhIuCgtleHByZXNzaW9ucxgDIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbiJeCgZGaWx0ZXISJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEiwKCWNvbmRpdGlvbhgCIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbiKjAwoESm9pbhIlCgRsZWZ0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhImCgVyaWdodBgCIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SMQoOam9pbl9jb25kaXRpb24YAyABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SLwoJam9pbl90eXBlGAQgASgOMhwuc3BhcmsuY29ubmVjdC5Kb2luLkpvaW5UeXBlEhUKDXVzaW5nX2NvbHVtbnMYBSADKAki0AEKCEpvaW5UeXBlEhkKFUpPSU5fVFlQRV9VTlNQRUNJRklFRBAAEhMKD0pPSU5fVFlQRV9JTk5FUhABEhgKFEpPSU5fVFlQRV9GVUxMX09VVEVSEAISGAoUSk9JTl9UWVBFX0xFRlRfT1VURVIQAxIZChVKT0lOX1RZUEVfUklHSFRfT1VURVIQBBIXChNKT0lOX1RZUEVfTEVGVF9BTlRJEAUSFwoTSk9JTl9UWVBFX0xFRlRfU0VNSRAGEhMKD0pPSU5fVFlQRV9DUk9TUxAHIpkDCgxTZXRPcGVyYXRpb24SKwoKbGVmdF9pbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SLAoLcmlnaHRfaW5wdXQYAiABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEjoKC3NldF9vcF90eXBlGAMgASgOMiUuc3BhcmsuY29ubmVjdC5TZXRPcGVyYXRpb24uU2V0T3BUeXBlEhMKBmlzX2FsbBgEIAEoCEgAiAEBEhQKB2J5X25hbWUYBSABKAhIAYgBARIiChVhbGxvd19taXNzaW5nX2NvbHVtbnMYBiABKAhIAogBASJyCglTZXRPcFR5cGUSGwoXU0VUX09QX1RZUEVfVU5TUEVDSUZJRUQQABIZChVTRVRfT1BfVFlQRV9JTlRFUlNFQ1QQARIVChFTRVRfT1BfVFlQRV9VTklPThACEhYKElNFVF9PUF9UWVBFX0VYQ0VQVBADQgkKB19pc19hbGxCCgoIX2J5X25hbWVCGAoWX2FsbG93X21pc3NpbmdfY29sdW1ucyI+CgVMaW1pdBImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SDQoFbGltaXQYAiABKAUiQAoGT2Zmc2V0EiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhIOCgZvZmZzZXQYAiABKAUi4gIKCUFnZ3JlZ2F0ZRImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SNgoKZ3JvdXBfdHlwZRgCIAEoDjIiLnNwYXJrLmNvbm5lY3QuQWdncmVnYXRlLkdyb3VwVHlwZRI3ChRncm91cGluZ19leHByZXNzaW9ucxgDIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhI4ChVhZ2dyZWdhdGVfZXhwcmVzc2lvbnMYBCADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24igQEKCUdyb3VwVHlwZRIaChZHUk9VUF9UWVBFX1VOU1BFQ0lGSUVEEAASFgoSR1JPVVBfVFlQRV9HUk9VUEJZEAESFQoRR1JPVVBfVFlQRV9ST0xMVVAQAhITCg9HUk9VUF9UWVBFX0NVQkUQAxIUChBHUk9VUF9UWVBFX1BJVk9UEAQiiAEKBFNvcnQSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEjIKBW9yZGVyGAIgAygLMiMuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlNvcnRPcmRlchIWCglpc19nbG9iYWwYAyABKAhIAIgBAUIMCgpfaXNfZ2xvYmFsInAKBERyb3ASJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEioKB2NvbHVtbnMYAiADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SFAoMY29sdW1uX25hbWVzGAMgAygJIoUBCgtEZWR1cGxpY2F0ZRImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SFAoMY29sdW1uX25hbWVzGAIgAygJEiAKE2FsbF9jb2x1bW5zX2FzX2tleXMYAyABKAhIAIgBAUIWChRfYWxsX2NvbHVtbnNfYXNfa2V5cyJLCg1Mb2NhbFJlbGF0aW9uEhEKBGRhdGEYASABKAxIAIgBARITCgZzY2hlbWEYAiABKAlIAYgBAUIHCgVfZGF0YUIJCgdfc2NoZW1hInAKBVJhbmdlEhIKBXN0YXJ0GAEgASgDSACIAQESCwoDZW5kGAIgASgDEgwKBHN0ZXAYAyABKAMSGwoObnVtX3BhcnRpdGlvbnMYBCABKAVIAYgBAUIICgZfc3RhcnRCEQoPX251bV9wYXJ0aXRpb25zIlkKDVN1YnF1ZXJ5QWxpYXMSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEg0KBWFsaWFzGAIgASgJEhEKCXF1YWxpZmllchgDIAMoCSJvCgtSZXBhcnRpdGlvbhImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SFgoObnVtX3BhcnRpdGlvbnMYAiABKAUSFAoHc2h1ZmZsZRgDIAEoCEgAiAEBQgoKCF9zaHVmZmxlIkQKBFRvREYSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEhQKDGNvbHVtbl9uYW1lcxgCIAMoCSLKAQoSV2l0aENvbHVtbnNSZW5hbWVkEiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhJTChJyZW5hbWVfY29sdW1uc19tYXAYAiADKAsyNy5zcGFyay5jb25uZWN0LldpdGhDb2x1bW5zUmVuYW1lZC5SZW5hbWVDb2x1bW5zTWFwRW50cnkaNwoVUmVuYW1lQ29sdW1uc01hcEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiagoKU2hvd1N0cmluZxImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SEAoIbnVtX3Jvd3MYAiABKAUSEAoIdHJ1bmNhdGUYAyABKAUSEAoIdmVydGljYWwYBCABKAgiZwoLV2l0aENvbHVtbnMSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEjAKB2FsaWFzZXMYAiADKAsyHy5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uQWxpYXMinQEKDU1hcFBhcnRpdGlvbnMSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEjwKBGZ1bmMYAiABKAsyLi5zcGFyay5jb25uZWN0LkNvbW1vbklubGluZVVzZXJEZWZpbmVkRnVuY3Rpb24SFwoKaXNfYmFycmllchgDIAEoCEgAiAEBQg0KC19pc19iYXJyaWVyIqkBCghHcm91cE1hcBImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SNwoUZ3JvdXBpbmdfZXhwcmVzc2lvbnMYAiADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SPAoEZnVuYxgDIAEoCzIuLnNwYXJrLmNvbm5lY3QuQ29tbW9uSW5saW5lVXNlckRlZmluZWRGdW5jdGlvbiLAAQokQ29tbW9uSW5saW5lVXNlckRlZmluZWRUYWJsZUZ1bmN0aW9uEhUKDWZ1bmN0aW9uX25hbWUYASABKAkSFQoNZGV0ZXJtaW5pc3RpYxgCIAEoCBIsCglhcmd1bWVudHMYAyADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SMAoLcHl0aG9uX3VkdGYYBCABKAsyGS5zcGFyay5jb25uZWN0LlB5dGhvblVEVEZIAEIKCghmdW5jdGlvbiKHAQoKUHl0aG9uVURURhIxCgtyZXR1cm5fdHlwZRgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGVIAIgBARIRCglldmFsX3R5cGUYAiABKAUSDwoHY29tbWFuZBgDIAEoDBISCgpweXRob25fdmVyGAQgASgJQg4KDF9yZXR1cm5fdHlwZSJ/CiFDb21tb25JbmxpbmVVc2VyRGVmaW5lZERhdGFTb3VyY2USDAoEbmFtZRgBIAEoCRI9ChJweXRob25fZGF0YV9zb3VyY2UYAiABKAsyHy5zcGFyay5jb25uZWN0LlB5dGhvbkRhdGFTb3VyY2VIAEINCgtkYXRhX3NvdXJjZSI3ChBQeXRob25EYXRhU291cmNlEg8KB2NvbW1hbmQYASABKAwSEgoKcHl0aG9uX3ZlchgCIAEoCWIGcHJvdG8z", [file_spark_connect_expressions, file_spark_connect_types]);
+  fileDesc("Ch1zcGFyay9jb25uZWN0L3JlbGF0aW9ucy5wcm90bxINc3BhcmsuY29ubmVjdCLNEQoIUmVsYXRpb24SLQoGY29tbW9uGAEgASgLMh0uc3BhcmsuY29ubmVjdC5SZWxhdGlvbkNvbW1vbhIjCgRyZWFkGAIgASgLMhMuc3BhcmsuY29ubmVjdC5SZWFkSAASKQoHcHJvamVjdBgDIAEoCzIWLnNwYXJrLmNvbm5lY3QuUHJvamVjdEgAEicKBmZpbHRlchgEIAEoCzIVLnNwYXJrLmNvbm5lY3QuRmlsdGVySAASIwoEam9pbhgFIAEoCzITLnNwYXJrLmNvbm5lY3QuSm9pbkgAEi0KBnNldF9vcBgGIAEoCzIbLnNwYXJrLmNvbm5lY3QuU2V0T3BlcmF0aW9uSAASIwoEc29ydBgHIAEoCzITLnNwYXJrLmNvbm5lY3QuU29ydEgAEiUKBWxpbWl0GAggASgLMhQuc3BhcmsuY29ubmVjdC5MaW1pdEgAEi0KCWFnZ3JlZ2F0ZRgJIAEoCzIYLnNwYXJrLmNvbm5lY3QuQWdncmVnYXRlSAASIQoDc3FsGAogASgLMhIuc3BhcmsuY29ubmVjdC5TUUxIABI2Cg5sb2NhbF9yZWxhdGlvbhgLIAEoCzIcLnNwYXJrLmNvbm5lY3QuTG9jYWxSZWxhdGlvbkgAEicKBnNhbXBsZRgMIAEoCzIVLnNwYXJrLmNvbm5lY3QuU2FtcGxlSAASJwoGb2Zmc2V0GA0gASgLMhUuc3BhcmsuY29ubmVjdC5PZmZzZXRIABIxCgtkZWR1cGxpY2F0ZRgOIAEoCzIaLnNwYXJrLmNvbm5lY3QuRGVkdXBsaWNhdGVIABIlCgVyYW5nZRgPIAEoCzIULnNwYXJrLmNvbm5lY3QuUmFuZ2VIABI2Cg5zdWJxdWVyeV9hbGlhcxgQIAEoCzIcLnNwYXJrLmNvbm5lY3QuU3VicXVlcnlBbGlhc0gAEjEKC3JlcGFydGl0aW9uGBEgASgLMhouc3BhcmsuY29ubmVjdC5SZXBhcnRpdGlvbkgAEiQKBXRvX2RmGBIgASgLMhMuc3BhcmsuY29ubmVjdC5Ub0RGSAASQQoUd2l0aF9jb2x1bW5zX3JlbmFtZWQYEyABKAsyIS5zcGFyay5jb25uZWN0LldpdGhDb2x1bW5zUmVuYW1lZEgAEjAKC3Nob3dfc3RyaW5nGBQgASgLMhkuc3BhcmsuY29ubmVjdC5TaG93U3RyaW5nSAASIwoEZHJvcBgVIAEoCzITLnNwYXJrLmNvbm5lY3QuRHJvcEgAEiMKBHRhaWwYFiABKAsyEy5zcGFyay5jb25uZWN0LlRhaWxIABIyCgx3aXRoX2NvbHVtbnMYFyABKAsyGi5zcGFyay5jb25uZWN0LldpdGhDb2x1bW5zSAASIwoEaGludBgYIAEoCzITLnNwYXJrLmNvbm5lY3QuSGludEgAEikKB3VucGl2b3QYGSABKAsyFi5zcGFyay5jb25uZWN0LlVucGl2b3RIABIsCgl0b19zY2hlbWEYGiABKAsyFy5zcGFyay5jb25uZWN0LlRvU2NoZW1hSAASSwoZcmVwYXJ0aXRpb25fYnlfZXhwcmVzc2lvbhgbIAEoCzImLnNwYXJrLmNvbm5lY3QuUmVwYXJ0aXRpb25CeUV4cHJlc3Npb25IABI2Cg5tYXBfcGFydGl0aW9ucxgcIAEoCzIcLnNwYXJrLmNvbm5lY3QuTWFwUGFydGl0aW9uc0gAEjgKD2NvbGxlY3RfbWV0cmljcxgdIAEoCzIdLnNwYXJrLmNvbm5lY3QuQ29sbGVjdE1ldHJpY3NIABIsCglncm91cF9tYXAYHyABKAsyFy5zcGFyay5jb25uZWN0Lkdyb3VwTWFwSAASNgoOd2l0aF93YXRlcm1hcmsYISABKAsyHC5zcGFyay5jb25uZWN0LldpdGhXYXRlcm1hcmtIABJFChZjYWNoZWRfcmVtb3RlX3JlbGF0aW9uGCUgASgLMiMuc3BhcmsuY29ubmVjdC5DYWNoZWRSZW1vdGVSZWxhdGlvbkgAEmgKKWNvbW1vbl9pbmxpbmVfdXNlcl9kZWZpbmVkX3RhYmxlX2Z1bmN0aW9uGCYgASgLMjMuc3BhcmsuY29ubmVjdC5Db21tb25JbmxpbmVVc2VyRGVmaW5lZFRhYmxlRnVuY3Rpb25IABItCgl0cmFuc3Bvc2UYKiABKAsyGC5zcGFyay5jb25uZWN0LlRyYW5zcG9zZUgAEigKB2ZpbGxfbmEYWiABKAsyFS5zcGFyay5jb25uZWN0Lk5BRmlsbEgAEigKB2Ryb3BfbmEYWyABKAsyFS5zcGFyay5jb25uZWN0Lk5BRHJvcEgAEisKB3JlcGxhY2UYXCABKAsyGC5zcGFyay5jb25uZWN0Lk5BUmVwbGFjZUgAEi0KB3N1bW1hcnkYZCABKAsyGi5zcGFyay5jb25uZWN0LlN0YXRTdW1tYXJ5SAASLwoIY3Jvc3N0YWIYZSABKAsyGy5zcGFyay5jb25uZWN0LlN0YXRDcm9zc3RhYkgAEi8KCGRlc2NyaWJlGGYgASgLMhsuc3BhcmsuY29ubmVjdC5TdGF0RGVzY3JpYmVIABIlCgNjb3YYZyABKAsyFi5zcGFyay5jb25uZWN0LlN0YXRDb3ZIABInCgRjb3JyGGggASgLMhcuc3BhcmsuY29ubmVjdC5TdGF0Q29yckgAEjwKD2FwcHJveF9xdWFudGlsZRhpIAEoCzIhLnNwYXJrLmNvbm5lY3QuU3RhdEFwcHJveFF1YW50aWxlSAASMgoKZnJlcV9pdGVtcxhqIAEoCzIcLnNwYXJrLmNvbm5lY3QuU3RhdEZyZXFJdGVtc0gAEjAKCXNhbXBsZV9ieRhrIAEoCzIbLnNwYXJrLmNvbm5lY3QuU3RhdFNhbXBsZUJ5SAASKgoHY2F0YWxvZxjIASABKAsyFi5zcGFyay5jb25uZWN0LkNhdGFsb2dIAEIKCghyZWxfdHlwZSIyCg5SZWxhdGlvbkNvbW1vbhIUCgdwbGFuX2lkGAIgASgDSACIAQFCCgoIX3BsYW5faWQixQEKA1NRTBINCgVxdWVyeRgBIAEoCRIqCgRhcmdzGAIgAygLMhwuc3BhcmsuY29ubmVjdC5TUUwuQXJnc0VudHJ5EjMKCHBvc19hcmdzGAMgAygLMiEuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWwaTgoJQXJnc0VudHJ5EgsKA2tleRgBIAEoCRIwCgV2YWx1ZRgCIAEoCzIhLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsOgI4ASKRBAoEUmVhZBI1CgtuYW1lZF90YWJsZRgBIAEoCzIeLnNwYXJrLmNvbm5lY3QuUmVhZC5OYW1lZFRhYmxlSAASNQoLZGF0YV9zb3VyY2UYAiABKAsyHi5zcGFyay5jb25uZWN0LlJlYWQuRGF0YVNvdXJjZUgAEhQKDGlzX3N0cmVhbWluZxgDIAEoCBqXAQoKTmFtZWRUYWJsZRIbChN1bnBhcnNlZF9pZGVudGlmaWVyGAEgASgJEjwKB29wdGlvbnMYAiADKAsyKy5zcGFyay5jb25uZWN0LlJlYWQuTmFtZWRUYWJsZS5PcHRpb25zRW50cnkaLgoMT3B0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEa3QEKCkRhdGFTb3VyY2USEwoGZm9ybWF0GAEgASgJSACIAQESEwoGc2NoZW1hGAIgASgJSAGIAQESPAoHb3B0aW9ucxgDIAMoCzIrLnNwYXJrLmNvbm5lY3QuUmVhZC5EYXRhU291cmNlLk9wdGlvbnNFbnRyeRINCgVwYXRocxgEIAMoCRISCgpwcmVkaWNhdGVzGAUgAygJGi4KDE9wdGlvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgkKB19mb3JtYXRCCQoHX3NjaGVtYUILCglyZWFkX3R5cGUiYQoHUHJvamVjdBImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SLgoLZXhwcmVzc2lvbnMYAyADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24iXgoGRmlsdGVyEiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhIsCgljb25kaXRpb24YAiABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24iowMKBEpvaW4SJQoEbGVmdBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SJgoFcmlnaHQYAiABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEjEKDmpvaW5fY29uZGl0aW9uGAMgASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEi8KCWpvaW5fdHlwZRgEIAEoDjIcLnNwYXJrLmNvbm5lY3QuSm9pbi5Kb2luVHlwZRIVCg11c2luZ19jb2x1bW5zGAUgAygJItABCghKb2luVHlwZRIZChVKT0lOX1RZUEVfVU5TUEVDSUZJRUQQABITCg9KT0lOX1RZUEVfSU5ORVIQARIYChRKT0lOX1RZUEVfRlVMTF9PVVRFUhACEhgKFEpPSU5fVFlQRV9MRUZUX09VVEVSEAMSGQoVSk9JTl9UWVBFX1JJR0hUX09VVEVSEAQSFwoTSk9JTl9UWVBFX0xFRlRfQU5USRAFEhcKE0pPSU5fVFlQRV9MRUZUX1NFTUkQBhITCg9KT0lOX1RZUEVfQ1JPU1MQByKZAwoMU2V0T3BlcmF0aW9uEisKCmxlZnRfaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEiwKC3JpZ2h0X2lucHV0GAIgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhI6CgtzZXRfb3BfdHlwZRgDIAEoDjIlLnNwYXJrLmNvbm5lY3QuU2V0T3BlcmF0aW9uLlNldE9wVHlwZRITCgZpc19hbGwYBCABKAhIAIgBARIUCgdieV9uYW1lGAUgASgISAGIAQESIgoVYWxsb3dfbWlzc2luZ19jb2x1bW5zGAYgASgISAKIAQEicgoJU2V0T3BUeXBlEhsKF1NFVF9PUF9UWVBFX1VOU1BFQ0lGSUVEEAASGQoVU0VUX09QX1RZUEVfSU5URVJTRUNUEAESFQoRU0VUX09QX1RZUEVfVU5JT04QAhIWChJTRVRfT1BfVFlQRV9FWENFUFQQA0IJCgdfaXNfYWxsQgoKCF9ieV9uYW1lQhgKFl9hbGxvd19taXNzaW5nX2NvbHVtbnMiPgoFTGltaXQSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEg0KBWxpbWl0GAIgASgFIkAKBk9mZnNldBImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SDgoGb2Zmc2V0GAIgASgFIpIFCglBZ2dyZWdhdGUSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEjYKCmdyb3VwX3R5cGUYAiABKA4yIi5zcGFyay5jb25uZWN0LkFnZ3JlZ2F0ZS5Hcm91cFR5cGUSNwoUZ3JvdXBpbmdfZXhwcmVzc2lvbnMYAyADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SOAoVYWdncmVnYXRlX2V4cHJlc3Npb25zGAQgAygLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEi0KBXBpdm90GAUgASgLMh4uc3BhcmsuY29ubmVjdC5BZ2dyZWdhdGUuUGl2b3QSPAoNZ3JvdXBpbmdfc2V0cxgGIAMoCzIlLnNwYXJrLmNvbm5lY3QuQWdncmVnYXRlLkdyb3VwaW5nU2V0cxpiCgVQaXZvdBImCgNjb2wYASABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SMQoGdmFsdWVzGAIgAygLMiEuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWwaPwoMR3JvdXBpbmdTZXRzEi8KDGdyb3VwaW5nX3NldBgBIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbiKfAQoJR3JvdXBUeXBlEhoKFkdST1VQX1RZUEVfVU5TUEVDSUZJRUQQABIWChJHUk9VUF9UWVBFX0dST1VQQlkQARIVChFHUk9VUF9UWVBFX1JPTExVUBACEhMKD0dST1VQX1RZUEVfQ1VCRRADEhQKEEdST1VQX1RZUEVfUElWT1QQBBIcChhHUk9VUF9UWVBFX0dST1VQSU5HX1NFVFMQBSKIAQoEU29ydBImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SMgoFb3JkZXIYAiADKAsyIy5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uU29ydE9yZGVyEhYKCWlzX2dsb2JhbBgDIAEoCEgAiAEBQgwKCl9pc19nbG9iYWwicAoERHJvcBImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SKgoHY29sdW1ucxgCIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhIUCgxjb2x1bW5fbmFtZXMYAyADKAkiuQEKC0RlZHVwbGljYXRlEiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhIUCgxjb2x1bW5fbmFtZXMYAiADKAkSIAoTYWxsX2NvbHVtbnNfYXNfa2V5cxgDIAEoCEgAiAEBEh0KEHdpdGhpbl93YXRlcm1hcmsYBCABKAhIAYgBAUIWChRfYWxsX2NvbHVtbnNfYXNfa2V5c0ITChFfd2l0aGluX3dhdGVybWFyayJLCg1Mb2NhbFJlbGF0aW9uEhEKBGRhdGEYASABKAxIAIgBARITCgZzY2hlbWEYAiABKAlIAYgBAUIHCgVfZGF0YUIJCgdfc2NoZW1hInAKBVJhbmdlEhIKBXN0YXJ0GAEgASgDSACIAQESCwoDZW5kGAIgASgDEgwKBHN0ZXAYAyABKAMSGwoObnVtX3BhcnRpdGlvbnMYBCABKAVIAYgBAUIICgZfc3RhcnRCEQoPX251bV9wYXJ0aXRpb25zIlkKDVN1YnF1ZXJ5QWxpYXMSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEg0KBWFsaWFzGAIgASgJEhEKCXF1YWxpZmllchgDIAMoCSJvCgtSZXBhcnRpdGlvbhImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SFgoObnVtX3BhcnRpdGlvbnMYAiABKAUSFAoHc2h1ZmZsZRgDIAEoCEgAiAEBQgoKCF9zaHVmZmxlIkQKBFRvREYSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEhQKDGNvbHVtbl9uYW1lcxgCIAMoCSLKAQoSV2l0aENvbHVtbnNSZW5hbWVkEiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhJTChJyZW5hbWVfY29sdW1uc19tYXAYAiADKAsyNy5zcGFyay5jb25uZWN0LldpdGhDb2x1bW5zUmVuYW1lZC5SZW5hbWVDb2x1bW5zTWFwRW50cnkaNwoVUmVuYW1lQ29sdW1uc01hcEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiagoKU2hvd1N0cmluZxImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SEAoIbnVtX3Jvd3MYAiABKAUSEAoIdHJ1bmNhdGUYAyABKAUSEAoIdmVydGljYWwYBCABKAgiZwoLV2l0aENvbHVtbnMSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEjAKB2FsaWFzZXMYAiADKAsyHy5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uQWxpYXMinQEKDU1hcFBhcnRpdGlvbnMSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEjwKBGZ1bmMYAiABKAsyLi5zcGFyay5jb25uZWN0LkNvbW1vbklubGluZVVzZXJEZWZpbmVkRnVuY3Rpb24SFwoKaXNfYmFycmllchgDIAEoCEgAiAEBQg0KC19pc19iYXJyaWVyIqkBCghHcm91cE1hcBImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SNwoUZ3JvdXBpbmdfZXhwcmVzc2lvbnMYAiADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SPAoEZnVuYxgDIAEoCzIuLnNwYXJrLmNvbm5lY3QuQ29tbW9uSW5saW5lVXNlckRlZmluZWRGdW5jdGlvbiLAAQokQ29tbW9uSW5saW5lVXNlckRlZmluZWRUYWJsZUZ1bmN0aW9uEhUKDWZ1bmN0aW9uX25hbWUYASABKAkSFQoNZGV0ZXJtaW5pc3RpYxgCIAEoCBIsCglhcmd1bWVudHMYAyADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SMAoLcHl0aG9uX3VkdGYYBCABKAsyGS5zcGFyay5jb25uZWN0LlB5dGhvblVEVEZIAEIKCghmdW5jdGlvbiKHAQoKUHl0aG9uVURURhIxCgtyZXR1cm5fdHlwZRgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGVIAIgBARIRCglldmFsX3R5cGUYAiABKAUSDwoHY29tbWFuZBgDIAEoDBISCgpweXRob25fdmVyGAQgASgJQg4KDF9yZXR1cm5fdHlwZSJ/CiFDb21tb25JbmxpbmVVc2VyRGVmaW5lZERhdGFTb3VyY2USDAoEbmFtZRgBIAEoCRI9ChJweXRob25fZGF0YV9zb3VyY2UYAiABKAsyHy5zcGFyay5jb25uZWN0LlB5dGhvbkRhdGFTb3VyY2VIAEINCgtkYXRhX3NvdXJjZSI3ChBQeXRob25EYXRhU291cmNlEg8KB2NvbW1hbmQYASABKAwSEgoKcHl0aG9uX3ZlchgCIAEoCSLHAQoGU2FtcGxlEiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhITCgtsb3dlcl9ib3VuZBgCIAEoARITCgt1cHBlcl9ib3VuZBgDIAEoARIdChB3aXRoX3JlcGxhY2VtZW50GAQgASgISACIAQESEQoEc2VlZBgFIAEoA0gBiAEBEhsKE2RldGVybWluaXN0aWNfb3JkZXIYBiABKAhCEwoRX3dpdGhfcmVwbGFjZW1lbnRCBwoFX3NlZWQiPQoEVGFpbBImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SDQoFbGltaXQYAiABKAUiawoESGludBImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SDAoEbmFtZRgCIAEoCRItCgpwYXJhbWV0ZXJzGAMgAygLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uIoYCCgdVbnBpdm90EiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhImCgNpZHMYAiADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SMgoGdmFsdWVzGAMgASgLMh0uc3BhcmsuY29ubmVjdC5VbnBpdm90LlZhbHVlc0gAiAEBEhwKFHZhcmlhYmxlX2NvbHVtbl9uYW1lGAQgASgJEhkKEXZhbHVlX2NvbHVtbl9uYW1lGAUgASgJGjMKBlZhbHVlcxIpCgZ2YWx1ZXMYASADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb25CCQoHX3ZhbHVlcyKlAQoXUmVwYXJ0aXRpb25CeUV4cHJlc3Npb24SJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEjIKD3BhcnRpdGlvbl9leHBycxgCIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhIbCg5udW1fcGFydGl0aW9ucxgDIAEoBUgAiAEBQhEKD19udW1fcGFydGl0aW9ucyJyCg5Db2xsZWN0TWV0cmljcxImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SDAoEbmFtZRgCIAEoCRIqCgdtZXRyaWNzGAMgAygLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uIisKFENhY2hlZFJlbW90ZVJlbGF0aW9uEhMKC3JlbGF0aW9uX2lkGAEgASgJInEKBk5BRmlsbBImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SDAoEY29scxgCIAMoCRIxCgZ2YWx1ZXMYAyADKAsyIS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbCJsCgZOQURyb3ASJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEgwKBGNvbHMYAiADKAkSGgoNbWluX25vbl9udWxscxgDIAEoBUgAiAEBQhAKDl9taW5fbm9uX251bGxzIvgBCglOQVJlcGxhY2USJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEgwKBGNvbHMYAiADKAkSOgoMcmVwbGFjZW1lbnRzGAMgAygLMiQuc3BhcmsuY29ubmVjdC5OQVJlcGxhY2UuUmVwbGFjZW1lbnQaeQoLUmVwbGFjZW1lbnQSNAoJb2xkX3ZhbHVlGAEgASgLMiEuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWwSNAoJbmV3X3ZhbHVlGAIgASgLMiEuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWwiSQoLU3RhdFN1bW1hcnkSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEhIKCnN0YXRpc3RpY3MYAiADKAkiRAoMU3RhdERlc2NyaWJlEiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhIMCgRjb2xzGAIgAygJIlIKDFN0YXRDcm9zc3RhYhImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SDAoEY29sMRgCIAEoCRIMCgRjb2wyGAMgASgJIk0KB1N0YXRDb3YSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEgwKBGNvbDEYAiABKAkSDAoEY29sMhgDIAEoCSJuCghTdGF0Q29ychImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SDAoEY29sMRgCIAEoCRIMCgRjb2wyGAMgASgJEhMKBm1ldGhvZBgEIAEoCUgAiAEBQgkKB19tZXRob2QieQoSU3RhdEFwcHJveFF1YW50aWxlEiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhIMCgRjb2xzGAIgAygJEhUKDXByb2JhYmlsaXRpZXMYAyADKAESFgoOcmVsYXRpdmVfZXJyb3IYBCABKAEiZwoNU3RhdEZyZXFJdGVtcxImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SDAoEY29scxgCIAMoCRIUCgdzdXBwb3J0GAMgASgBSACIAQFCCgoIX3N1cHBvcnQihQIKDFN0YXRTYW1wbGVCeRImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SJgoDY29sGAIgASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEjcKCWZyYWN0aW9ucxgDIAMoCzIkLnNwYXJrLmNvbm5lY3QuU3RhdFNhbXBsZUJ5LkZyYWN0aW9uEhEKBHNlZWQYBSABKANIAIgBARpQCghGcmFjdGlvbhIyCgdzdHJhdHVtGAEgASgLMiEuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWwSEAoIZnJhY3Rpb24YAiABKAFCBwoFX3NlZWQiWwoIVG9TY2hlbWESJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEicKBnNjaGVtYRgCIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGUiZAoNV2l0aFdhdGVybWFyaxImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SEgoKZXZlbnRfdGltZRgCIAEoCRIXCg9kZWxheV90aHJlc2hvbGQYAyABKAkiZQoJVHJhbnNwb3NlEiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhIwCg1pbmRleF9jb2x1bW5zGAIgAygLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uYgZwcm90bzM", [file_spark_connect_catalog, file_spark_connect_expressions, file_spark_connect_types]);
 
 /**
  * @generated from message spark.connect.Relation
@@ -92,6 +94,12 @@ export type Relation = Message<"spark.connect.Relation"> & {
     case: "localRelation";
   } | {
     /**
+     * @generated from field: spark.connect.Sample sample = 12;
+     */
+    value: Sample;
+    case: "sample";
+  } | {
+    /**
      * @generated from field: spark.connect.Offset offset = 13;
      */
     value: Offset;
@@ -146,10 +154,40 @@ export type Relation = Message<"spark.connect.Relation"> & {
     case: "drop";
   } | {
     /**
+     * @generated from field: spark.connect.Tail tail = 22;
+     */
+    value: Tail;
+    case: "tail";
+  } | {
+    /**
      * @generated from field: spark.connect.WithColumns with_columns = 23;
      */
     value: WithColumns;
     case: "withColumns";
+  } | {
+    /**
+     * @generated from field: spark.connect.Hint hint = 24;
+     */
+    value: Hint;
+    case: "hint";
+  } | {
+    /**
+     * @generated from field: spark.connect.Unpivot unpivot = 25;
+     */
+    value: Unpivot;
+    case: "unpivot";
+  } | {
+    /**
+     * @generated from field: spark.connect.ToSchema to_schema = 26;
+     */
+    value: ToSchema;
+    case: "toSchema";
+  } | {
+    /**
+     * @generated from field: spark.connect.RepartitionByExpression repartition_by_expression = 27;
+     */
+    value: RepartitionByExpression;
+    case: "repartitionByExpression";
   } | {
     /**
      * @generated from field: spark.connect.MapPartitions map_partitions = 28;
@@ -158,16 +196,112 @@ export type Relation = Message<"spark.connect.Relation"> & {
     case: "mapPartitions";
   } | {
     /**
+     * @generated from field: spark.connect.CollectMetrics collect_metrics = 29;
+     */
+    value: CollectMetrics;
+    case: "collectMetrics";
+  } | {
+    /**
      * @generated from field: spark.connect.GroupMap group_map = 31;
      */
     value: GroupMap;
     case: "groupMap";
   } | {
     /**
+     * @generated from field: spark.connect.WithWatermark with_watermark = 33;
+     */
+    value: WithWatermark;
+    case: "withWatermark";
+  } | {
+    /**
+     * @generated from field: spark.connect.CachedRemoteRelation cached_remote_relation = 37;
+     */
+    value: CachedRemoteRelation;
+    case: "cachedRemoteRelation";
+  } | {
+    /**
      * @generated from field: spark.connect.CommonInlineUserDefinedTableFunction common_inline_user_defined_table_function = 38;
      */
     value: CommonInlineUserDefinedTableFunction;
     case: "commonInlineUserDefinedTableFunction";
+  } | {
+    /**
+     * @generated from field: spark.connect.Transpose transpose = 42;
+     */
+    value: Transpose;
+    case: "transpose";
+  } | {
+    /**
+     * @generated from field: spark.connect.NAFill fill_na = 90;
+     */
+    value: NAFill;
+    case: "fillNa";
+  } | {
+    /**
+     * @generated from field: spark.connect.NADrop drop_na = 91;
+     */
+    value: NADrop;
+    case: "dropNa";
+  } | {
+    /**
+     * @generated from field: spark.connect.NAReplace replace = 92;
+     */
+    value: NAReplace;
+    case: "replace";
+  } | {
+    /**
+     * @generated from field: spark.connect.StatSummary summary = 100;
+     */
+    value: StatSummary;
+    case: "summary";
+  } | {
+    /**
+     * @generated from field: spark.connect.StatCrosstab crosstab = 101;
+     */
+    value: StatCrosstab;
+    case: "crosstab";
+  } | {
+    /**
+     * @generated from field: spark.connect.StatDescribe describe = 102;
+     */
+    value: StatDescribe;
+    case: "describe";
+  } | {
+    /**
+     * @generated from field: spark.connect.StatCov cov = 103;
+     */
+    value: StatCov;
+    case: "cov";
+  } | {
+    /**
+     * @generated from field: spark.connect.StatCorr corr = 104;
+     */
+    value: StatCorr;
+    case: "corr";
+  } | {
+    /**
+     * @generated from field: spark.connect.StatApproxQuantile approx_quantile = 105;
+     */
+    value: StatApproxQuantile;
+    case: "approxQuantile";
+  } | {
+    /**
+     * @generated from field: spark.connect.StatFreqItems freq_items = 106;
+     */
+    value: StatFreqItems;
+    case: "freqItems";
+  } | {
+    /**
+     * @generated from field: spark.connect.StatSampleBy sample_by = 107;
+     */
+    value: StatSampleBy;
+    case: "sampleBy";
+  } | {
+    /**
+     * @generated from field: spark.connect.Catalog catalog = 200;
+     */
+    value: Catalog;
+    case: "catalog";
   } | { case: undefined; value?: undefined };
 };
 
@@ -591,6 +725,18 @@ export type Aggregate = Message<"spark.connect.Aggregate"> & {
    * @generated from field: repeated spark.connect.Expression aggregate_expressions = 4;
    */
   aggregateExpressions: Expression[];
+
+  /**
+   * @generated from field: spark.connect.Aggregate.Pivot pivot = 5;
+   */
+  pivot?: Aggregate_Pivot | undefined;
+
+  /**
+   * 4.0+: 3.5 servers ignore the field and reject GROUP_TYPE_GROUPING_SETS.
+   *
+   * @generated from field: repeated spark.connect.Aggregate.GroupingSets grouping_sets = 6;
+   */
+  groupingSets: Aggregate_GroupingSets[];
 };
 
 /**
@@ -599,6 +745,47 @@ export type Aggregate = Message<"spark.connect.Aggregate"> & {
  */
 export const AggregateSchema: GenMessage<Aggregate> = /*@__PURE__*/
   messageDesc(file_spark_connect_relations, 10);
+
+/**
+ * @generated from message spark.connect.Aggregate.Pivot
+ */
+export type Aggregate_Pivot = Message<"spark.connect.Aggregate.Pivot"> & {
+  /**
+   * @generated from field: spark.connect.Expression col = 1;
+   */
+  col?: Expression | undefined;
+
+  /**
+   * Empty: the server runs a job to find the distinct values first.
+   *
+   * @generated from field: repeated spark.connect.Expression.Literal values = 2;
+   */
+  values: Expression_Literal[];
+};
+
+/**
+ * Describes the message spark.connect.Aggregate.Pivot.
+ * Use `create(Aggregate_PivotSchema)` to create a new message.
+ */
+export const Aggregate_PivotSchema: GenMessage<Aggregate_Pivot> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 10, 0);
+
+/**
+ * @generated from message spark.connect.Aggregate.GroupingSets
+ */
+export type Aggregate_GroupingSets = Message<"spark.connect.Aggregate.GroupingSets"> & {
+  /**
+   * @generated from field: repeated spark.connect.Expression grouping_set = 1;
+   */
+  groupingSet: Expression[];
+};
+
+/**
+ * Describes the message spark.connect.Aggregate.GroupingSets.
+ * Use `create(Aggregate_GroupingSetsSchema)` to create a new message.
+ */
+export const Aggregate_GroupingSetsSchema: GenMessage<Aggregate_GroupingSets> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 10, 1);
 
 /**
  * @generated from enum spark.connect.Aggregate.GroupType
@@ -628,6 +815,11 @@ export enum Aggregate_GroupType {
    * @generated from enum value: GROUP_TYPE_PIVOT = 4;
    */
   PIVOT = 4,
+
+  /**
+   * @generated from enum value: GROUP_TYPE_GROUPING_SETS = 5;
+   */
+  GROUPING_SETS = 5,
 }
 
 /**
@@ -708,6 +900,13 @@ export type Deduplicate = Message<"spark.connect.Deduplicate"> & {
    * @generated from field: optional bool all_columns_as_keys = 3;
    */
   allColumnsAsKeys?: boolean | undefined;
+
+  /**
+   * Streaming only: drop duplicates seen within the watermark's delay.
+   *
+   * @generated from field: optional bool within_watermark = 4;
+   */
+  withinWatermark?: boolean | undefined;
 };
 
 /**
@@ -1120,4 +1319,659 @@ export type PythonDataSource = Message<"spark.connect.PythonDataSource"> & {
  */
 export const PythonDataSourceSchema: GenMessage<PythonDataSource> = /*@__PURE__*/
   messageDesc(file_spark_connect_relations, 27);
+
+/**
+ * sample() and each part of randomSplit(): rows whose uniform draw falls in [lower_bound, upper_bound).
+ *
+ * @generated from message spark.connect.Sample
+ */
+export type Sample = Message<"spark.connect.Sample"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: double lower_bound = 2;
+   */
+  lowerBound: number;
+
+  /**
+   * @generated from field: double upper_bound = 3;
+   */
+  upperBound: number;
+
+  /**
+   * @generated from field: optional bool with_replacement = 4;
+   */
+  withReplacement?: boolean | undefined;
+
+  /**
+   * Always sent, so re-running the same DataFrame samples the same rows.
+   *
+   * @generated from field: optional int64 seed = 5;
+   */
+  seed?: bigint | undefined;
+
+  /**
+   * randomSplit: sort the input first, so the splits of one seed are disjoint and complete.
+   *
+   * @generated from field: bool deterministic_order = 6;
+   */
+  deterministicOrder: boolean;
+};
+
+/**
+ * Describes the message spark.connect.Sample.
+ * Use `create(SampleSchema)` to create a new message.
+ */
+export const SampleSchema: GenMessage<Sample> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 28);
+
+/**
+ * @generated from message spark.connect.Tail
+ */
+export type Tail = Message<"spark.connect.Tail"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: int32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message spark.connect.Tail.
+ * Use `create(TailSchema)` to create a new message.
+ */
+export const TailSchema: GenMessage<Tail> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 29);
+
+/**
+ * @generated from message spark.connect.Hint
+ */
+export type Hint = Message<"spark.connect.Hint"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: repeated spark.connect.Expression parameters = 3;
+   */
+  parameters: Expression[];
+};
+
+/**
+ * Describes the message spark.connect.Hint.
+ * Use `create(HintSchema)` to create a new message.
+ */
+export const HintSchema: GenMessage<Hint> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 30);
+
+/**
+ * @generated from message spark.connect.Unpivot
+ */
+export type Unpivot = Message<"spark.connect.Unpivot"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: repeated spark.connect.Expression ids = 2;
+   */
+  ids: Expression[];
+
+  /**
+   * Unset: every non-id column.
+   *
+   * @generated from field: optional spark.connect.Unpivot.Values values = 3;
+   */
+  values?: Unpivot_Values | undefined;
+
+  /**
+   * @generated from field: string variable_column_name = 4;
+   */
+  variableColumnName: string;
+
+  /**
+   * @generated from field: string value_column_name = 5;
+   */
+  valueColumnName: string;
+};
+
+/**
+ * Describes the message spark.connect.Unpivot.
+ * Use `create(UnpivotSchema)` to create a new message.
+ */
+export const UnpivotSchema: GenMessage<Unpivot> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 31);
+
+/**
+ * @generated from message spark.connect.Unpivot.Values
+ */
+export type Unpivot_Values = Message<"spark.connect.Unpivot.Values"> & {
+  /**
+   * @generated from field: repeated spark.connect.Expression values = 1;
+   */
+  values: Expression[];
+};
+
+/**
+ * Describes the message spark.connect.Unpivot.Values.
+ * Use `create(Unpivot_ValuesSchema)` to create a new message.
+ */
+export const Unpivot_ValuesSchema: GenMessage<Unpivot_Values> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 31, 0);
+
+/**
+ * repartition(n, cols) (hash) and repartitionByRange (sort orders).
+ *
+ * @generated from message spark.connect.RepartitionByExpression
+ */
+export type RepartitionByExpression = Message<"spark.connect.RepartitionByExpression"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: repeated spark.connect.Expression partition_exprs = 2;
+   */
+  partitionExprs: Expression[];
+
+  /**
+   * @generated from field: optional int32 num_partitions = 3;
+   */
+  numPartitions?: number | undefined;
+};
+
+/**
+ * Describes the message spark.connect.RepartitionByExpression.
+ * Use `create(RepartitionByExpressionSchema)` to create a new message.
+ */
+export const RepartitionByExpressionSchema: GenMessage<RepartitionByExpression> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 32);
+
+/**
+ * observe(): named aggregates the server reports in ExecutePlanResponse.observed_metrics.
+ *
+ * @generated from message spark.connect.CollectMetrics
+ */
+export type CollectMetrics = Message<"spark.connect.CollectMetrics"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: repeated spark.connect.Expression metrics = 3;
+   */
+  metrics: Expression[];
+};
+
+/**
+ * Describes the message spark.connect.CollectMetrics.
+ * Use `create(CollectMetricsSchema)` to create a new message.
+ */
+export const CollectMetricsSchema: GenMessage<CollectMetrics> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 33);
+
+/**
+ * A DataFrame the server holds by id (checkpoint results).
+ *
+ * @generated from message spark.connect.CachedRemoteRelation
+ */
+export type CachedRemoteRelation = Message<"spark.connect.CachedRemoteRelation"> & {
+  /**
+   * @generated from field: string relation_id = 1;
+   */
+  relationId: string;
+};
+
+/**
+ * Describes the message spark.connect.CachedRemoteRelation.
+ * Use `create(CachedRemoteRelationSchema)` to create a new message.
+ */
+export const CachedRemoteRelationSchema: GenMessage<CachedRemoteRelation> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 34);
+
+/**
+ * @generated from message spark.connect.NAFill
+ */
+export type NAFill = Message<"spark.connect.NAFill"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: repeated string cols = 2;
+   */
+  cols: string[];
+
+  /**
+   * One value for all (type-compatible) columns, or one per column of `cols`.
+   *
+   * @generated from field: repeated spark.connect.Expression.Literal values = 3;
+   */
+  values: Expression_Literal[];
+};
+
+/**
+ * Describes the message spark.connect.NAFill.
+ * Use `create(NAFillSchema)` to create a new message.
+ */
+export const NAFillSchema: GenMessage<NAFill> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 35);
+
+/**
+ * @generated from message spark.connect.NADrop
+ */
+export type NADrop = Message<"spark.connect.NADrop"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: repeated string cols = 2;
+   */
+  cols: string[];
+
+  /**
+   * how="all" is 1; unset is how="any".
+   *
+   * @generated from field: optional int32 min_non_nulls = 3;
+   */
+  minNonNulls?: number | undefined;
+};
+
+/**
+ * Describes the message spark.connect.NADrop.
+ * Use `create(NADropSchema)` to create a new message.
+ */
+export const NADropSchema: GenMessage<NADrop> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 36);
+
+/**
+ * @generated from message spark.connect.NAReplace
+ */
+export type NAReplace = Message<"spark.connect.NAReplace"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: repeated string cols = 2;
+   */
+  cols: string[];
+
+  /**
+   * @generated from field: repeated spark.connect.NAReplace.Replacement replacements = 3;
+   */
+  replacements: NAReplace_Replacement[];
+};
+
+/**
+ * Describes the message spark.connect.NAReplace.
+ * Use `create(NAReplaceSchema)` to create a new message.
+ */
+export const NAReplaceSchema: GenMessage<NAReplace> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 37);
+
+/**
+ * @generated from message spark.connect.NAReplace.Replacement
+ */
+export type NAReplace_Replacement = Message<"spark.connect.NAReplace.Replacement"> & {
+  /**
+   * @generated from field: spark.connect.Expression.Literal old_value = 1;
+   */
+  oldValue?: Expression_Literal | undefined;
+
+  /**
+   * @generated from field: spark.connect.Expression.Literal new_value = 2;
+   */
+  newValue?: Expression_Literal | undefined;
+};
+
+/**
+ * Describes the message spark.connect.NAReplace.Replacement.
+ * Use `create(NAReplace_ReplacementSchema)` to create a new message.
+ */
+export const NAReplace_ReplacementSchema: GenMessage<NAReplace_Replacement> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 37, 0);
+
+/**
+ * @generated from message spark.connect.StatSummary
+ */
+export type StatSummary = Message<"spark.connect.StatSummary"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: repeated string statistics = 2;
+   */
+  statistics: string[];
+};
+
+/**
+ * Describes the message spark.connect.StatSummary.
+ * Use `create(StatSummarySchema)` to create a new message.
+ */
+export const StatSummarySchema: GenMessage<StatSummary> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 38);
+
+/**
+ * @generated from message spark.connect.StatDescribe
+ */
+export type StatDescribe = Message<"spark.connect.StatDescribe"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: repeated string cols = 2;
+   */
+  cols: string[];
+};
+
+/**
+ * Describes the message spark.connect.StatDescribe.
+ * Use `create(StatDescribeSchema)` to create a new message.
+ */
+export const StatDescribeSchema: GenMessage<StatDescribe> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 39);
+
+/**
+ * @generated from message spark.connect.StatCrosstab
+ */
+export type StatCrosstab = Message<"spark.connect.StatCrosstab"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: string col1 = 2;
+   */
+  col1: string;
+
+  /**
+   * @generated from field: string col2 = 3;
+   */
+  col2: string;
+};
+
+/**
+ * Describes the message spark.connect.StatCrosstab.
+ * Use `create(StatCrosstabSchema)` to create a new message.
+ */
+export const StatCrosstabSchema: GenMessage<StatCrosstab> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 40);
+
+/**
+ * @generated from message spark.connect.StatCov
+ */
+export type StatCov = Message<"spark.connect.StatCov"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: string col1 = 2;
+   */
+  col1: string;
+
+  /**
+   * @generated from field: string col2 = 3;
+   */
+  col2: string;
+};
+
+/**
+ * Describes the message spark.connect.StatCov.
+ * Use `create(StatCovSchema)` to create a new message.
+ */
+export const StatCovSchema: GenMessage<StatCov> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 41);
+
+/**
+ * @generated from message spark.connect.StatCorr
+ */
+export type StatCorr = Message<"spark.connect.StatCorr"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: string col1 = 2;
+   */
+  col1: string;
+
+  /**
+   * @generated from field: string col2 = 3;
+   */
+  col2: string;
+
+  /**
+   * @generated from field: optional string method = 4;
+   */
+  method?: string | undefined;
+};
+
+/**
+ * Describes the message spark.connect.StatCorr.
+ * Use `create(StatCorrSchema)` to create a new message.
+ */
+export const StatCorrSchema: GenMessage<StatCorr> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 42);
+
+/**
+ * @generated from message spark.connect.StatApproxQuantile
+ */
+export type StatApproxQuantile = Message<"spark.connect.StatApproxQuantile"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: repeated string cols = 2;
+   */
+  cols: string[];
+
+  /**
+   * @generated from field: repeated double probabilities = 3;
+   */
+  probabilities: number[];
+
+  /**
+   * @generated from field: double relative_error = 4;
+   */
+  relativeError: number;
+};
+
+/**
+ * Describes the message spark.connect.StatApproxQuantile.
+ * Use `create(StatApproxQuantileSchema)` to create a new message.
+ */
+export const StatApproxQuantileSchema: GenMessage<StatApproxQuantile> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 43);
+
+/**
+ * @generated from message spark.connect.StatFreqItems
+ */
+export type StatFreqItems = Message<"spark.connect.StatFreqItems"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: repeated string cols = 2;
+   */
+  cols: string[];
+
+  /**
+   * @generated from field: optional double support = 3;
+   */
+  support?: number | undefined;
+};
+
+/**
+ * Describes the message spark.connect.StatFreqItems.
+ * Use `create(StatFreqItemsSchema)` to create a new message.
+ */
+export const StatFreqItemsSchema: GenMessage<StatFreqItems> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 44);
+
+/**
+ * @generated from message spark.connect.StatSampleBy
+ */
+export type StatSampleBy = Message<"spark.connect.StatSampleBy"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: spark.connect.Expression col = 2;
+   */
+  col?: Expression | undefined;
+
+  /**
+   * @generated from field: repeated spark.connect.StatSampleBy.Fraction fractions = 3;
+   */
+  fractions: StatSampleBy_Fraction[];
+
+  /**
+   * @generated from field: optional int64 seed = 5;
+   */
+  seed?: bigint | undefined;
+};
+
+/**
+ * Describes the message spark.connect.StatSampleBy.
+ * Use `create(StatSampleBySchema)` to create a new message.
+ */
+export const StatSampleBySchema: GenMessage<StatSampleBy> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 45);
+
+/**
+ * @generated from message spark.connect.StatSampleBy.Fraction
+ */
+export type StatSampleBy_Fraction = Message<"spark.connect.StatSampleBy.Fraction"> & {
+  /**
+   * @generated from field: spark.connect.Expression.Literal stratum = 1;
+   */
+  stratum?: Expression_Literal | undefined;
+
+  /**
+   * @generated from field: double fraction = 2;
+   */
+  fraction: number;
+};
+
+/**
+ * Describes the message spark.connect.StatSampleBy.Fraction.
+ * Use `create(StatSampleBy_FractionSchema)` to create a new message.
+ */
+export const StatSampleBy_FractionSchema: GenMessage<StatSampleBy_Fraction> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 45, 0);
+
+/**
+ * df.to(schema): reorders, casts and checks columns to match the schema by name.
+ *
+ * @generated from message spark.connect.ToSchema
+ */
+export type ToSchema = Message<"spark.connect.ToSchema"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: spark.connect.DataType schema = 2;
+   */
+  schema?: DataType | undefined;
+};
+
+/**
+ * Describes the message spark.connect.ToSchema.
+ * Use `create(ToSchemaSchema)` to create a new message.
+ */
+export const ToSchemaSchema: GenMessage<ToSchema> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 46);
+
+/**
+ * @generated from message spark.connect.WithWatermark
+ */
+export type WithWatermark = Message<"spark.connect.WithWatermark"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: string event_time = 2;
+   */
+  eventTime: string;
+
+  /**
+   * @generated from field: string delay_threshold = 3;
+   */
+  delayThreshold: string;
+};
+
+/**
+ * Describes the message spark.connect.WithWatermark.
+ * Use `create(WithWatermarkSchema)` to create a new message.
+ */
+export const WithWatermarkSchema: GenMessage<WithWatermark> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 47);
+
+/**
+ * 4.0+: rows become columns, keyed by the first (or given) index column's values.
+ *
+ * @generated from message spark.connect.Transpose
+ */
+export type Transpose = Message<"spark.connect.Transpose"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: repeated spark.connect.Expression index_columns = 2;
+   */
+  indexColumns: Expression[];
+};
+
+/**
+ * Describes the message spark.connect.Transpose.
+ * Use `create(TransposeSchema)` to create a new message.
+ */
+export const TransposeSchema: GenMessage<Transpose> = /*@__PURE__*/
+  messageDesc(file_spark_connect_relations, 48);
 
