@@ -7,10 +7,10 @@
 //   e.g. npx tsx scripts/api-coverage-dataframe.mts ~/.cache/spark-autobundle/venv-pyspark-4.1.4/bin/python
 import { execFileSync } from "node:child_process";
 import { Catalog } from "../src/connect/sql/catalog.js";
-import { DataFrame } from "../src/connect/sql/dataframe.js";
+import { DataFrame } from "../src/connect/sql/dataframe/dataframe.js";
 import { GroupedData } from "../src/connect/sql/grouped.js";
-import { DataFrameNaFunctions } from "../src/connect/sql/na.js";
-import { DataFrameStatFunctions } from "../src/connect/sql/stat.js";
+import { DataFrameNaFunctions } from "../src/connect/sql/dataframe/na.js";
+import { DataFrameStatFunctions } from "../src/connect/sql/dataframe/stat.js";
 
 const python = process.argv[2] ?? "python3";
 const listing = `

@@ -5,9 +5,9 @@
 // Usage: npx tsx scripts/api-coverage.mts <python with pyspark>
 //   e.g. npx tsx scripts/api-coverage.mts ~/.cache/spark-autobundle/venv-pyspark-4.1.4/bin/python
 import { execFileSync } from "node:child_process";
-import * as F from "../src/connect/sql/functions.js";
-import { Column } from "../src/connect/sql/column.js";
-import { Window, WindowSpec } from "../src/connect/sql/window.js";
+import * as F from "../src/connect/sql/column/functions.js";
+import { Column } from "../src/connect/sql/column/column.js";
+import { Window, WindowSpec } from "../src/connect/sql/column/window.js";
 
 const python = process.argv[2] ?? "python3";
 const listing = `

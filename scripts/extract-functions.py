@@ -1,7 +1,10 @@
 """Writes scripts/functions-spec.json: every function in pyspark.sql.functions, as pyspark 4.1 builds it.
 
-Run with the Python of a venv holding pyspark (the embedded server's venv has it):
-    ~/.cache/spark-autobundle/venv-pyspark-4.1.4/bin/python scripts/extract-functions.py
+Run with the Python of a venv holding pyspark (the embedded server's venv has it), plus pyspark's
+Connect client packages (grpcio, protobuf, pandas, pyarrow...), which that venv lacks: `npm run bench`
+installs them pinned into ~/.cache/spark-autobundle/bench-pydeps-pyspark-4.1.4, so
+    PYTHONPATH=~/.cache/spark-autobundle/bench-pydeps-pyspark-4.1.4 \
+      ~/.cache/spark-autobundle/venv-pyspark-4.1.4/bin/python scripts/extract-functions.py
 
 For each name in `pyspark.sql.functions.__all__` it records the signature (parameter kinds from the
 type annotations, defaults), the one-line summary of the docstring, and the *wire form*: which

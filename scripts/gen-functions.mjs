@@ -1,7 +1,7 @@
 // Writes src/gen/functions.ts: a typed wrapper for every function in pyspark.sql.functions, from
 // scripts/functions-spec.json (recorded from pyspark 4.1 by scripts/extract-functions.py: signatures,
 // one-line docs, and the exact call pyspark's Connect client sends). Each wrapper passes its arguments
-// and spec to invokeSpec (src/connect/sql/function-call.ts), which builds that call.
+// and spec to invokeSpec (src/connect/sql/column/function-call.ts), which builds that call.
 // Part of `npm run gen` (after buf, whose `clean` empties src/gen first); alone it is
 // `npm run gen:functions`. test/gen/functions.test.ts fails while the committed file is stale.
 //
@@ -15,7 +15,7 @@ const OUT = "src/gen/functions.ts";
 const SPEC = "scripts/functions-spec.json";
 
 /**
- * Written by hand in src/connect/sql/ (functions.ts, higher-order.ts, window.ts), each for a reason the
+ * Written by hand in src/connect/sql/column/ (functions.ts, higher-order.ts, window.ts), each for a reason the
  * spec can't carry: JS values or lambdas pyspark handles in Python, or a shape that is not a call.
  */
 export const HAND_WRITTEN = new Map([
@@ -133,8 +133,8 @@ function functionsModule() {
     "// Change the spec or the generator, then run `npm run gen:functions` (test/gen/functions.test.ts fails until then).",
     "/* eslint-disable */",
     'import type { SparkDataType } from "../connect/types/datatypes.js";',
-    'import { Column, type ColumnOrName } from "../connect/sql/column.js";',
-    'import { invokeSpec, type FunctionSpec } from "../connect/sql/function-call.js";',
+    'import { Column, type ColumnOrName } from "../connect/sql/column/column.js";',
+    'import { invokeSpec, type FunctionSpec } from "../connect/sql/column/function-call.js";',
     "",
   ];
   const names = [];

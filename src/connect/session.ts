@@ -5,7 +5,7 @@ import type { AnalyzeInit, SparkConnectClient, SessionChange } from "./rpc/clien
 import { SessionContinuity } from "./continuity.js";
 import { RuntimeConfig } from "./conf.js";
 import type { SessionCore } from "./core.js";
-import { DataFrame } from "./sql/dataframe.js";
+import { DataFrame } from "./sql/dataframe/dataframe.js";
 import { isSessionChanged, SESSION_CHANGED, SESSION_STOPPED, SparkConnectError } from "./errors.js";
 import { SessionState, sessionStateLostError, type SessionLostPolicy } from "./session-state.js";
 import { toLiteral } from "./types/literal.js";

@@ -2,8 +2,8 @@
 // Change the spec or the generator, then run `npm run gen:functions` (test/gen/functions.test.ts fails until then).
 /* eslint-disable */
 import type { SparkDataType } from "../connect/types/datatypes.js";
-import { Column, type ColumnOrName } from "../connect/sql/column.js";
-import { invokeSpec, type FunctionSpec } from "../connect/sql/function-call.js";
+import { Column, type ColumnOrName } from "../connect/sql/column/column.js";
+import { invokeSpec, type FunctionSpec } from "../connect/sql/column/function-call.js";
 
 const SPEC_abs: FunctionSpec = {"name":"abs","params":[["col","col"]],"variants":[[[],{"fn":"abs","args":["col"]}]]};
 /** Mathematical Function: Computes the absolute value of the given column or expression. */

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import { PlanSchema, type Plan } from "../../src/gen/spark/connect/base_pb.js";
 import type { CommonInlineUserDefinedFunction } from "../../src/gen/spark/connect/expressions_pb.js";
-import { col } from "../../src/connect/sql/column.js";
+import { col } from "../../src/connect/sql/column/column.js";
 import { SparkConnectError } from "../../src/connect/errors.js";
 import { installAutoBundle, sparkProbes, type AutoBundle, type AutoBundleEvent, type AutoBundleOptions, type WorkerProbes } from "../../src/bundle/hook.js";
 import { PYTHON_VERSION_ENV } from "../../src/bundle/worker/pyver.js";

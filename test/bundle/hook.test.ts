@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import { PlanSchema, type Plan } from "../../src/gen/spark/connect/base_pb.js";
 import type { CommonInlineUserDefinedFunction } from "../../src/gen/spark/connect/expressions_pb.js";
-import { col } from "../../src/connect/sql/column.js";
+import { col } from "../../src/connect/sql/column/column.js";
 import { installAutoBundle, type AutoBundle, type AutoBundleEvent, type AutoBundleOptions } from "../../src/bundle/hook.js";
 import { overlayId, pyfileArtifact } from "../../src/bundle/overlay.js";
 import { loaderModuleName } from "../../src/bundle/worker/loader.js";

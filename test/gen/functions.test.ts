@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import * as F from "../../src/connect/sql/functions.js";
+import * as F from "../../src/connect/sql/column/functions.js";
 import { GENERATED_FUNCTIONS } from "../../src/gen/functions.js";
 // @ts-expect-error: a plain .mjs script, no types
 import { HAND_WRITTEN, NOT_FUNCTIONS } from "../../scripts/gen-functions.mjs";

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { CommonInlineUserDefinedDataSourceSchema, PythonDataSourceSchema, type CommonInlineUserDefinedDataSource } from "../../gen/spark/connect/relations_pb.js";
 import type { SessionCore } from "../core.js";
-import type { DataFrame } from "../sql/dataframe.js";
+import type { DataFrame } from "../sql/dataframe/dataframe.js";
 import { SparkConnectError } from "../errors.js";
 import { runCommand } from "../sql/plans.js";
 import { markPlaceholder, parseFunctionRef, type PythonFunctionRef, type UDFRegistration } from "./udf.js";

@@ -8,7 +8,7 @@ import {
   type Expression,
   type PythonUDF,
 } from "../../gen/spark/connect/expressions_pb.js";
-import { call, Column, expression, toColumn, type ColumnOrName } from "../sql/column.js";
+import { call, Column, expression, toColumn, type ColumnOrName } from "../sql/column/column.js";
 import type { DataType } from "../../gen/spark/connect/types_pb.js";
 import { fromProto, toProto, type DataTypeInput, type SparkDataType } from "../types/datatypes.js";
 import { toJSON } from "../types/datatypes-json.js";

@@ -1,8 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { CommonInlineUserDefinedTableFunctionSchema, PythonUDTFSchema, type CommonInlineUserDefinedTableFunction } from "../../gen/spark/connect/relations_pb.js";
-import { toColumn, type ColumnOrName } from "../sql/column.js";
+import { toColumn, type ColumnOrName } from "../sql/column/column.js";
 import type { SessionCore } from "../core.js";
-import { DataFrame } from "../sql/dataframe.js";
+import { DataFrame } from "../sql/dataframe/dataframe.js";
 import type { DataTypeInput } from "../types/datatypes.js";
 import { SparkConnectError } from "../errors.js";
 import { newRelation } from "../sql/plans.js";

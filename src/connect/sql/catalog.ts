@@ -3,10 +3,10 @@ import type { CatalogSchema } from "../../gen/spark/connect/catalog_pb.js";
 import type { SessionCore } from "../core.js";
 import { toProto, type DataTypeInput } from "../types/datatypes.js";
 import { parseTypeString } from "../types/typestring.js";
-import { collectRows } from "./dataframe-actions.js";
-import { DataFrame } from "./dataframe.js";
+import { collectRows } from "./dataframe/dataframe-actions.js";
+import { DataFrame } from "./dataframe/dataframe.js";
 import { newRelation, tableRelation } from "./plans.js";
-import { StorageLevel } from "./storage.js";
+import { StorageLevel } from "./dataframe/storage.js";
 
 type CatType = NonNullable<MessageInitShape<typeof CatalogSchema>["catType"]>;
 

@@ -1,8 +1,8 @@
 import type { Expression } from "../../gen/spark/connect/expressions_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Aggregate_GroupType, type Aggregate_GroupingSetsSchema, type Aggregate_PivotSchema } from "../../gen/spark/connect/relations_pb.js";
-import { call, col, Column, toExpr } from "./column.js";
-import type { DataFrame } from "./dataframe.js";
+import { call, col, Column, toExpr } from "./column/column.js";
+import type { DataFrame } from "./dataframe/dataframe.js";
 import type { DataTypeInput } from "../types/datatypes.js";
 import { SQL_GROUPED_MAP_PANDAS_UDF, vectorizedFunction } from "../python/vectorized.js";
 import { describeJsValue, isPlainObject, toLiteral } from "../types/literal.js";

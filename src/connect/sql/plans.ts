@@ -9,7 +9,7 @@ import { toJSON } from "../types/datatypes-json.js";
 import { parseTypeString } from "../types/typestring.js";
 import { SparkConnectError } from "../errors.js";
 import type { ExecutePlanResponse } from "../../gen/spark/connect/base_pb.js";
-import { withObservations } from "./observation.js";
+import { withObservations } from "./dataframe/observation.js";
 
 export type RelTypeInit = NonNullable<Exclude<MessageInitShape<typeof RelationSchema>, Relation>["relType"]>;
 export type CommandTypeInit = NonNullable<Exclude<MessageInitShape<typeof CommandSchema>, Command>["commandType"]>;

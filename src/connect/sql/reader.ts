@@ -1,5 +1,5 @@
 import type { SessionCore } from "../core.js";
-import { DataFrame } from "./dataframe.js";
+import { DataFrame } from "./dataframe/dataframe.js";
 import { toJSON } from "../types/datatypes-json.js";
 import type { DataTypeInput } from "../types/datatypes.js";
 import { newRelation, tableRelation } from "./plans.js";

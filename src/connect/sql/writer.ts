@@ -4,7 +4,7 @@ import {
   WriteOperationV2_Mode as V2Mode,
 } from "../../gen/spark/connect/commands_pb.js";
 import type { Relation } from "../../gen/spark/connect/relations_pb.js";
-import { toColumn, type Column, type ColumnOrName } from "./column.js";
+import { toColumn, type Column, type ColumnOrName } from "./column/column.js";
 import type { SessionCore } from "../core.js";
 import { runCommand } from "./plans.js";
 

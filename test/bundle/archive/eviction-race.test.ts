@@ -10,7 +10,7 @@ import { existsSync, readFileSync, utimesSync } from "node:fs";
 import { describe, expect, it, vi } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import { PlanSchema } from "../../../src/gen/spark/connect/base_pb.js";
-import { col } from "../../../src/connect/sql/column.js";
+import { col } from "../../../src/connect/sql/column/column.js";
 import { BundleCache } from "../../../src/bundle/archive/cache.js";
 import { installAutoBundle, type AutoBundle, type AutoBundleEvent } from "../../../src/bundle/hook.js";
 import { RACY_WINDOW_MS } from "../../../src/bundle/watch/freshness.js";

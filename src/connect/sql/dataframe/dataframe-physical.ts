@@ -1,12 +1,12 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { Expression_SortOrder, ExpressionSchema } from "../../gen/spark/connect/expressions_pb.js";
-import { Column, toColumn, toExpr, type ColumnOrName } from "./column.js";
+import type { Expression_SortOrder, ExpressionSchema } from "../../../gen/spark/connect/expressions_pb.js";
+import { Column, toColumn, toExpr, type ColumnOrName } from "../column/column.js";
 import type { DataFrame } from "./dataframe.js";
 import { DataFrameStatNa } from "./dataframe-stat-na.js";
 import { randomSplitRelations, sampleRelation } from "./sampling.js";
 import { requireInt32 } from "./show.js";
 import { checkpoint, persist, StorageLevel, storageLevelOf, unpersist } from "./storage.js";
-import { describeJsValue } from "../types/literal.js";
+import { describeJsValue } from "../../types/literal.js";
 
 export type ColumnArgs = (ColumnOrName | readonly ColumnOrName[])[];
 

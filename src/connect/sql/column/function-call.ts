@@ -1,8 +1,8 @@
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
-import { ExpressionSchema, type Expression } from "../../gen/spark/connect/expressions_pb.js";
-import { toJSON as dataTypeJson } from "../types/datatypes-json.js";
-import { Types } from "../types/datatypes.js";
-import { describeJsValue, isPlainObject, toLiteral } from "../types/literal.js";
+import { ExpressionSchema, type Expression } from "../../../gen/spark/connect/expressions_pb.js";
+import { toJSON as dataTypeJson } from "../../types/datatypes-json.js";
+import { Types } from "../../types/datatypes.js";
+import { describeJsValue, isPlainObject, toLiteral } from "../../types/literal.js";
 import { call, Column, col, expression } from "./column.js";
 
 /**

@@ -1,8 +1,8 @@
 import { toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { ExpressionSchema } from "../../../src/gen/spark/connect/expressions_pb.js";
-import { col, Column, lit, when } from "../../../src/connect/sql/functions.js";
-import { Types } from "../../../src/connect/types/datatypes.js";
+import { ExpressionSchema } from "../../../../src/gen/spark/connect/expressions_pb.js";
+import { col, Column, lit, when } from "../../../../src/connect/sql/column/functions.js";
+import { Types } from "../../../../src/connect/types/datatypes.js";
 
 const json = (c: Column) => toJson(ExpressionSchema, c.expr) as Record<string, unknown>;
 const attr = (name: string) => ({ unresolvedAttribute: { unparsedIdentifier: name } });

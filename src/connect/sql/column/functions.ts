@@ -1,8 +1,8 @@
 import { call, Column, col, expression, toColumn, toExpr, type ColumnOrName } from "./column.js";
-import type { DataFrame } from "./dataframe.js";
-import type { SparkDataType } from "../types/datatypes.js";
-import { describeJsValue, toLiteral } from "../types/literal.js";
-import { array } from "../../gen/functions.js";
+import type { DataFrame } from "../dataframe/dataframe.js";
+import type { SparkDataType } from "../../types/datatypes.js";
+import { describeJsValue, toLiteral } from "../../types/literal.js";
+import { array } from "../../../gen/functions.js";
 
 /**
  * pyspark.sql.functions. Almost all are generated (src/gen/functions.ts, from pyspark 4.1's own
@@ -13,7 +13,7 @@ import { array } from "../../gen/functions.js";
  * Each is sent by name and never checked here, so a function the server lacks fails with Spark's own
  * error (UNRESOLVED_ROUTINE).
  */
-export * from "../../gen/functions.js";
+export * from "../../../gen/functions.js";
 export * from "./higher-order.js";
 export { col, Column, type ColumnOrName };
 export const column = col;

@@ -1,8 +1,8 @@
 // JS lambdas become LambdaFunction expressions as pyspark's _create_lambda builds them.
 import { toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { ExpressionSchema } from "../../../src/gen/spark/connect/expressions_pb.js";
-import * as F from "../../../src/connect/sql/functions.js";
+import { ExpressionSchema } from "../../../../src/gen/spark/connect/expressions_pb.js";
+import * as F from "../../../../src/connect/sql/column/functions.js";
 
 const json = (c: F.Column) => toJson(ExpressionSchema, c.expr) as Record<string, any>;
 const lambdaOf = (c: F.Column, i = 1) => json(c).unresolvedFunction.arguments[i].lambdaFunction;

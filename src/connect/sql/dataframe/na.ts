@@ -1,7 +1,7 @@
-import type { Expression_Literal } from "../../gen/spark/connect/expressions_pb.js";
+import type { Expression_Literal } from "../../../gen/spark/connect/expressions_pb.js";
 import type { DataFrame } from "./dataframe.js";
-import { Types } from "../types/datatypes.js";
-import { describeJsValue, isPlainObject, toLiteral } from "../types/literal.js";
+import { Types } from "../../types/datatypes.js";
+import { describeJsValue, isPlainObject, toLiteral } from "../../types/literal.js";
 
 /** A value na.fill and na.replace take: pyspark's bool, int, float or str. */
 export type NaValue = number | string | boolean;

@@ -4,11 +4,11 @@ import {
   AnalyzePlanRequest_ExplainSchema,
   AnalyzePlanRequest_TreeStringSchema,
   type AnalyzePlanResponse,
-} from "../../gen/spark/connect/base_pb.js";
-import type { Relation } from "../../gen/spark/connect/relations_pb.js";
-import { readArrowTable } from "../arrow/decode.js";
-import type { SessionCore } from "../core.js";
-import { executePlan, newRelation, rootPlan } from "./plans.js";
+} from "../../../gen/spark/connect/base_pb.js";
+import type { Relation } from "../../../gen/spark/connect/relations_pb.js";
+import { readArrowTable } from "../../arrow/decode.js";
+import type { SessionCore } from "../../core.js";
+import { executePlan, newRelation, rootPlan } from "../plans.js";
 
 export type ExplainModeName = "simple" | "extended" | "codegen" | "cost" | "formatted";
 

@@ -5,11 +5,11 @@ import {
   Expression_SortOrder_SortDirection as SortDirection,
   ExpressionSchema,
   type Expression,
-} from "../../gen/spark/connect/expressions_pb.js";
-import { toProto as toProtoDataType, type SparkDataType } from "../types/datatypes.js";
+} from "../../../gen/spark/connect/expressions_pb.js";
+import { toProto as toProtoDataType, type SparkDataType } from "../../types/datatypes.js";
 import { expressionToString } from "./expression-string.js";
 import type { WindowSpec } from "./window.js";
-import { describeJsValue, toLiteral } from "../types/literal.js";
+import { describeJsValue, toLiteral } from "../../types/literal.js";
 
 /** A column name, or a Column. Strings are column references (never literals), as in pyspark. */
 export type ColumnOrName = Column | string;

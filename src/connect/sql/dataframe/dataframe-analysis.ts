@@ -5,14 +5,14 @@ import {
   AnalyzePlanRequest_IsStreamingSchema,
   AnalyzePlanRequest_SameSemanticsSchema,
   AnalyzePlanRequest_SemanticHashSchema,
-} from "../../gen/spark/connect/base_pb.js";
-import type { Relation } from "../../gen/spark/connect/relations_pb.js";
-import type { SessionCore } from "../core.js";
-import { simpleString, type StructType } from "../types/datatypes.js";
+} from "../../../gen/spark/connect/base_pb.js";
+import type { Relation } from "../../../gen/spark/connect/relations_pb.js";
+import type { SessionCore } from "../../core.js";
+import { simpleString, type StructType } from "../../types/datatypes.js";
 import { analyzeSchema } from "./dataframe-actions.js";
 import type { DataFrame } from "./dataframe.js";
-import type { RelTypeInit } from "./plans.js";
-import { rootPlan } from "./plans.js";
+import type { RelTypeInit } from "../plans.js";
+import { rootPlan } from "../plans.js";
 import { expectResult, explainString, treeString, type ExplainModeName } from "./show.js";
 
 /**

@@ -1,13 +1,13 @@
 import { create } from "@bufbuild/protobuf";
 import { tableFromIPC, type Table } from "apache-arrow";
-import { AnalyzePlanRequest_SchemaSchema } from "../../gen/spark/connect/base_pb.js";
-import { Aggregate_GroupType } from "../../gen/spark/connect/relations_pb.js";
-import type { Relation } from "../../gen/spark/connect/relations_pb.js";
-import { batchToRows, readArrowTable, tableToRows, type RowsAs } from "../arrow/decode.js";
-import { call, toExpr } from "./column.js";
-import type { SessionCore } from "../core.js";
-import { fromProto, type StructType } from "../types/datatypes.js";
-import { executePlan, newRelation, rootPlan, runCommand } from "./plans.js";
+import { AnalyzePlanRequest_SchemaSchema } from "../../../gen/spark/connect/base_pb.js";
+import { Aggregate_GroupType } from "../../../gen/spark/connect/relations_pb.js";
+import type { Relation } from "../../../gen/spark/connect/relations_pb.js";
+import { batchToRows, readArrowTable, tableToRows, type RowsAs } from "../../arrow/decode.js";
+import { call, toExpr } from "../column/column.js";
+import type { SessionCore } from "../../core.js";
+import { fromProto, type StructType } from "../../types/datatypes.js";
+import { executePlan, newRelation, rootPlan, runCommand } from "../plans.js";
 import { expectResult } from "./show.js";
 
 /** Options every action takes. */

@@ -1,10 +1,10 @@
-import { col, type ColumnOrName } from "./column.js";
+import { col, type ColumnOrName } from "../column/column.js";
 import type { DataFrame } from "./dataframe.js";
 import { DataFramePhysical, flatColumns } from "./dataframe-physical.js";
-import { requireServerVersion } from "./plans.js";
-import { toProto, type StructType } from "../types/datatypes.js";
-import { describeJsValue } from "../types/literal.js";
-import { parseTypeString } from "../types/typestring.js";
+import { requireServerVersion } from "../plans.js";
+import { toProto, type StructType } from "../../types/datatypes.js";
+import { describeJsValue } from "../../types/literal.js";
+import { parseTypeString } from "../../types/typestring.js";
 
 /**
  * Reshaping transformations (unpivot, transpose, to(schema), metadata) and the streaming ones (watermarks).

@@ -1,7 +1,7 @@
 import type { Table } from "apache-arrow";
-import { Aggregate_GroupType, Join_JoinType, SetOperation_SetOpType, type Relation } from "../../gen/spark/connect/relations_pb.js";
-import { col, Column, type ColumnOrName } from "./column.js";
-import type { SessionCore } from "../core.js";
+import { Aggregate_GroupType, Join_JoinType, SetOperation_SetOpType, type Relation } from "../../../gen/spark/connect/relations_pb.js";
+import { col, Column, type ColumnOrName } from "../column/column.js";
+import type { SessionCore } from "../../core.js";
 import {
   collectRows,
   countAll,
@@ -15,14 +15,14 @@ import {
 import { flatColumns, sortOrders, type ColumnArgs } from "./dataframe-physical.js";
 import { DataFrameReshape } from "./dataframe-reshape.js";
 import { Observation, registerObservation } from "./observation.js";
-import type { DataTypeInput } from "../types/datatypes.js";
-import { expr } from "./functions.js";
-import { GroupedData } from "./grouped.js";
-import { describeJsValue } from "../types/literal.js";
-import { newRelation, requireServerVersion, type RelTypeInit } from "./plans.js";
+import type { DataTypeInput } from "../../types/datatypes.js";
+import { expr } from "../column/functions.js";
+import { GroupedData } from "../grouped.js";
+import { describeJsValue } from "../../types/literal.js";
+import { newRelation, requireServerVersion, type RelTypeInit } from "../plans.js";
 import { requireInt32, showString } from "./show.js";
-import { SQL_MAP_ARROW_ITER_UDF, SQL_MAP_PANDAS_ITER_UDF, vectorizedFunction } from "../python/vectorized.js";
-import { DataFrameWriter, DataFrameWriterV2 } from "./writer.js";
+import { SQL_MAP_ARROW_ITER_UDF, SQL_MAP_PANDAS_ITER_UDF, vectorizedFunction } from "../../python/vectorized.js";
+import { DataFrameWriter, DataFrameWriterV2 } from "../writer.js";
 
 /** pyspark's join type names (after lower-casing and dropping "_") → the protocol's join types. */
 const JOIN_TYPES: Record<string, Join_JoinType> = {

@@ -3,8 +3,8 @@
 // server (PYSPARK below, hard-coded from that run; floats as pyspark printed them). Each test runs its
 // jobs concurrently to keep the suite's time down.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { onSpark35 } from "../../helpers/spark-line.js";
-import { avg, col, count, expr, lit, max, sum, DataFrame, Observation, SparkSession, StorageLevel, Types } from "../../../src/index.js";
+import { onSpark35 } from "../../../helpers/spark-line.js";
+import { avg, col, count, expr, lit, max, sum, DataFrame, Observation, SparkSession, StorageLevel, Types } from "../../../../src/index.js";
 
 let spark: SparkSession;
 let people: DataFrame;

@@ -1,10 +1,10 @@
 import { toJson } from "@bufbuild/protobuf";
 import { beforeEach, describe, expect, it } from "vitest";
-import { RelationSchema } from "../../../src/gen/spark/connect/relations_pb.js";
-import { DataFrame } from "../../../src/connect/sql/dataframe.js";
-import { col, count, lit, sum } from "../../../src/connect/sql/functions.js";
-import { rangeRelation, tableRelation } from "../../../src/connect/sql/plans.js";
-import { RecordingCore } from "../../helpers/recording-core.js";
+import { RelationSchema } from "../../../../src/gen/spark/connect/relations_pb.js";
+import { DataFrame } from "../../../../src/connect/sql/dataframe/dataframe.js";
+import { col, count, lit, sum } from "../../../../src/connect/sql/column/functions.js";
+import { rangeRelation, tableRelation } from "../../../../src/connect/sql/plans.js";
+import { RecordingCore } from "../../../helpers/recording-core.js";
 
 let core: RecordingCore;
 let df: DataFrame;

@@ -1,5 +1,5 @@
-import type { Expression } from "../../gen/spark/connect/expressions_pb.js";
-import { describeJsValue } from "../types/literal.js";
+import type { Expression } from "../../../gen/spark/connect/expressions_pb.js";
+import { describeJsValue } from "../../types/literal.js";
 import { call, Column, expression, toColumn, type ColumnOrName } from "./column.js";
 
 /**

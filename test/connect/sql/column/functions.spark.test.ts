@@ -4,9 +4,9 @@
 // so both clients compare Spark's own rendering.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { onSpark35 } from "../../helpers/spark-line.js";
-import * as F from "../../../src/index.js";
-import { col, lit, SparkConnectError, SparkSession, Window, type Column, type DataFrame } from "../../../src/index.js";
+import { onSpark35 } from "../../../helpers/spark-line.js";
+import * as F from "../../../../src/index.js";
+import { col, lit, SparkConnectError, SparkSession, Window, type Column, type DataFrame } from "../../../../src/index.js";
 
 type Rows = Record<string, string | null>[];
 const expected = JSON.parse(readFileSync(new URL("./pyspark/functions.json", import.meta.url), "utf8")) as Record<string, Rows>;

@@ -5,9 +5,9 @@ import {
   type Expression,
   type Expression_SortOrder,
   type Expression_Window_WindowFrame_FrameBoundary as FrameBoundary,
-} from "../../gen/spark/connect/expressions_pb.js";
+} from "../../../gen/spark/connect/expressions_pb.js";
 import { Column, expression, toColumn, type ColumnOrName } from "./column.js";
-import { describeJsValue } from "../types/literal.js";
+import { describeJsValue } from "../../types/literal.js";
 
 // pyspark's Window constants are the JVM's Long.MIN_VALUE / MAX_VALUE; as JS numbers both round to
 // ±2^63, which still compare as pyspark's do (anything at or past them is unbounded).

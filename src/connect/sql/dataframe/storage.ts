@@ -3,12 +3,12 @@ import {
   AnalyzePlanRequest_GetStorageLevelSchema,
   AnalyzePlanRequest_PersistSchema,
   AnalyzePlanRequest_UnpersistSchema,
-} from "../../gen/spark/connect/base_pb.js";
-import { StorageLevelSchema, type StorageLevel as StorageLevelProto } from "../../gen/spark/connect/common_pb.js";
-import type { Relation } from "../../gen/spark/connect/relations_pb.js";
-import type { SessionCore } from "../core.js";
-import { SparkConnectError } from "../errors.js";
-import { commandResponses, requireServerVersion } from "./plans.js";
+} from "../../../gen/spark/connect/base_pb.js";
+import { StorageLevelSchema, type StorageLevel as StorageLevelProto } from "../../../gen/spark/connect/common_pb.js";
+import type { Relation } from "../../../gen/spark/connect/relations_pb.js";
+import type { SessionCore } from "../../core.js";
+import { SparkConnectError } from "../../errors.js";
+import { commandResponses, requireServerVersion } from "../plans.js";
 import { expectResult } from "./show.js";
 
 /** How cached data is kept (pyspark's StorageLevel, with its constants). Compare with `equals`. */

@@ -1,9 +1,9 @@
 import { toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { ExpressionSchema } from "../../../src/gen/spark/connect/expressions_pb.js";
-import { Types } from "../../../src/connect/types/datatypes.js";
-import * as F from "../../../src/connect/sql/functions.js";
-import type { Column } from "../../../src/connect/sql/functions.js";
+import { ExpressionSchema } from "../../../../src/gen/spark/connect/expressions_pb.js";
+import { Types } from "../../../../src/connect/types/datatypes.js";
+import * as F from "../../../../src/connect/sql/column/functions.js";
+import type { Column } from "../../../../src/connect/sql/column/functions.js";
 
 const json = (c: Column) => toJson(ExpressionSchema, c.expr);
 const literal = (c: Column) => (json(c) as { literal: unknown }).literal;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { RelTypeInit } from "./plans.js";
-import type { Relation } from "../../gen/spark/connect/relations_pb.js";
+import type { RelTypeInit } from "../plans.js";
+import type { Relation } from "../../../gen/spark/connect/relations_pb.js";
 
 /**
  * A seed drawn now, in [0, 2^63 - 1] like pyspark's `random.randint(0, sys.maxsize)`: the plan always carries

@@ -1,13 +1,13 @@
 import { create, toJson } from "@bufbuild/protobuf";
 import { Int64, makeData, makeVector, Table, Utf8, vectorFromArray } from "apache-arrow";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ExecutePlanResponseSchema, PlanSchema, type Plan } from "../../../src/gen/spark/connect/base_pb.js";
-import { DataFrame } from "../../../src/connect/sql/dataframe.js";
-import { Types as T, toProto } from "../../../src/connect/types/datatypes.js";
-import { col, lit } from "../../../src/connect/sql/functions.js";
-import { DataFrameReader } from "../../../src/connect/sql/reader.js";
-import { rangeRelation } from "../../../src/connect/sql/plans.js";
-import { RecordingCore } from "../../helpers/recording-core.js";
+import { ExecutePlanResponseSchema, PlanSchema, type Plan } from "../../../../src/gen/spark/connect/base_pb.js";
+import { DataFrame } from "../../../../src/connect/sql/dataframe/dataframe.js";
+import { Types as T, toProto } from "../../../../src/connect/types/datatypes.js";
+import { col, lit } from "../../../../src/connect/sql/column/functions.js";
+import { DataFrameReader } from "../../../../src/connect/sql/reader.js";
+import { rangeRelation } from "../../../../src/connect/sql/plans.js";
+import { RecordingCore } from "../../../helpers/recording-core.js";
 
 let core: RecordingCore;
 let df: DataFrame;

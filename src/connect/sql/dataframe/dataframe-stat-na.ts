@@ -1,4 +1,4 @@
-import type { ColumnOrName } from "./column.js";
+import type { ColumnOrName } from "../column/column.js";
 import type { ActionOptions } from "./dataframe-actions.js";
 import type { DataFrame } from "./dataframe.js";
 import { DataFrameNaFunctions, type DropNaOptions, type NaValue, type SubsetOptions } from "./na.js";

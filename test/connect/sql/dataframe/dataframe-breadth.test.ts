@@ -2,15 +2,15 @@
 // client sends for the same calls (read from its dataframe.py / plan.py), checked without a server.
 import { create, toJson } from "@bufbuild/protobuf";
 import { beforeEach, describe, expect, it } from "vitest";
-import { ExecutePlanResponseSchema } from "../../../src/gen/spark/connect/base_pb.js";
-import { RelationSchema } from "../../../src/gen/spark/connect/relations_pb.js";
-import { DataFrame } from "../../../src/connect/sql/dataframe.js";
-import { col, count, lit } from "../../../src/connect/sql/functions.js";
-import { Observation } from "../../../src/connect/sql/observation.js";
-import { rangeRelation } from "../../../src/connect/sql/plans.js";
-import { StorageLevel } from "../../../src/connect/sql/storage.js";
-import { toLiteral } from "../../../src/connect/types/literal.js";
-import { RecordingCore } from "../../helpers/recording-core.js";
+import { ExecutePlanResponseSchema } from "../../../../src/gen/spark/connect/base_pb.js";
+import { RelationSchema } from "../../../../src/gen/spark/connect/relations_pb.js";
+import { DataFrame } from "../../../../src/connect/sql/dataframe/dataframe.js";
+import { col, count, lit } from "../../../../src/connect/sql/column/functions.js";
+import { Observation } from "../../../../src/connect/sql/dataframe/observation.js";
+import { rangeRelation } from "../../../../src/connect/sql/plans.js";
+import { StorageLevel } from "../../../../src/connect/sql/dataframe/storage.js";
+import { toLiteral } from "../../../../src/connect/types/literal.js";
+import { RecordingCore } from "../../../helpers/recording-core.js";
 
 let core: RecordingCore;
 let df: DataFrame;

@@ -1,9 +1,9 @@
-import type { Relation } from "../../gen/spark/connect/relations_pb.js";
-import { toColumn, type ColumnOrName, Column } from "./column.js";
+import type { Relation } from "../../../gen/spark/connect/relations_pb.js";
+import { toColumn, type ColumnOrName, Column } from "../column/column.js";
 import type { DataFrame } from "./dataframe.js";
 import { executeToArrow, type ActionOptions } from "./dataframe-actions.js";
-import { newRelation } from "./plans.js";
-import { describeJsValue, isPlainObject, toLiteral } from "../types/literal.js";
+import { newRelation } from "../plans.js";
+import { describeJsValue, isPlainObject, toLiteral } from "../../types/literal.js";
 import { randomSeed, requireSeed } from "./sampling.js";
 
 /** A stratum value of sampleBy: pyspark's int, float or str (and bool, which Spark also compares). */

@@ -3,8 +3,8 @@ import {
   Expression_SortOrder_SortDirection as SortDirection,
   type Expression,
   type Expression_Literal,
-} from "../../gen/spark/connect/expressions_pb.js";
-import { fromProto, simpleString } from "../types/datatypes.js";
+} from "../../../gen/spark/connect/expressions_pb.js";
+import { fromProto, simpleString } from "../../types/datatypes.js";
 
 const INFIX = new Set(["==", "<", "<=", ">", ">=", "<=>", "+", "-", "*", "/", "%", "and", "or", "&", "|", "^"]);
 

@@ -1,7 +1,7 @@
 import { isMessage } from "@bufbuild/protobuf";
-import type { ExecutePlanResponse, ExecutePlanResponse_ObservedMetrics, Plan } from "../../gen/spark/connect/base_pb.js";
-import type { Expression_Literal } from "../../gen/spark/connect/expressions_pb.js";
-import { RelationSchema, type Relation } from "../../gen/spark/connect/relations_pb.js";
+import type { ExecutePlanResponse, ExecutePlanResponse_ObservedMetrics, Plan } from "../../../gen/spark/connect/base_pb.js";
+import type { Expression_Literal } from "../../../gen/spark/connect/expressions_pb.js";
+import { RelationSchema, type Relation } from "../../../gen/spark/connect/relations_pb.js";
 
 /**
  * Named metrics of a DataFrame, read once an action on it has finished (pyspark's Observation):

@@ -1,9 +1,9 @@
 // Window specs build pyspark's Expression.Window (see pyspark/sql/connect/expressions.py WindowExpression).
 import { toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { ExpressionSchema } from "../../../src/gen/spark/connect/expressions_pb.js";
-import * as F from "../../../src/connect/sql/functions.js";
-import { Window } from "../../../src/connect/sql/window.js";
+import { ExpressionSchema } from "../../../../src/gen/spark/connect/expressions_pb.js";
+import * as F from "../../../../src/connect/sql/column/functions.js";
+import { Window } from "../../../../src/connect/sql/column/window.js";
 
 const json = (c: F.Column) => toJson(ExpressionSchema, c.expr) as Record<string, any>;
 const attr = (name: string) => ({ unresolvedAttribute: { unparsedIdentifier: name } });
