@@ -1,4 +1,4 @@
-// `npm test`: the vitest projects one after another (local, then cluster, then spark35), so each run
+// `npm test`: the vitest projects one after another (unit, local, cluster, spark35), so each run
 // holds only its own servers. One `vitest run` over all projects starts every project's global setup
 // before the first test and keeps them all alive: 6-8 JVMs on a 2-core machine. Arguments are passed
 // to every run (e.g. `npm test -- test/bundle`); a project with no matching file is skipped.
@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 
-const PROJECTS = ["local", "cluster", "spark35"];
+const PROJECTS = ["unit", "local", "cluster", "spark35"];
 const args = process.argv.slice(2);
 const merged = { numTotalTests: 0, numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, numTodoTests: 0, success: true, projects: {}, testResults: [] };
 let status = 0;

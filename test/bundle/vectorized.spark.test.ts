@@ -2,7 +2,7 @@
 // Projects are temp copies of fixtures/vectorlib, so tests can edit its modules.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
 import { onSpark35 } from "../helpers/spark-line.js";
 import { col, lit, SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
 import { copyFixture, tempDir } from "./helpers.js";
@@ -18,11 +18,25 @@ async function session(root: string) {
   return s;
 }
 
+// Tests that don't edit the project share one session: each new session starts a Python daemon whose
+// workers import pandas again (~3 s a session on 2 cores, measured in CI). Tests that edit get their own.
+let sharedSession: Promise<SparkSession> | undefined;
+function shared(): Promise<SparkSession> {
+  sharedSession ??= SparkSession.builder()
+    .remote(inject("sparkRemote"))
+    .create()
+    .then((s) => withAutoBundle(s, { root: copyFixture("vectorlib"), cacheDir: tempDir("sab-cache-") }));
+  return sharedSession;
+}
+afterAll(async () => {
+  await (await sharedSession)?.stop();
+});
+
 const prices = (s: SparkSession) => s.sql("SELECT CAST(id * 10 AS DOUBLE) AS net FROM range(4)");
 
 describe("spark.udf.pandas by reference", () => {
   it("runs a scalar pandas UDF over batches, in select and withColumn", async () => {
-    const s = await session(copyFixture("vectorlib"));
+    const s = await shared();
     const withVat = s.udf.pandas("vectorlib.prices:with_vat", "double");
     const rows = await (await prices(s)).select(withVat(col("net")).alias("gross")).collect();
     expect(rows.map((r) => r.gross)).toEqual([0, 12.1, 24.2, 36.3]);
@@ -42,7 +56,7 @@ describe("spark.udf.pandas by reference", () => {
   });
 
   it("names the reference when the module or the function is missing", async () => {
-    const s = await session(copyFixture("vectorlib"));
+    const s = await shared();
     for (const ref of ["vectorlib.nope:with_vat", "vectorlib.prices:nope"]) {
       const err = await (await prices(s)).select(s.udf.pandas(ref, "double")("net")).collect().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SparkConnectError);
@@ -52,7 +66,7 @@ describe("spark.udf.pandas by reference", () => {
   });
 
   it.skipIf(onSpark35)("refuses a malformed reference before sending anything", async () => {
-    const s = await session(copyFixture("vectorlib"));
+    const s = await shared();
     expect(() => s.udf.pandas("vectorlib.prices.with_vat", "double")).toThrow(/not a Python function reference/);
   });
 });
@@ -61,7 +75,7 @@ const sorted = <T extends Record<string, unknown>>(rows: T[], key: keyof T) => [
 
 describe("mapInPandas, mapInArrow and applyInPandas by reference", () => {
   it("maps each partition through pandas and through Arrow", async () => {
-    const s = await session(copyFixture("vectorlib"));
+    const s = await shared();
     const big = await (await prices(s)).mapInPandas("vectorlib.batches:keep_big", "net double, tag string").collect();
     expect(sorted(big, "net")).toEqual([{ net: 20, tag: "big" }, { net: 30, tag: "big" }]);
     const twice = await (await prices(s)).mapInArrow("vectorlib.batches:doubled", "twice double").collect();
@@ -69,7 +83,7 @@ describe("mapInPandas, mapInArrow and applyInPandas by reference", () => {
   });
 
   it("applies a pandas function per group", async () => {
-    const s = await session(copyFixture("vectorlib"));
+    const s = await shared();
     const df = await s.sql("SELECT IF(id < 2, 'a', 'b') AS grp, CAST(id + 1 AS DOUBLE) AS net FROM range(4)");
     const rows = await (await df.groupBy("grp").applyInPandas("vectorlib.batches:share_of_group", "grp string, net double, share double")).collect();
     expect(sorted(rows, "net")).toEqual([
@@ -91,7 +105,7 @@ describe("mapInPandas, mapInArrow and applyInPandas by reference", () => {
   });
 
   it.skipIf(onSpark35)("names the reference when the function is missing, and refuses a non-struct schema", async () => {
-    const s = await session(copyFixture("vectorlib"));
+    const s = await shared();
     const err = await (await prices(s)).mapInPandas("vectorlib.batches:nope", "net double").collect().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SparkConnectError);
     expect((err as Error).message).toContain("vectorlib.batches");
@@ -102,7 +116,7 @@ describe("mapInPandas, mapInArrow and applyInPandas by reference", () => {
 
 describe("spark.udtf.python by reference", () => {
   it("returns the handler's rows as a DataFrame, row-wise and with Arrow", async () => {
-    const s = await session(copyFixture("vectorlib"));
+    const s = await shared();
     for (const useArrow of [false, true]) {
       const squares = s.udtf.python("vectorlib.tables:Squares", "n int, square int", { useArrow });
       expect(await squares(lit(3)).collect()).toEqual([{ n: 1, square: 1 }, { n: 2, square: 4 }, { n: 3, square: 9 }]);
@@ -120,7 +134,7 @@ describe("spark.udtf.python by reference", () => {
   });
 
   it.skipIf(onSpark35)("names the reference when the class is missing, and refuses a non-struct schema", async () => {
-    const s = await session(copyFixture("vectorlib"));
+    const s = await shared();
     const err = await s.udtf.python("vectorlib.tables:Nope", "n int")(lit(1)).collect().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SparkConnectError);
     expect((err as Error).message).toContain("vectorlib.tables");

@@ -4,7 +4,8 @@
 // the same hashing and the same result. Any phase may meet a file changing under it: the caller
 // wraps the phases in retryWhileFilesChange, which starts them over.
 import { createHash } from "node:crypto";
-import { join, relative, sep } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { join, relative, resolve, sep } from "node:path";
 import { performance } from "node:perf_hooks";
 import { BundleCache, defaultCacheDir } from "./cache.js";
 import { usableCacheDir } from "./cache-dir.js";
@@ -15,6 +16,7 @@ import { projectNameOf, resolveBundleSettings } from "../project/config.js";
 import { type BundleEvent, type WarningEvent } from "../events.js";
 import { type BundleOptions, type ExtraEntry } from "../options.js";
 import { selectFiles } from "../select/select.js";
+import { ignoringRules } from "../select/gitview.js";
 import { secretSkipped } from "../select/secrets.js";
 import { writeDeterministicZip } from "./zip.js";
 
@@ -138,9 +140,7 @@ export async function hashProject(build: ProjectBuild, sink: BundleEventSink): P
   const onSecret = (file: HashedFile) => onEvent(secretSkipped(relative(root, file.absPath).split(sep).join("/"), `its contents match the secret guard's rule "${file.secret}"`));
   const content = await hashFiles(await selectFiles(root, layout, selection), build.statCache, onSecret);
   onEvent({ type: "scan", files: content.files.length, ms: Math.round(performance.now() - started) });
-  if (content.files.length === 0) {
-    onEvent({ type: "warning", code: "empty-bundle", path: root, message: `No Python files found to bundle under ${layout.roots.map((r) => r.dir).join(", ")}. Fix: set the \`pythonRoots\` option (or "sparkAutobundle.pythonRoots" in package.json) to the directory holding your packages, or name files with \`include\`.` });
-  }
+  if (content.files.length === 0) onEvent(await emptyBundleWarning(root, layout));
   return { content, warnings };
 }
 
@@ -191,4 +191,32 @@ function bundleKey(hash: string, extras: readonly ExtraEntry[]): string {
 
 function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
+}
+
+/**
+ * Nothing to bundle. When git ignores the Python packages that are there (a `.gitignore` line such
+ * as `mylib/`), the warning names that line: pythonRoots would not help, and was what it said before.
+ */
+async function emptyBundleWarning(root: string, layout: Layout): Promise<WarningEvent> {
+  const candidates: string[] = [];
+  for (const { dir } of layout.roots) {
+    let names: string[];
+    try {
+      names = readdirSync(dir, { withFileTypes: true }).filter((e) => (e.isDirectory() && existsSync(join(dir, e.name, "__init__.py"))) || (e.isFile() && e.name.endsWith(".py"))).map((e) => e.name);
+    } catch {
+      continue; // a root that can't be listed has nothing to explain; the warning below stands
+    }
+    for (const name of names.slice(0, 50)) candidates.push(relative(root, join(dir, name)).split(sep).join("/"));
+  }
+  const rules = await ignoringRules(root, candidates);
+  if (rules.length > 0) {
+    const shown = rules.slice(0, 5).map((r) => `${r.path} by ${relative(root, resolve(root, r.source)).split(sep).join("/")} line ${r.line} (\`${r.pattern}\`)`);
+    return {
+      type: "warning",
+      code: "empty-bundle",
+      path: root,
+      message: `No Python files to bundle: git ignores ${shown.join(", ")}${rules.length > 5 ? ` and ${rules.length - 5} more` : ""}. Fix: remove or narrow that line, or name the files with \`include\` (e.g. "${rules[0]!.path}/**"), which ships ignored files too.`,
+    };
+  }
+  return { type: "warning", code: "empty-bundle", path: root, message: `No Python files found to bundle under ${layout.roots.map((r) => r.dir).join(", ")}. Fix: set the \`pythonRoots\` option (or "sparkAutobundle.pythonRoots" in package.json) to the directory holding your packages, or name files with \`include\`.` };
 }

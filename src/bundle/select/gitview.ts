@@ -65,13 +65,47 @@ export async function listGitIgnored(root: string): Promise<string[]> {
 }
 
 /** Runs git in root with this process's env minus repository overrides; rejects with stderrText attached. */
-function execGit(root: string, args: string[]): Promise<Buffer> {
+function execGit(root: string, args: string[], stdin?: string): Promise<Buffer> {
   const env = { ...process.env };
   for (const name of REPO_OVERRIDING_ENV) delete env[name];
   return new Promise<Buffer>((resolvePromise, reject) => {
-    execFile("git", args, { cwd: root, env, encoding: "buffer", maxBuffer: 1024 * 1024 * 1024, windowsHide: true }, (err, out, stderr) => {
+    const child = execFile("git", args, { cwd: root, env, encoding: "buffer", maxBuffer: 1024 * 1024 * 1024, windowsHide: true }, (err, out, stderr) => {
       if (err) reject(Object.assign(err, { stderrText: stderr.toString("utf8") }));
       else resolvePromise(out);
     });
+    if (stdin !== undefined) child.stdin?.end(stdin);
   });
+}
+
+/** Which ignore rule hides a path: the file (relative to root when inside it) and line, and the pattern. */
+export interface IgnoreRule {
+  path: string;
+  source: string;
+  line: number;
+  pattern: string;
+}
+
+/**
+ * The ignore rules (from .gitignore files, .git/info/exclude or the global excludes) that hide
+ * `paths` (relative to root), by `git check-ignore -v`: so a warning about missing code can name the
+ * line to change instead of guessing. Empty outside a git work tree or without git: only a hint.
+ */
+export async function ignoringRules(root: string, paths: string[]): Promise<IgnoreRule[]> {
+  if (paths.length === 0) return [];
+  let stdout: Buffer;
+  try {
+    stdout = await execGit(root, ["-c", "core.quotepath=off", "check-ignore", "-v", "-z", "--stdin"], paths.join("\0"));
+  } catch (err) {
+    // Exit 1: none of them is ignored. Anything else (no git, no repository) leaves the hint out.
+    return [];
+  }
+  // -z -v: <source> NUL <line> NUL <pattern> NUL <path> NUL, per ignored path.
+  const fields = stdout.toString("utf8").split("\0");
+  const rules: IgnoreRule[] = [];
+  for (let i = 0; i + 3 < fields.length; i += 4) {
+    const [source, line, pattern, path] = fields.slice(i, i + 4) as [string, string, string, string];
+    if (source === "") continue; // a negated match: not ignored
+    rules.push({ path, source, line: Number(line), pattern });
+  }
+  return rules;
 }

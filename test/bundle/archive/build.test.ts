@@ -5,7 +5,7 @@ import { buildBundle } from "../../../src/bundle/archive/build.js";
 import { resolveBundleSettings } from "../../../src/bundle/project/config.js";
 import { BundleError } from "../../../src/bundle/errors.js";
 import { type BundleEvent } from "../../../src/bundle/events.js";
-import { copyFixture, makeTree, python, tempDir } from "../helpers.js";
+import { copyFixture, git, makeTree, python, tempDir } from "../helpers.js";
 
 const zipNames = (zipPath: string): string[] =>
   JSON.parse(python("import json, sys, zipfile; print(json.dumps(zipfile.ZipFile(sys.argv[1]).namelist()))", [zipPath])) as string[];
@@ -139,5 +139,17 @@ describe("buildBundle", () => {
     expect(result.files).toBe(0);
     expect(result.warnings).toEqual([expect.objectContaining({ code: "empty-bundle" })]);
     expect(result.warnings[0]!.message).toMatch(/pythonRoots/);
+  });
+
+  test("nothing to bundle because git ignores the package: the warning names the .gitignore line, not pythonRoots", async () => {
+    const root = makeTree({ "pyproject.toml": '[project]\nname = "mylib"\n', ".gitignore": "*.log\nmylib/\n", "mylib/__init__.py": "", "mylib/text.py": "def f():\n    return 1\n" });
+    git(root, "init", "-q");
+    const result = await buildBundle({ root, cacheDir: join(tempDir(), "bundles") });
+    expect(result.files).toBe(0);
+    const [warning] = result.warnings;
+    expect(warning).toMatchObject({ code: "empty-bundle" });
+    expect(warning!.message).toContain("mylib by .gitignore line 2 (`mylib/`)");
+    expect(warning!.message).toContain('include` (e.g. "mylib/**")');
+    expect(warning!.message).not.toMatch(/pythonRoots/);
   });
 });

@@ -107,7 +107,9 @@ describe("na", () => {
 });
 
 describe("stat and summaries", () => {
-  it("describe, summary, approxQuantile, corr, cov, crosstab, freqItems, sampleBy", async () => {
+  // The same Stat relations on 3.5 gave pyspark's values too (checked once by hand); in CI they run on 4.x
+  // only, for time: the 3.5 run is the slowest of these (~12 s).
+  it.skipIf(onSpark35)("describe, summary, approxQuantile, corr, cov, crosstab, freqItems, sampleBy", async () => {
     const crosstab = people.crosstab("grp", "name");
     const got = await Promise.all([
       rows(people.describe()),
