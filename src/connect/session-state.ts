@@ -11,7 +11,8 @@ import type { Command } from "../gen/spark/connect/commands_pb.js";
 import type { CommonInlineUserDefinedFunction } from "../gen/spark/connect/expressions_pb.js";
 import type { SparkConnectClient } from "./rpc/client.js";
 import { SESSION_CHANGED, SparkConnectError } from "./errors.js";
-import { commandPlan } from "./sql/plans.js";
+import type { Relation } from "../gen/spark/connect/relations_pb.js";
+import { commandPlan, rootPlan } from "./sql/plans.js";
 
 /** What to do when the server no longer has the session: renew it when that loses nothing, or always fail. */
 export type SessionLostPolicy = "renew" | "fail";
@@ -21,6 +22,12 @@ export class SessionState {
   private readonly conf = new Map<string, string | undefined>();
   /** Java UDF registrations by name, replayed in order. */
   private readonly javaUdfs = new Map<string, CommonInlineUserDefinedFunction>();
+  /**
+   * spark.catalog.setCurrentCatalog / setCurrentDatabase, the last of each, in order: the names are
+   * persistent (the metastore's), only the choice is the session's. Without the replay, the next query
+   * after a renewal would silently run against "default".
+   */
+  private readonly catalogChoices = new Map<string, Relation>();
   /** State nothing here can re-create, described for the error. */
   private unrestorable: string[] = [];
   /** The session is new and the Java UDFs are not registered on it yet. */
@@ -31,8 +38,9 @@ export class SessionState {
     this.conf.set(key, value);
   }
 
-  /** Records what a command that just succeeded left in the session. */
+  /** Records what a plan (a command, or a catalog call) that just succeeded left in the session. */
   noteCommand(plan: Plan, responses: readonly ExecutePlanResponse[]): void {
+    if (plan.opType.case === "root") return this.noteCatalogChoice(plan.opType.value);
     if (plan.opType.case !== "command") return;
     const command: Command["commandType"] = plan.opType.value.commandType;
     switch (command.case) {
@@ -68,6 +76,9 @@ export class SessionState {
   async restore(client: SparkConnectClient): Promise<string[]> {
     const pairs = [...this.conf].filter((e): e is [string, string] => e[1] !== undefined).map(([key, value]) => ({ key, value }));
     if (pairs.length) await client.config({ opType: { case: "set", value: { pairs } } });
+    for (const relation of this.catalogChoices.values()) {
+      for await (const response of client.execute(rootPlan(relation))) void response;
+    }
     this.javaUdfsPending = this.javaUdfs.size > 0;
     const lost = this.unrestorable;
     this.unrestorable = [];
@@ -92,6 +103,7 @@ export class SessionState {
   forget(): void {
     this.conf.clear();
     this.javaUdfs.clear();
+    this.catalogChoices.clear();
     this.javaUdfsPending = false;
     this.unrestorable = [];
   }
@@ -101,7 +113,19 @@ export class SessionState {
     const keys = [...this.conf.values()].filter((v) => v !== undefined).length;
     const parts = [`${keys} runtime config value${keys === 1 ? "" : "s"}`];
     if (this.javaUdfs.size) parts.push(`${this.javaUdfs.size} Java UDF${this.javaUdfs.size === 1 ? "" : "s"}`);
+    const [catalog, database] = [this.catalogChoices.has("setCurrentCatalog"), this.catalogChoices.has("setCurrentDatabase")];
+    if (catalog || database) parts.push(`the current ${catalog && database ? "catalog and database" : catalog ? "catalog" : "database"}`);
     return parts.join(", ");
+  }
+
+  private noteCatalogChoice(relation: Relation): void {
+    if (relation.relType.case !== "catalog") return;
+    const choice = relation.relType.value.catType.case;
+    if (choice !== "setCurrentCatalog" && choice !== "setCurrentDatabase") return;
+    // A new catalog resets the current database (Spark's rule), so the database choice must follow it.
+    if (choice === "setCurrentCatalog") this.catalogChoices.delete("setCurrentDatabase");
+    this.catalogChoices.delete(choice);
+    this.catalogChoices.set(choice, relation);
   }
 
   private lose(what: string): void {

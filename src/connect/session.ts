@@ -195,7 +195,8 @@ export class SparkSession implements SessionCore {
           if (isCommand) commandResponses.push(response);
           yield response;
         }
-        if (isCommand) this.state.noteCommand(plan, commandResponses);
+        // Commands, and catalog calls whose choice a renewed session must get back (setCurrentDatabase).
+        this.state.noteCommand(plan, commandResponses);
         return;
       } catch (err) {
         // stop() cut it short, at whatever step (a hook's build, upload or probe; the run): say that.

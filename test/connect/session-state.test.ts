@@ -2,7 +2,8 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ExecutePlanResponseSchema } from "../../src/gen/spark/connect/base_pb.js";
-import { commandPlan } from "../../src/connect/sql/plans.js";
+import { commandPlan, rootPlan } from "../../src/connect/sql/plans.js";
+import { RelationSchema } from "../../src/gen/spark/connect/relations_pb.js";
 import { SessionState } from "../../src/connect/session-state.js";
 import type { SparkConnectClient } from "../../src/connect/rpc/client.js";
 
@@ -58,5 +59,22 @@ describe("SessionState", () => {
     await state.restore(again.client);
     await state.replayPending(again.client);
     expect(again.calls).toEqual([]);
+  });
+
+  it("replays spark.catalog's current catalog and database on a new session (last choice of each); listings leave nothing", async () => {
+    const state = new SessionState();
+    const catalog = (catType: object) => rootPlan(create(RelationSchema, { relType: { case: "catalog", value: { catType } } } as never));
+    state.noteCommand(catalog({ case: "listTables", value: {} }), []);
+    state.noteCommand(catalog({ case: "setCurrentDatabase", value: { dbName: "staging" } }), []);
+    state.noteCommand(catalog({ case: "setCurrentCatalog", value: { catalogName: "spark_catalog" } }), []);
+    state.noteCommand(catalog({ case: "setCurrentDatabase", value: { dbName: "analytics" } }), []);
+    const { client, calls } = recordingClient();
+    expect(await state.restore(client)).toEqual([]);
+    // Before: nothing was replayed, and the next query silently ran against "default".
+    const replayed = calls.map((c) => JSON.stringify(c));
+    expect(replayed).toHaveLength(2);
+    expect(replayed[0]).toContain("spark_catalog");
+    expect(replayed[1]).toContain("analytics");
+    expect(state.describeRestorable()).toBe("0 runtime config values, the current catalog and database");
   });
 });
