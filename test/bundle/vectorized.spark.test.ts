@@ -73,13 +73,30 @@ describe("spark.udf.pandas by reference", () => {
 
 const sorted = <T extends Record<string, unknown>>(rows: T[], key: keyof T) => [...rows].sort((a, b) => Number(a[key]) - Number(b[key]));
 
-describe("mapInPandas, mapInArrow and applyInPandas by reference", () => {
+describe("mapInPandas, mapInArrow, applyInPandas and applyInArrow by reference", () => {
   it("maps each partition through pandas and through Arrow", async () => {
     const s = await shared();
     const big = await (await prices(s)).mapInPandas("vectorlib.batches:keep_big", "net double, tag string").collect();
     expect(sorted(big, "net")).toEqual([{ net: 20, tag: "big" }, { net: 30, tag: "big" }]);
     const twice = await (await prices(s)).mapInArrow("vectorlib.batches:doubled", "twice double").collect();
     expect(sorted(twice, "twice").map((r) => r.twice)).toEqual([0, 20, 40, 60]);
+  });
+
+  it("applies an Arrow function per group (4.0+; 3.5 is refused before sending)", async () => {
+    const s = await shared();
+    const df = await s.sql("SELECT IF(id < 2, 'a', 'b') AS grp, CAST(id + 1 AS DOUBLE) AS net FROM range(4)");
+    const apply = () => df.groupBy("grp").applyInArrow("vectorlib.batches:share_of_group_arrow", "grp string, net double, share double");
+    if (onSpark35) {
+      await expect(apply()).rejects.toMatchObject({ errorClass: "UNSUPPORTED_BY_SERVER_VERSION" });
+      return;
+    }
+    // The rows applyInPandas gives for the pandas version of the same function (the test below).
+    expect(sorted(await (await apply()).collect(), "net")).toEqual([
+      { grp: "a", net: 1, share: 0.333 },
+      { grp: "a", net: 2, share: 0.667 },
+      { grp: "b", net: 3, share: 0.429 },
+      { grp: "b", net: 4, share: 0.571 },
+    ]);
   });
 
   it("applies a pandas function per group", async () => {

@@ -11,6 +11,7 @@ import { pythonTarget, pythonUdfPlaceholder } from "./udf.js";
 
 // pyspark's PythonEvalType values for the relation-level vectorized functions.
 export const SQL_GROUPED_MAP_PANDAS_UDF = 201;
+export const SQL_GROUPED_MAP_ARROW_UDF = 209;
 export const SQL_MAP_PANDAS_ITER_UDF = 205;
 export const SQL_MAP_ARROW_ITER_UDF = 207;
 

@@ -4,7 +4,8 @@ import { Aggregate_GroupType, type Aggregate_GroupingSetsSchema, type Aggregate_
 import { call, col, Column, toExpr } from "./column/column.js";
 import type { DataFrame } from "./dataframe/dataframe.js";
 import type { DataTypeInput } from "../types/datatypes.js";
-import { SQL_GROUPED_MAP_PANDAS_UDF, vectorizedFunction } from "../python/vectorized.js";
+import { SQL_GROUPED_MAP_ARROW_UDF, SQL_GROUPED_MAP_PANDAS_UDF, vectorizedFunction } from "../python/vectorized.js";
+import { requireServerVersion } from "./plans.js";
 import { describeJsValue, isPlainObject, toLiteral } from "../types/literal.js";
 
 /** How the groups were formed (pyspark's group_type), plus pivot and grouping sets when used. */
@@ -92,6 +93,18 @@ export class GroupedData {
     vectorizedFunction(this.df.core, "applyInPandas", ref, schema, SQL_GROUPED_MAP_PANDAS_UDF); // bad input fails before the call
     const args = (await this.df.columns()).map((name) => col(`\`${name.replaceAll("`", "``")}\``).expr);
     const func = vectorizedFunction(this.df.core, "applyInPandas", ref, schema, SQL_GROUPED_MAP_PANDAS_UDF, args);
+    return this.df.derive({ case: "groupMap", value: { input: this.df.relation, groupingExpressions: [...this.grouping], func } });
+  }
+
+  /**
+   * A function per group, by reference, on Arrow: it takes the group's rows as one pyarrow.Table
+   * (optionally preceded by the key tuple) and returns a pyarrow.Table of `schema`. Spark 4.0+.
+   */
+  async applyInArrow(ref: string, schema: DataTypeInput): Promise<DataFrame> {
+    requireServerVersion(this.df.core, "4.0", "groupBy(...).applyInArrow");
+    vectorizedFunction(this.df.core, "applyInArrow", ref, schema, SQL_GROUPED_MAP_ARROW_UDF);
+    const args = (await this.df.columns()).map((name) => col(`\`${name.replaceAll("`", "``")}\``).expr);
+    const func = vectorizedFunction(this.df.core, "applyInArrow", ref, schema, SQL_GROUPED_MAP_ARROW_UDF, args);
     return this.df.derive({ case: "groupMap", value: { input: this.df.relation, groupingExpressions: [...this.grouping], func } });
   }
 

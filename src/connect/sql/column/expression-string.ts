@@ -19,6 +19,8 @@ export function expressionToString(expr: Expression | undefined): string {
       return e.value.unparsedIdentifier;
     case "unresolvedStar":
       return e.value.unparsedTarget ?? "*";
+    case "unresolvedRegex":
+      return e.value.colName;
     case "expressionString":
       return e.value.expression;
     case "alias":

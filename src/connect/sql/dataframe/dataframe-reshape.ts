@@ -1,4 +1,4 @@
-import { col, type ColumnOrName } from "../column/column.js";
+import { col, Column, expression, type ColumnOrName } from "../column/column.js";
 import type { DataFrame } from "./dataframe.js";
 import { DataFramePhysical, flatColumns } from "./dataframe-physical.js";
 import { requireServerVersion } from "../plans.js";
@@ -7,10 +7,23 @@ import { describeJsValue } from "../../types/literal.js";
 import { parseTypeString } from "../../types/typestring.js";
 
 /**
- * Reshaping transformations (unpivot, transpose, to(schema), metadata) and the streaming ones (watermarks).
+ * Reshaping transformations (unpivot, transpose, to(schema), metadata), the streaming ones (watermarks),
+ * and columns picked by pattern or from the source's metadata (colRegex, metadataColumn).
  * A base class only to keep dataframe.ts readable; DataFrame is the one subclass.
  */
 export abstract class DataFrameReshape extends DataFramePhysical {
+  /** A hidden metadata column of this DataFrame's source (e.g. `_metadata` of a file scan), by name. */
+  metadataColumn(colName: string): Column {
+    if (typeof colName !== "string") throw new TypeError(`metadataColumn(colName): colName must be a string, got ${typeof colName}.`);
+    return new Column(expression({ case: "unresolvedAttribute", value: { unparsedIdentifier: colName, planId: this.relation.common?.planId, isMetadataColumn: true } }));
+  }
+
+  /** The columns whose names match a Java regex, given as a quoted identifier: df.colRegex("`(id|n)_.*`"). */
+  colRegex(colName: string): Column {
+    if (typeof colName !== "string") throw new TypeError(`colRegex(colName): colName must be a string, got ${typeof colName}.`);
+    return new Column(expression({ case: "unresolvedRegex", value: { colName, planId: this.relation.common?.planId } }));
+  }
+
   /** Streaming: drops duplicates of the subset (all columns by default) within the watermark's delay. */
   dropDuplicatesWithinWatermark(subset?: readonly string[]): DataFrame {
     if (subset !== undefined && (!Array.isArray(subset) || subset.some((c) => typeof c !== "string"))) throw new TypeError("dropDuplicatesWithinWatermark(subset): pass an array of column names.");

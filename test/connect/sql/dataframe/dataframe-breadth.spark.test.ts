@@ -2,6 +2,9 @@
 // real server, compared with what pyspark 4.1.4's Connect client returned for the same jobs against the same
 // server (PYSPARK below, hard-coded from that run; floats as pyspark printed them). Each test runs its
 // jobs concurrently to keep the suite's time down.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { onSpark35 } from "../../../helpers/spark-line.js";
 import { avg, col, count, expr, lit, max, sum, DataFrame, Observation, SparkSession, StorageLevel, Types } from "../../../../src/index.js";
@@ -244,6 +247,18 @@ describe("observe, caching, results", () => {
     expect([toRows, toCols]).toEqual([[[1, "a"], [2, "b"]], [["v", "bigint"], ["k", "string"]]]);
     expect([transposed, transposedCols]).toEqual([[["v", 1, 2]], ["key", "a", "b"]]);
     expect((await local.withWatermark("k", "1 minute").schema()).fields.map((f) => f.name)).toEqual(["k", "v"]);
+  });
+
+  it("colRegex picks columns by pattern; metadataColumn reads a file source's _metadata (4.x)", async () => {
+    const wide = await spark.sql("SELECT 1 AS id_a, 2 AS id_b, 3 AS name");
+    const picked = wide.select(wide.colRegex("`id_.*`"));
+    expect([await picked.columns(), await rows(picked)]).toEqual([["id_a", "id_b"], [[1, 2]]]);
+    if (onSpark35) return; // 3.5 has no is_metadata_column
+    const dir = mkdtempSync(join(tmpdir(), "sab-meta-"));
+    writeFileSync(join(dir, "people.json"), '{"n": 1}\n{"n": 2}\n');
+    const files = spark.read.json(dir);
+    const names = await files.select(files.metadataColumn("_metadata").getField("file_name").alias("f"), "n").collect();
+    expect(names).toEqual([{ f: "people.json", n: 1n }, { f: "people.json", n: 2n }]);
   });
 
   it.skipIf(onSpark35)("localCheckpoint returns a new DataFrame reading the saved rows", async () => {
