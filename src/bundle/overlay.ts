@@ -9,6 +9,10 @@ import { loaderModuleName, overlayLoaderSource } from "./worker/loader.js";
 import { writeDeterministicZip } from "./archive/zip.js";
 import type { ExtraEntry } from "./options.js";
 import { DEFAULTS } from "./defaults.js";
+import { registerBundleFiles } from "../connect/python-traceback.js";
+import { debugLog } from "../shared/debug.js";
+
+const debug = debugLog("bundle");
 
 /** See DEFAULTS.overlayMaxShare. Overlays always diff against the base (no chains), so a worker merges at most two zips. */
 export const OVERLAY_MAX_SHARE = DEFAULTS.overlayMaxShare;
@@ -166,8 +170,12 @@ export async function buildVersion(
   return retryWhileFilesChange(async () => {
     const hashed = await hashProject(build, sink);
     const plan = planner.plan(hashed.content, held);
+    debug("version %s ships as %s%s", hashed.content.hash12, plan.artifact, plan.overlay ? ` (an overlay on ${plan.overlay.base.artifact}: ${plan.overlay.diff.changed.length} changed, ${plan.overlay.diff.deleted.length} deleted)` : " (full)");
     const archive = plan.overlay ? await writeOverlay(build.cache, plan, hashed.content) : await fullArchive(build.cache, hashed.content, extraEntries);
-    return { bundle: await finishBuild(build, hashed, archive, sink), plan };
+    const bundle = await finishBuild(build, hashed, archive, sink);
+    // So a worker's traceback through this zip names the files on disk (connect/python-traceback.ts).
+    registerBundleFiles(plan.artifact, hashed.content.files);
+    return { bundle, plan };
   });
 }
 

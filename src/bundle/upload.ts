@@ -2,6 +2,9 @@ import { createHash } from "node:crypto";
 import { addArtifacts, artifactSize, type Artifact, type ArtifactSource, type UploadOptions } from "../connect/rpc/artifacts.js";
 import type { SparkConnectClient } from "../connect/rpc/client.js";
 import { GrpcCode, SparkConnectError } from "../connect/errors.js";
+import { debugLog } from "../shared/debug.js";
+
+const debug = debugLog("upload");
 
 /** Bytes and RPCs spent on uploads; tests assert on these, never on time. */
 export interface UploadCounters {
@@ -59,11 +62,13 @@ export async function uploadMissing(
   const heldElsewhere = await heldBySession(client, markers);
   for (const a of unknown) if (heldElsewhere.has(a.name)) held.add(a.name);
   const missing = unknown.filter((a) => !heldElsewhere.has(a.name));
+  if (heldElsewhere.size > 0) debug("the session already holds %s", [...heldElsewhere].join(", "));
   if (missing.length === 0) return [];
   // The artifacts first, then their markers: only the first `missing.length` sources count as artifacts.
   const sources: ArtifactSource[] = [...(await Promise.all(missing.map(toSource))), ...missing.map((a) => markers.get(a.name)!)];
   const sizes = sources.map(artifactSize);
   const total = sizes.reduce((n, s) => n + s, 0);
+  debug("uploading %s (%d bytes with held-markers) in one AddArtifacts", missing.map((a, i) => `${a.name} (${sizes[i]} bytes)`).join(", "), total);
   let reported = 0;
   const progress = (sent: number) => {
     if (sent < reported) return;

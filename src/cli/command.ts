@@ -2,6 +2,8 @@
 export interface CliContext {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** Where errors go even under --quiet (which points `stderr` nowhere); absent: `stderr`. */
+  errors?: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
   /** Where project discovery starts when no --root is given. */
   cwd: string;

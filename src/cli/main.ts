@@ -1,5 +1,7 @@
 import fs from "node:fs";
+import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { debugLog, setDebugOverride } from "../shared/debug.js";
 import { bundleCommand } from "./commands/bundle.js";
 import { UsageError, type CliCommand, type CliContext } from "./command.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -23,6 +25,8 @@ function topLevelHelp(): string {
     ...lines,
     "",
     "Every command takes --json (one JSON document on stdout; `watch`: one JSON object per line) and --help.",
+    "Anywhere: -q/--quiet (no progress, warnings or notes on stderr; errors still print), --verbose (debug",
+    "lines on stderr, as DEBUG=spark-autobundle or NODE_DEBUG=spark-autobundle give). -V/--version: the version.",
     "Colour only on a terminal; NO_COLOR turns it off, FORCE_COLOR on.",
     "",
     EXIT_CODES_HELP,
@@ -30,6 +34,16 @@ function topLevelHelp(): string {
     "Run `spark-autobundle <command> --help` for a command's options.",
   ].join("\n");
 }
+
+/** The package's version, from its package.json (two levels up from both src/cli/ and dist/cli/). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+/** Options every verb takes, wherever they appear: taken out before the verb parses its own. */
+const QUIET = new Set(["-q", "--quiet"]);
+const VERBOSE = "--verbose";
 
 /** Runs the CLI and returns the exit code (see exit-codes.ts); never calls process.exit. */
 export async function main(argv: string[], context?: Partial<CliContext>): Promise<number> {
@@ -40,20 +54,48 @@ export async function main(argv: string[], context?: Partial<CliContext>): Promi
     cwd: context?.cwd ?? process.cwd(),
     signal: context?.signal,
   };
+  // Only before a "--", which ends options.
+  const end = argv.indexOf("--") < 0 ? argv.length : argv.indexOf("--");
+  const quiet = argv.slice(0, end).some((a) => QUIET.has(a));
+  const verbose = argv.slice(0, end).includes(VERBOSE);
+  argv = [...argv.slice(0, end).filter((a) => !QUIET.has(a) && a !== VERBOSE), ...argv.slice(end)];
+  if (quiet && verbose) {
+    ctx.stderr.write("error: --quiet and --verbose contradict each other: give one of them\n");
+    return ExitCode.USAGE;
+  }
+  if (verbose) setDebugOverride(true);
+  try {
+    debugLog("cli", { env: ctx.env, write: (text) => ctx.stderr.write(text) })("spark-autobundle %s on node %s: %s", packageVersion(), process.version, argv.join(" "));
+    // Quiet: the verbs' stderr (progress, warnings, notes) goes nowhere; errors go to the real one.
+    return await dispatch(argv, quiet ? { ...ctx, stderr: discard(), errors: ctx.stderr } : ctx, ctx.stderr);
+  } finally {
+    if (verbose) setDebugOverride(undefined);
+  }
+}
+
+function discard(): NodeJS.WritableStream {
+  return new Writable({ write: (_chunk, _encoding, done) => done() });
+}
+
+async function dispatch(argv: string[], ctx: CliContext, errors: NodeJS.WritableStream): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "--version" || name === "-V") {
+    ctx.stdout.write(`${packageVersion()}\n`);
+    return ExitCode.OK;
+  }
   if (name === "--help" || name === "-h" || name === "help") {
     ctx.stdout.write(`${topLevelHelp()}\n`);
     return ExitCode.OK;
   }
   if (name === undefined) {
-    ctx.stderr.write(`${topLevelHelp()}\n`);
+    errors.write(`${topLevelHelp()}\n`);
     return ExitCode.USAGE;
   }
   const command = COMMANDS.find((candidate) => candidate.name === name);
   if (!command) {
     const error = new UsageError(`unknown command ${JSON.stringify(name)}`);
     if (rest.includes("--json")) writeJson(ctx, { ok: false, exitCode: ExitCode.USAGE, error: errorJson(error) });
-    ctx.stderr.write(`error: ${error.message}\n\n${topLevelHelp()}\n`);
+    errors.write(`error: ${error.message}\n\n${topLevelHelp()}\n`);
     return ExitCode.USAGE;
   }
   try {
@@ -61,7 +103,7 @@ export async function main(argv: string[], context?: Partial<CliContext>): Promi
   } catch (error) {
     const exitCode = exitCodeOf(error);
     if (rest.includes("--json")) writeJson(ctx, { ok: false, exitCode, error: errorJson(error) });
-    reportError(error, command, ctx, rest.includes("--json"));
+    reportError(error, command, { ...ctx, stderr: errors }, rest.includes("--json"));
     return exitCode;
   }
 }

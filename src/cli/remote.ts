@@ -1,6 +1,7 @@
 // Which Spark Connect server a verb talks to: --remote, else SPARK_REMOTE; "local" is the embedded one.
 import { randomUUID } from "node:crypto";
 
+import { isSessionClosed, sessionClosedError } from "../connect/errors.js";
 import { isLoopbackHost, parseConnectionString, redactUrl, resolveRemote } from "../connect/rpc/connection.js";
 import { SparkSession } from "../connect/session.js";
 import { ensureLocalServer, localServerStatus, type LocalServer } from "../server/index.js";
@@ -16,6 +17,8 @@ export interface CliTarget {
   sessionId: string;
   /** The embedded server, when the remote was "local"/"local[N]". */
   embedded: LocalServer | undefined;
+  /** The id is the user's (the URL's session_id, or --session-id <uuid>), not one made up for this run. */
+  pinned: boolean;
 }
 
 /**
@@ -23,7 +26,7 @@ export interface CliTarget {
  * lines on stderr. The URL gets ";session_id=<uuid>": `sessionId`, else the one it has, else a new one,
  * so what the verb prints lets a script join the very session the verb used.
  */
-export async function resolveTarget(remote: string | undefined, sessionId: string | undefined, context: CliContext): Promise<CliTarget> {
+export async function resolveTarget(remote: string | undefined, sessionId: string | undefined, context: CliContext, pinnedId = sessionId !== undefined): Promise<CliTarget> {
   const resolved = resolveRemote(remote, context.env);
   let url: string;
   let embedded: LocalServer | undefined;
@@ -45,7 +48,21 @@ export async function resolveTarget(remote: string | undefined, sessionId: strin
   const chosen = config.sessionId ?? sessionId ?? randomUUID();
   if (config.sessionId === undefined) url = withSessionId(url, chosen);
   const shownUrl = isLoopbackHost(config.host) ? url : redactUrl(url);
-  return { url, shownUrl, sessionId: chosen, embedded };
+  return { url, shownUrl, sessionId: chosen, embedded, pinned: config.sessionId !== undefined || pinnedId };
+}
+
+/**
+ * Spark's own error for a closed session id (INVALID_HANDLE.SESSION_CLOSED) names neither why nor
+ * what to do; this one does. Anything else comes back unchanged.
+ */
+export function explainClosedSession(error: unknown, target: CliTarget): unknown {
+  if (!isSessionClosed(error)) return error;
+  return sessionClosedError(
+    target.sessionId,
+    error,
+    "Fix: use a new id, `--session-id new` (or another UUID, e.g. from `uuidgen`), and connect scripts with the session_id this command prints. " +
+      "`watch --session-id <uuid>` keeps its session open when it stops, so that id works again until the server closes it after idling.",
+  );
 }
 
 /** sc://h:p → sc://h:p/;session_id=ID; sc://h:p/;token=t → sc://h:p/;token=t;session_id=ID. */

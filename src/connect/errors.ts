@@ -1,6 +1,7 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { ErrorInfoSchema, StatusSchema } from "../gen/google/rpc/status_pb.js";
 import type { FetchErrorDetailsResponse } from "../gen/spark/connect/base_pb.js";
+import { formatPythonFailure, hasPythonTraceback, registeredBundles } from "./python-traceback.js";
 
 /** gRPC status codes we name in code; the numbers are gRPC's. */
 export const GrpcCode = {
@@ -25,6 +26,8 @@ export interface SparkConnectErrorFields {
   /** Exception class names, most specific first (e.g. org.apache.spark.sql.AnalysisException). */
   exceptionClasses?: string[];
   serverStackTrace?: string;
+  /** A Python worker's traceback as the server sent it. */
+  pythonTraceback?: string;
   /** What the user can do about it, when we know. */
   fix?: string;
   cause?: unknown;
@@ -34,27 +37,83 @@ export interface SparkConnectErrorFields {
  * The one error type of the client. Its fields come from Spark's structured
  * error details (the ErrorInfo trailer and FetchErrorDetails), never from
  * parsing the message text.
+ *
+ * It prints short (util.inspect, console.error, an uncaught throw, vitest): the message (for a Python
+ * worker's failure: the exception, then the traceback pointed at the project's files) and the JS stack,
+ * plus errorClass/sqlState when set. The JVM stack, the raw traceback and the gRPC error that carried it
+ * all stay reachable as non-enumerable properties, never printed by default.
  */
 export class SparkConnectError extends Error {
   override name = "SparkConnectError";
-  readonly errorClass?: string;
-  readonly sqlState?: string;
-  readonly messageParameters: Record<string, string>;
-  readonly grpcCode?: number;
-  readonly exceptionClasses: string[];
-  readonly serverStackTrace?: string;
-  readonly fix?: string;
+  declare readonly errorClass?: string;
+  declare readonly sqlState?: string;
+  declare readonly messageParameters: Record<string, string>;
+  declare readonly grpcCode?: number;
+  declare readonly exceptionClasses: string[];
+  /** What the user can do about it, when we know (also the message's last line). */
+  declare readonly fix?: string;
+  /** The JVM stack trace ("\tat org.apache…" lines), when the server sent one. */
+  declare readonly serverStackTrace?: string;
+  /** A Python worker's traceback exactly as the server sent it (worker temp paths and all). */
+  declare readonly pythonTraceback?: string;
+  /** The grpc-js error the failure arrived as: its trailer bytes repeat the message, so it is not the `cause`. */
+  declare readonly grpcError?: unknown;
 
   constructor(message: string, fields: SparkConnectErrorFields = {}) {
-    super(fields.fix ? `${message}\n${fields.fix}` : message, fields.cause === undefined ? undefined : { cause: fields.cause });
-    this.errorClass = fields.errorClass;
-    this.sqlState = fields.sqlState;
-    this.messageParameters = fields.messageParameters ?? {};
-    this.grpcCode = fields.grpcCode;
-    this.exceptionClasses = fields.exceptionClasses ?? [];
-    this.serverStackTrace = fields.serverStackTrace;
-    this.fix = fields.fix;
+    const grpc = isGrpcServiceError(fields.cause) ? fields.cause : undefined;
+    const cause = grpc === undefined ? fields.cause : undefined;
+    super(fields.fix ? `${message}\n${fields.fix}` : message, cause === undefined ? undefined : { cause });
+    // Node prints an uncaught error's enumerable fields with no regard for inspect.custom: only the two
+    // that say what the message may not (and only when set) are enumerable.
+    field(this, "errorClass", fields.errorClass, fields.errorClass !== undefined);
+    field(this, "sqlState", fields.sqlState, fields.sqlState !== undefined);
+    field(this, "messageParameters", fields.messageParameters ?? {});
+    field(this, "grpcCode", fields.grpcCode);
+    field(this, "exceptionClasses", fields.exceptionClasses ?? []);
+    field(this, "fix", fields.fix);
+    field(this, "serverStackTrace", fields.serverStackTrace);
+    field(this, "pythonTraceback", fields.pythonTraceback);
+    field(this, "grpcError", grpc);
   }
+
+  /** What Node prints (console.error, util.inspect, an uncaught throw): the stack, the class, the cause. */
+  [Symbol.for("nodejs.util.inspect.custom")](depth: number, options: InspectOptionsStylized, inspect: (value: unknown, options?: unknown) => string): string {
+    const shown = this.shownFields();
+    let text = this.stack ?? `${this.name}: ${this.message}`;
+    if (Object.keys(shown).length > 0) text += ` ${inspect(shown, { ...options, depth: 1 })}`;
+    if (this.cause !== undefined && depth >= 0) text += `\n[cause]: ${inspect(this.cause, { ...options, depth: depth - 1 }).replaceAll("\n", "\n  ")}`;
+    return text;
+  }
+
+  /**
+   * What JSON.stringify, and vitest sending an error from its worker, see: vitest prints every field it
+   * gets as "Serialized Error", so only the few that say something the message doesn't.
+   */
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, message: this.message, stack: this.stack, ...this.shownFields() };
+  }
+
+  private shownFields(): Record<string, string> {
+    const shown: Record<string, string> = {};
+    if (this.errorClass !== undefined) shown.errorClass = this.errorClass;
+    if (this.sqlState !== undefined) shown.sqlState = this.sqlState;
+    return shown;
+  }
+}
+
+interface InspectOptionsStylized {
+  depth?: number | null;
+}
+
+function field(error: SparkConnectError, key: string, value: unknown, enumerable = false): void {
+  Object.defineProperty(error, key, { value, enumerable, writable: false, configurable: true });
+}
+
+/** A grpc-js ServiceError (a status code and Metadata), as opposed to one of our own errors or a Node error. */
+function isGrpcServiceError(value: unknown): boolean {
+  if (value === null || typeof value !== "object" || value instanceof SparkConnectError) return false;
+  const v = value as { code?: unknown; metadata?: { get?: unknown } };
+  return typeof v.code === "number" && typeof v.metadata?.get === "function";
 }
 
 /** The parts of a grpc-js ServiceError we read, so tests can build one by hand. */
@@ -120,6 +179,7 @@ export function errorFromDetails(
       ? e.stackTrace.map((s) => `\tat ${s.declaringClass}.${s.methodName}(${s.fileName ?? "Unknown Source"}:${s.lineNumber})`).join("\n")
       : undefined;
     return new SparkConnectError(describe(e.errorTypeHierarchy[0], e.message), {
+      pythonTraceback: hasPythonTraceback(e.message) ? e.message : undefined,
       errorClass: e.sparkThrowable?.errorClass,
       sqlState: e.sparkThrowable?.sqlState,
       messageParameters: e.sparkThrowable ? { ...e.sparkThrowable.messageParameters } : {},
@@ -154,7 +214,10 @@ export function errorFromGrpc(err: GrpcErrorLike, info: ErrorInfoFields | undefi
       cause: err,
     });
   }
-  return new SparkConnectError(info ? describe(info.exceptionClasses[0] ?? info.reason, message) : message, {
+  // No trailer at all: a traceback in the text still says a Python worker failed.
+  const exceptionClass = info ? (info.exceptionClasses[0] ?? info.reason) : hasPythonTraceback(message) ? "PythonException" : undefined;
+  return new SparkConnectError(describe(exceptionClass, message), {
+    pythonTraceback: hasPythonTraceback(message) ? message : undefined,
     errorClass: info?.errorClass,
     sqlState: info?.sqlState,
     messageParameters: info?.messageParameters,
@@ -167,7 +230,10 @@ export function errorFromGrpc(err: GrpcErrorLike, info: ErrorInfoFields | undefi
 
 // Spark's messages already start with "[ERROR_CLASS] ..."; prefixing the short
 // exception name tells Python/analysis/runtime failures apart at a glance.
-function describe(exceptionClass: string | undefined, message: string): string {
+// A Python worker's failure leads with the Python exception and the project's own frames
+// (python-traceback.ts); any other message only gets frames of a shipped zip pointed at the project.
+function describe(exceptionClass: string | undefined, raw: string): string {
+  const message = formatPythonFailure(raw, registeredBundles);
   if (!exceptionClass) return message;
   const short = exceptionClass.slice(exceptionClass.lastIndexOf(".") + 1);
   return message.startsWith(short) ? message : `${short}: ${message}`;
@@ -181,6 +247,24 @@ export const SESSION_NOT_FOUND = "INVALID_HANDLE.SESSION_NOT_FOUND";
 
 export function isSessionChanged(err: unknown): err is SparkConnectError {
   return err instanceof SparkConnectError && err.errorClass === SESSION_CHANGED;
+}
+
+/**
+ * Spark 4.x keeps a tombstone of every session it closed (released by ReleaseSession or expired after
+ * idling) and refuses that id from then on: it is never reopened.
+ */
+export const SESSION_CLOSED = "INVALID_HANDLE.SESSION_CLOSED";
+
+export function isSessionClosed(err: unknown): err is SparkConnectError {
+  return err instanceof SparkConnectError && err.errorClass === SESSION_CLOSED;
+}
+
+/** The error for joining a closed session by its id, naming why it is closed and what to do instead. */
+export function sessionClosedError(sessionId: string, cause: SparkConnectError, fix: string): SparkConnectError {
+  return new SparkConnectError(
+    `Session ${sessionId} is closed on the server: it was released (by an earlier run's exit or a script's spark.stop()) or expired after idling, and Spark never reopens a closed session id.`,
+    { errorClass: SESSION_CLOSED, sqlState: cause.sqlState, grpcCode: cause.grpcCode, exceptionClasses: cause.exceptionClasses, fix, cause },
+  );
 }
 
 /** Ours, not Spark's: the call was made on, or cut short by, SparkSession.stop(). */

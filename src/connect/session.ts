@@ -16,6 +16,9 @@ import { UDFRegistration } from "./python/udf.js";
 import { UDTFRegistration } from "./python/udtf.js";
 import { DataSourceRegistration } from "./python/datasource.js";
 import type { DataTypeInput } from "./types/datatypes.js";
+import { debugLog } from "../shared/debug.js";
+
+const debug = debugLog("session");
 
 /**
  * Runs before every plan that may execute user code; the auto-bundle hook is one.
@@ -143,7 +146,7 @@ export class SparkSession implements SessionCore {
     } catch (err) {
       // The old session holds only what the new one was given again; unreleased, the server drops it
       // after its idle timeout (spark.connect.session.manager.defaultSessionTimeout, 60 min by default).
-      if (process.env.SPARK_AUTOBUNDLE_DEBUG) process.stderr.write(`spark-autobundle: releasing session ${previousSessionId} failed: ${String(err)}\n`);
+      debug("releasing session %s failed: %s", previousSessionId, String(err));
     }
     await this.state.restore(this.client);
     return { previousSessionId, sessionId: this.client.sessionId };

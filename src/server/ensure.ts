@@ -23,6 +23,9 @@ import { waitForReady } from "./process/ready.js";
 import { ensureProvisioned, findProvisioned, venvRequirements } from "./provision/provision.js";
 import { detectJava, detectPython } from "./provision/requirements.js";
 import { readState, removeState, writeState, type ServerState } from "./home/state.js";
+import { debugLog } from "../shared/debug.js";
+
+const debug = debugLog("server");
 
 /**
  * Returns a healthy local Spark Connect server for this home directory: the running one when its
@@ -35,7 +38,11 @@ export async function ensureLocalServer(options: LocalServerOptions = {}): Promi
   try {
     return await withLock(
       layout.lockFile,
-      async () => (await reuseRunning(resolved)) ?? (await startServer(resolved, options)),
+      async () => {
+        const running = await reuseRunning(resolved);
+        debug("reusing the server recorded in %s: %s", layout.stateFile, running ? `pid ${running.pid}, ${running.url.replace(/;token=[^;]*/, ";token=<redacted>")}` : "none usable, starting one");
+        return running ?? (await startServer(resolved, options));
+      },
       {
         onWait: (owner) =>
           progress(

@@ -2,6 +2,7 @@
 // temp copies of fixtures/, so tests can edit, add and delete their Python files.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { inspect } from "node:util";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { onSpark35 } from "../helpers/spark-line.js";
 import { autoBundleOf, lit, SparkConnectError, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../src/index.js";
@@ -197,14 +198,27 @@ describe("withAutoBundle on a real server", () => {
     expect(await viaSql()).toBe("sql-v2");
   });
 
-  it("surfaces a Python exception with its traceback", async () => {
+  it("surfaces a Python exception short, its frames on the project's files, through full zips and overlays", async () => {
     const root = copyFixture("srclayout");
+    write(root, "src/textkit/pad.py", `# ${"padding, so a one-line edit ships as an overlay ".repeat(60)}\n`);
     write(root, "src/textkit/boom.py", "def explode(s):\n    return 1 / 0\n");
     const s = await session(root);
-    const err = await one(s, s.udf.python("textkit.boom:explode", "double"), "x").catch((e: unknown) => e);
+    const fail = async () => (await one(s, s.udf.python("textkit.boom:explode", "double"), "x").catch((e: unknown) => e)) as SparkConnectError;
+    const err = await fail();
     expect(err).toBeInstanceOf(SparkConnectError);
-    expect((err as Error).message).toContain("ZeroDivisionError");
-    expect((err as Error).message).toContain('boom.py", line 2, in explode');
+    expect(err.message.split("\n")[0]).toBe("PythonException: ZeroDivisionError: division by zero");
+    expect(err.message).toContain(`File "${join(root, "src/textkit/boom.py")}", line 2, in explode`);
+    expect(err.message).not.toContain("userFiles-");
+    expect(err.pythonTraceback).toContain("userFiles-"); // the worker's own text stays reachable
+    const printed = inspect(err);
+    expect(printed).not.toMatch(/Buffer|serverStackTrace|\tat org\.apache/);
+    expect(printed.split("\n").length).toBeLessThanOrEqual(30);
+
+    write(root, "src/textkit/boom.py", "def explode(s):\n    n = 0\n    return 1 / n\n");
+    const again = await fail();
+    expect(autoBundleOf(s)!.current!.overlay).toBeDefined(); // the worker ran it from the overlay zip
+    expect(again.message).toContain(`File "${join(root, "src/textkit/boom.py")}", line 3, in explode`);
+    expect(again.message).not.toContain("userFiles-");
   });
 
   it("names the module and the bundle hash when the function does not exist", async () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/cli/command.js";
 import { EXIT_CODES_HELP, ExitCode, exitCodeOf } from "../../src/cli/exit-codes.js";
@@ -6,7 +8,7 @@ import { BundleError } from "../../src/bundle/errors.js";
 import { ConnectionStringError } from "../../src/connect/rpc/connection.js";
 import { GrpcCode, SparkConnectError } from "../../src/connect/errors.js";
 import { RequirementError, ServerStartError } from "../../src/server/errors.js";
-import { CapturedStream, jsonOf, plainEnv, runCliProcess, runMain } from "./helpers.js";
+import { CapturedStream, jsonOf, plainEnv, REPO_ROOT, runCliProcess, runMain } from "./helpers.js";
 
 describe("exit codes", () => {
   it("maps each kind of failure to its code", () => {
@@ -104,5 +106,37 @@ describe("colour", () => {
     const json = await runMain([...args, "--json"], { tty: true, env: plainEnv({ FORCE_COLOR: "1" }) });
     expect(json.stdout).not.toContain("\x1b[");
     expect(json.stderr).not.toContain("\x1b[");
+  });
+});
+
+describe("conventions: --version, -q/--quiet, --verbose, DEBUG", () => {
+  const version = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
+  const flatlib = ["ls", "--root", join(REPO_ROOT, "fixtures/flatlib")];
+
+  it("--version and -V print the package's version", async () => {
+    for (const flag of ["--version", "-V"]) expect(await runMain([flag])).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+  });
+
+  it("-q/--quiet, before or after the verb, keeps warnings and progress off stderr; the result stays on stdout", async () => {
+    const loud = await runMain(flatlib);
+    expect(loud.stderr).toContain("warning: Not bundling weblog/.env");
+    for (const argv of [["-q", ...flatlib], [...flatlib, "--quiet"]]) {
+      const quiet = await runMain(argv);
+      expect(quiet).toMatchObject({ code: 0, stderr: "", stdout: loud.stdout });
+    }
+    const failed = await runMain(["-q", "ls", "--root", "/nonexistent-sab"]);
+    expect(failed.code).not.toBe(0);
+    expect(failed.stderr).toMatch(/^error: /); // errors still print
+  });
+
+  it("--verbose (or DEBUG=spark-autobundle in a real process) prints the library's debug lines; not with -q", async () => {
+    const verbose = await runMain(["--verbose", ...flatlib]);
+    expect(verbose.stderr).toMatch(new RegExp(`^spark-autobundle:cli spark-autobundle ${version.replaceAll(".", "\\.")} on node v`, "m"));
+    expect((await runMain(flatlib)).stderr).not.toContain("spark-autobundle:cli");
+    const viaEnv = await runCliProcess(flatlib, { env: plainEnv({ DEBUG: "spark-autobundle" }) });
+    expect(viaEnv.stderr).toContain("spark-autobundle:cli ");
+    const both = await runMain(["-q", "--verbose", ...flatlib]);
+    expect(both.code).toBe(ExitCode.USAGE);
+    expect(both.stderr).toContain("--quiet and --verbose contradict each other");
   });
 });

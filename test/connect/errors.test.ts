@@ -1,9 +1,13 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { ErrorInfoSchema, StatusSchema } from "../../src/gen/google/rpc/status_pb.js";
 import { FetchErrorDetailsResponseSchema } from "../../src/gen/spark/connect/base_pb.js";
 import { errorFromDetails, errorFromGrpc, GrpcCode, readErrorInfo, SparkConnectError } from "../../src/connect/errors.js";
+import { registerBundleFiles } from "../../src/connect/python-traceback.js";
 
 /** A grpc-js-shaped error whose trailer carries a real google.rpc.Status with Spark's ErrorInfo. */
 function grpcError(metadata: Record<string, string>, message = "[DIVIDE_BY_ZERO] Division by zero.") {
@@ -63,5 +67,92 @@ describe("Spark error details", () => {
   it("puts the fix on its own line after the cause", () => {
     const e = new SparkConnectError("Cannot reach the server at sc://h:1.", { fix: "Start one with `spark-autobundle server start`." });
     expect(e.message.split("\n")).toEqual(["Cannot reach the server at sc://h:1.", "Start one with `spark-autobundle server start`."]);
+  });
+});
+
+// What Spark 4.1.4 answers for a Python UDF raising in a project file (FetchErrorDetails, as measured),
+// with the JVM stack cut to 40 frames and the gRPC error that carried it (trailer bytes included).
+describe("a Python worker's failure, as it prints", () => {
+  const traceback = `Traceback (most recent call last):
+  File "/tmp/spark-6c/userFiles-d2/99bf/errtest-793dfea563b4.zip/errtest/amounts.py", line 48, in explode
+    return _parse_strict(text)
+           ^^^^^^^^^^^^^^^^^^^
+  File "/tmp/spark-6c/userFiles-d2/99bf/errtest-793dfea563b4.zip/errtest/amounts.py", line 52, in _parse_strict
+    raise ValueError(f"cannot parse {text!r}")
+ValueError: cannot parse 'x'
+`;
+  const frames = Array.from({ length: 40 }, (_, i) => ({ declaringClass: "org.apache.spark.scheduler.Task", methodName: `run${i}`, fileName: "Task.scala", lineNumber: i }));
+  const build = () => {
+    const grpc = { ...grpcError({ classes: '["org.apache.spark.api.python.PythonException"]' }, traceback), message: `13 INTERNAL: ${traceback}` };
+    const details = create(FetchErrorDetailsResponseSchema, {
+      rootErrorIdx: 0,
+      errors: [{ errorTypeHierarchy: ["org.apache.spark.api.python.PythonException", "java.lang.RuntimeException"], message: traceback, stackTrace: frames }],
+    });
+    return errorFromDetails(details, GrpcCode.INTERNAL, grpc)!;
+  };
+
+  it("leads with the Python exception and the frames, pointed at the project's files", () => {
+    registerBundleFiles("pyfiles/errtest-793dfea563b4.zip", [{ zipPath: "errtest/amounts.py", absPath: "/home/ana/errtest/errtest/amounts.py" }]);
+    const err = build();
+    expect(err.message.split("\n")[0]).toBe("PythonException: ValueError: cannot parse 'x'");
+    expect(err.message).toContain(`File "/home/ana/errtest/errtest/amounts.py", line 52, in _parse_strict`);
+    expect(err.message).not.toContain("userFiles-");
+    expect(err.pythonTraceback).toBe(traceback); // the raw text stays reachable
+    expect(err.serverStackTrace).toContain("Task.run39(Task.scala:39)");
+  });
+
+  it("prints the message once, with no JVM stack, no gRPC bytes and no repeated cause", () => {
+    const err = build();
+    const printed = inspect(err);
+    expect(printed).not.toMatch(/Buffer|Uint8Array|Task\.scala|serverStackTrace|grpc-status-details-bin/);
+    expect(printed.split("cannot parse 'x'")).toHaveLength(2);
+    expect(printed.split("\n").length).toBeLessThanOrEqual(30);
+    expect(err.cause).toBeUndefined(); // the gRPC error only repeated the message
+    expect(err.grpcError).toMatchObject({ code: GrpcCode.INTERNAL });
+  });
+
+  it("reads a traceback sent with no error details at all (no trailer) as a Python failure too", () => {
+    const err = errorFromGrpc({ code: GrpcCode.INTERNAL, details: traceback, metadata: { get: () => [] } }, undefined);
+    expect(err.message.split("\n")[0]).toBe("PythonException: ValueError: cannot parse 'x'");
+    expect(err.pythonTraceback).toBe(traceback);
+  });
+
+  it("serializes (as vitest does across workers) without the JVM stack or the gRPC error", () => {
+    const json = JSON.parse(JSON.stringify(build()));
+    expect(Object.keys(json).sort()).toEqual(["message", "name", "stack"]);
+    expect(JSON.stringify(json)).not.toMatch(/Task\.scala|INTERNAL/);
+  });
+
+  it("still shows the error class, SQL state and a server-side cause where there are some", () => {
+    const err = errorFromGrpc(grpcError({ classes: '["org.apache.spark.SparkArithmeticException"]', errorClass: "DIVIDE_BY_ZERO", sqlState: "22012" }), undefined);
+    const withInfo = errorFromGrpc(grpcError({ errorClass: "DIVIDE_BY_ZERO", sqlState: "22012" }), readErrorInfo(grpcError({ errorClass: "DIVIDE_BY_ZERO", sqlState: "22012" })));
+    expect(inspect(withInfo)).toMatch(/errorClass: 'DIVIDE_BY_ZERO'/);
+    expect(inspect(withInfo)).toMatch(/sqlState: '22012'/);
+    expect(JSON.parse(JSON.stringify(withInfo))).toMatchObject({ errorClass: "DIVIDE_BY_ZERO", sqlState: "22012" });
+    expect(err.cause).toBeUndefined();
+    const chained = errorFromDetails(
+      create(FetchErrorDetailsResponseSchema, { rootErrorIdx: 0, errors: [{ errorTypeHierarchy: ["a.Outer"], message: "outer", causeIdx: 1 }, { errorTypeHierarchy: ["b.Inner"], message: "inner" }] }),
+      GrpcCode.INTERNAL,
+    )!;
+    expect(inspect(chained)).toMatch(/\[cause\]: SparkConnectError: Inner: inner/);
+  });
+});
+
+describe("an uncaught SparkConnectError", () => {
+  it("prints its message and JS stack, not its JVM stack, classes or parameters (Node ignores inspect.custom there)", () => {
+    // A real Node process dying of the error: what a script's user sees.
+    const script = `
+      import { create } from "@bufbuild/protobuf";
+      import { FetchErrorDetailsResponseSchema } from "./src/gen/spark/connect/base_pb.ts";
+      import { errorFromDetails } from "./src/connect/errors.ts";
+      const frames = Array.from({ length: 40 }, (_, i) => ({ declaringClass: "org.apache.spark.scheduler.Task", methodName: "run" + i, fileName: "Task.scala", lineNumber: i }));
+      const message = "Traceback (most recent call last):\\n  File \\"/w/userFiles-1/p-0123456789ab.zip/p/m.py\\", line 2, in f\\n    1 / 0\\nZeroDivisionError: division by zero\\n";
+      throw errorFromDetails(create(FetchErrorDetailsResponseSchema, { rootErrorIdx: 0, errors: [{ errorTypeHierarchy: ["org.apache.spark.api.python.PythonException", "java.lang.Object"], message, stackTrace: frames }] }), 13);
+    `;
+    const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: join(import.meta.dirname, "..", ".."), encoding: "utf8" });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("PythonException: ZeroDivisionError: division by zero");
+    expect(run.stderr).not.toMatch(/Task\.scala|exceptionClasses|messageParameters|grpcCode|java\.lang\.Object/);
+    expect(run.stderr.trim().split("\n").length).toBeLessThanOrEqual(30);
   });
 });

@@ -68,5 +68,12 @@ describe("a project's sparkTest suite under the plugin", () => {
       expect(text).toMatch(where);
       expect(text).toContain("ZeroDivisionError: integer division or modulo by zero");
     }
+    // Pointed at the project's file on disk, and shown once per failed test: not again as "Caused by"
+    // or in a "Serialized Error" with the JVM stack.
+    expect(failure).toContain(`File "${module}", line ${line}, in amount`);
+    expect(result.output).not.toMatch(/userFiles-|Serialized Error|Caused by|serverStackTrace|\tat org\.apache/);
+    // Once in all: vitest prints the two tests' identical errors as one ("[1/2]").
+    expect(result.output.split(`File "${module}", line ${line}, in amount`)).toHaveLength(2);
+
   });
 });

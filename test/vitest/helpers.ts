@@ -7,7 +7,7 @@
 // dist/ transpiled from the current src/, node_modules linked, the fixture under fixtures/. The
 // shared dist/ is never touched.
 import { spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,10 +40,23 @@ export async function builtPackage(): Promise<string> {
   return pkg;
 }
 
-/** fixtures/<name> copied into the package at fixtures/<as>, so self-reference resolves there as in the repo. */
+/**
+ * fixtures/<name> copied where it can import the built package. One with a package.json of its own
+ * that depends on spark-autobundle (pricetag: a standalone example) goes beside the package, with it and
+ * vitest in its node_modules as `npm install` would put them (beside, not inside: inside, that link
+ * would make a directory loop).
+ * The others go into the package at fixtures/<as> and resolve it by self-reference, as in the repo.
+ */
 export function fixtureIn(pkg: string, name: string, as = name): string {
-  const dest = join(pkg, "fixtures", as);
+  const manifest = join(REPO_ROOT, "fixtures", name, "package.json");
+  const standalone = existsSync(manifest) && "spark-autobundle" in ((JSON.parse(readFileSync(manifest, "utf8")) as { devDependencies?: object }).devDependencies ?? {});
+  const dest = join(standalone ? dirname(pkg) : pkg, "fixtures", as);
   cpSync(join(REPO_ROOT, "fixtures", name), dest, { recursive: true, filter: (src) => !/(__pycache__|node_modules)$/.test(src) });
+  if (standalone) {
+    mkdirSync(join(dest, "node_modules"), { recursive: true });
+    symlinkSync(pkg, join(dest, "node_modules", "spark-autobundle"), "dir");
+    symlinkSync(join(REPO_ROOT, "node_modules", "vitest"), join(dest, "node_modules", "vitest"), "dir");
+  }
   return dest;
 }
 

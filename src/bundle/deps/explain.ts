@@ -10,13 +10,18 @@ export interface DepsExplanation {
   off?: boolean;
   declared: string[];
   sources: string[];
+  /** Lines the requirements files hold that ship nothing (`-e .`), and why. */
+  notes?: string[];
+  /** Index options and constraints given to pip. */
+  pipOptions?: string[];
+  constraints?: string[];
   /** undefined: not resolved yet (the first job against a server does it). */
   resolution: SavedResolution | undefined;
 }
 
 export function explainDeps(root: string, cacheDir: string, options: DependencyOptions | false = {}): DepsExplanation {
   if (options === false) return { off: true, declared: [], sources: [], resolution: undefined };
-  const { requirements, sources } = readDeclaredDeps(root, options);
+  const { requirements, sources, notes, pipOptions, constraints } = readDeclaredDeps(root, options);
   const want = JSON.stringify([...requirements].sort());
   const dir = join(cacheDir, "deps");
   let best: { at: number; res: SavedResolution } | undefined;
@@ -30,14 +35,17 @@ export function explainDeps(root: string, cacheDir: string, options: DependencyO
       if (JSON.stringify(res.requirements) === want && (!best || at > best.at)) best = { at, res };
     }
   }
-  return { declared: requirements, sources, resolution: best?.res };
+  return { declared: requirements, sources, notes, pipOptions, constraints, resolution: best?.res };
 }
 
 /** Text lines for `ls --explain`. */
 export function depsLines(x: DepsExplanation): string[] {
   if (x.off) return ["Dependencies: not shipped (dependencies: false)"];
-  if (!x.declared.length) return ["Dependencies: none declared (pyproject.toml [project].dependencies, requirements.txt)"];
+  if (!x.declared.length) return ["Dependencies: none declared (pyproject.toml [project].dependencies, requirements.txt)", ...(x.notes ?? []).map((note) => `  ${note}`)];
   const lines = [`Dependencies (${x.declared.join(", ")}; from ${x.sources.join(", ")}):`];
+  if (x.constraints?.length) lines.push(`  constraints: ${x.constraints.join(", ")}`);
+  if (x.pipOptions?.length) lines.push(`  pip options: ${x.pipOptions.join(" ")}`);
+  for (const note of x.notes ?? []) lines.push(`  ${note}`);
   const res = x.resolution;
   if (!res) return [...lines, "  not resolved yet: the first job against the server runs pip for its Python and platform"];
   lines.push(`  artifact: ${res.artifact ?? "none (nothing to ship)"}` + (res.target ? ` (Python ${res.target.pythonVersion}, ${res.target.platforms[0]})` : ""));

@@ -9,6 +9,9 @@ import { normalizeName } from "./declared.js";
 import { depsCacheFiles, depsZipIntact, packDepsZip, runPython, storedWheels, storeWheel, wheelsDir, type DepsZip } from "./wheels.js";
 import { BundleError } from "../errors.js";
 import { cacheFailed, usableCacheDir } from "../archive/cache-dir.js";
+import { debugLog } from "../../shared/debug.js";
+
+const debug = debugLog("deps");
 
 /** Always on a Spark Connect server's workers. */
 export const ALWAYS_ON_SERVER = ["pyspark", "py4j"];
@@ -50,13 +53,22 @@ export interface DepsResolution {
   repacked?: boolean;
 }
 
-export function resolutionKey(requirements: readonly string[], target: DepsTarget): string {
-  const body = JSON.stringify({ r: [...requirements].sort(), py: target.pythonVersion, pl: [...target.platforms].sort(), has: [...target.serverHas].sort() });
-  return createHash("sha256").update(body).digest("hex");
+/** What pip is given besides the requirements: `-c` constraint lines and index options from the requirements files. */
+export interface PipInputs {
+  constraints?: readonly string[];
+  pipOptions?: readonly string[];
+}
+
+export function resolutionKey(requirements: readonly string[], target: DepsTarget, pip: PipInputs = {}): string {
+  const inputs: Record<string, unknown> = { r: [...requirements].sort(), py: target.pythonVersion, pl: [...target.platforms].sort(), has: [...target.serverHas].sort() };
+  // Only when present, so the keys (and cached resolutions) of plain requirement lists stay what they were.
+  if (pip.constraints?.length) inputs.c = [...pip.constraints].sort();
+  if (pip.pipOptions?.length) inputs.o = [...pip.pipOptions];
+  return createHash("sha256").update(JSON.stringify(inputs)).digest("hex");
 }
 
 /** Resolves (or reads the cached resolution of) `requirements` for `target`. */
-export async function resolveDeps(pythonExe: string, requirements: readonly string[], target: DepsTarget, cacheDir: string, now = Date.now()): Promise<DepsResolution> {
+export async function resolveDeps(pythonExe: string, requirements: readonly string[], target: DepsTarget, cacheDir: string, now = Date.now(), pip: PipInputs = {}): Promise<DepsResolution> {
   // The bundle build (first in every sync) already warned if the cache dir is unwritable; same fallback here.
   const dir = join((await usableCacheDir(cacheDir)).dir, "deps");
   try {
@@ -64,19 +76,23 @@ export async function resolveDeps(pythonExe: string, requirements: readonly stri
   } catch (err) {
     throw cacheFailed(dir, err);
   }
-  const key = resolutionKey(requirements, target);
+  const key = resolutionKey(requirements, target, pip);
   const record = join(dir, `res-${key.slice(0, 24)}.json`);
   const saved = readRecord(record);
   if (saved) {
     // Touched on use: pruning keeps what was used lately.
     utimesSync(record, new Date(now), new Date(now));
-    if (await zipsIntact(saved)) return { ...saved, resolvedNow: false };
+    if (await zipsIntact(saved)) {
+      debug("dependencies from the cached resolution %s: %s", record, saved.artifact ?? "nothing to ship");
+      return { ...saved, resolvedNow: false };
+    }
     const repacked = await repackFromStore(pythonExe, dir, record, saved);
     if (repacked) return { ...repacked, resolvedNow: false, repacked: true };
   }
   const work = mkdtempSync(join(dir, "tmp-"));
+  debug("running pip for %s (Python %s, %s)", requirements.join(", "), target.pythonVersion, target.platforms[0]);
   try {
-    await pipDownload(pythonExe, requirements, target, work);
+    await pipDownload(pythonExe, requirements, target, work, pip);
     const packages = classify(readdirSync(work).filter((f) => f.endsWith(".whl")), target);
     for (const p of packages) if (p.shipped) p.sha256 = await storeWheel(dir, join(work, p.wheel));
     const result = { key, ...(await packShipped(pythonExe, dir, work, packages)), packages, requirements: [...requirements].sort(), target };
@@ -185,10 +201,20 @@ export function classify(wheels: readonly string[], target: DepsTarget): DepPack
   });
 }
 
-async function pipDownload(pythonExe: string, requirements: readonly string[], target: DepsTarget, dest: string): Promise<void> {
+async function pipDownload(pythonExe: string, requirements: readonly string[], target: DepsTarget, dest: string, pip: PipInputs): Promise<void> {
   const args = ["-m", "pip", "download", "--disable-pip-version-check", "--no-input", "--only-binary=:all:", "--implementation", "cp", "--python-version", target.pythonVersion];
   for (const platform of target.platforms) args.push("--platform", platform);
-  args.push("-d", dest, ...requirements);
+  // Through a requirements file, as the project wrote them: pip reads index options, --hash pins and
+  // markers there exactly as it would from the project's own file. Written in the private work dir
+  // (`dest`), where only the .whl files are read back.
+  const file = join(dest, "sab-requirements.txt");
+  const lines = [...(pip.pipOptions ?? []), ...requirements];
+  if (pip.constraints?.length) {
+    writeFileSync(join(dest, "sab-constraints.txt"), `${pip.constraints.join("\n")}\n`);
+    lines.unshift(`-c ${join(dest, "sab-constraints.txt")}`);
+  }
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  args.push("-d", dest, "-r", file);
   try {
     await runPython(pythonExe, args);
   } catch (err) {

@@ -39,12 +39,13 @@ export class DepsShipper {
     const declared = readDeclaredDeps(this.root, this.options);
     if (declared.requirements.length === 0) return (this.last = undefined);
     const target = await this.workerTarget();
-    const key = resolutionKey(declared.requirements, target);
+    const pip = { constraints: declared.constraints, pipOptions: declared.pipOptions };
+    const key = resolutionKey(declared.requirements, target, pip);
     let pending = this.resolved.get(key);
     // Memoized: this engine resolved it before, so no pip ran for this call.
     if (pending) return (this.last = { ...(await pending), resolvedNow: false });
     {
-      pending = detectPython().then((py) => resolveDeps(py.executable, declared.requirements, target, this.cacheDir));
+      pending = detectPython().then((py) => resolveDeps(py.executable, declared.requirements, target, this.cacheDir, Date.now(), pip));
       pending.catch(() => this.resolved.delete(key));
       this.resolved.set(key, pending);
     }

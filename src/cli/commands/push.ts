@@ -8,7 +8,7 @@ import { EXIT_CODES_HELP, ExitCode } from "../exit-codes.js";
 import { printWarnings, styleFor, warningsJson, writeJson } from "../output.js";
 import { uploadProgress } from "../progress.js";
 import { resolveProject } from "../project.js";
-import { connect, resolveTarget } from "../remote.js";
+import { connect, explainClosedSession, resolveTarget } from "../remote.js";
 
 const HELP = `Usage: spark-autobundle push [--remote URL] [--session-id UUID] [--root DIR] [--cache-dir DIR] [--json]
 
@@ -45,7 +45,7 @@ export const pushCommand: CliCommand = {
         uploadedBytes += event.bytes;
       } else if (event.type === "warning") warnings.push(event);
     };
-    const session = await connect(target);
+    const session = await connect(target).catch((error: unknown) => Promise.reject(explainClosedSession(error, target)));
     let bundle;
     let served;
     try {
@@ -59,6 +59,8 @@ export const pushCommand: CliCommand = {
       } finally {
         await engine.close();
       }
+    } catch (error) {
+      throw explainClosedSession(error, target);
     } finally {
       // Close the channel but keep the server-side session: holding the bundle is the point.
       session.client.close();

@@ -15,6 +15,9 @@ import { errorFromDetails, errorFromGrpc, GrpcCode, readErrorInfo, SESSION_CHANG
 import { reattachableExecute } from "./execute.js";
 import { defaultRetryPolicy, systemClock, withRetry, type Clock, type RetryPolicy } from "./retry.js";
 import { Rpc, type ChannelSpec } from "./rpc.js";
+import { debugLog } from "../../shared/debug.js";
+
+const debug = debugLog("rpc");
 
 /** The oneof of an AnalyzePlan request, e.g. { case: "schema", value: { plan } }. */
 export type AnalyzeInit = NonNullable<MessageInitShape<typeof AnalyzePlanRequestSchema>["analyze"]>;
@@ -191,7 +194,7 @@ export class SparkConnectClient {
       },
       onReleaseError: (err) => {
         // The job itself finished; a failed release only leaves buffers that the server's own timeout frees.
-        if (process.env.SPARK_AUTOBUNDLE_DEBUG) process.stderr.write(`spark-autobundle: ReleaseExecute failed: ${String(err)}\n`);
+        debug("ReleaseExecute failed: %s", String(err));
       },
     });
     for await (const response of responses) {

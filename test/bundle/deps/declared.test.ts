@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { normalizeName, parseRequirementsText, readDeclaredDeps } from "../../../src/bundle/deps/declared.js";
+import { normalizeName, readDeclaredDeps } from "../../../src/bundle/deps/declared.js";
+import { logicalLines } from "../../../src/bundle/deps/requirements-file.js";
 import { classify } from "../../../src/bundle/deps/resolve.js";
 import { platformTags } from "../../../src/bundle/deps/shipper.js";
 import { depsLines, explainDeps } from "../../../src/bundle/deps/explain.js";
@@ -24,6 +25,9 @@ describe("readDeclaredDeps", () => {
     expect(readDeclaredDeps(root)).toEqual({
       requirements: ["humanize>=4", "toolz", "six==1.16.0"],
       sources: ["pyproject.toml [project].dependencies", "requirements.txt"],
+      constraints: [],
+      pipOptions: [],
+      notes: [],
     });
   });
 
@@ -32,11 +36,11 @@ describe("readDeclaredDeps", () => {
     expect(readDeclaredDeps(root, { groups: ["ml"], requirements: ["requirements-extra.txt"] }).requirements).toEqual(["humanize>=4", "toolz", "tabulate==0.9.0", "attrs"]);
   });
 
-  it("names the fix for an unknown group, a missing requirements file, a pip option and bad TOML", () => {
-    const root = project({ "pyproject.toml": PYPROJECT, "req.txt": "-r other.txt\n" });
+  it("names the fix for an unknown group, a missing requirements file, an unsupported pip option and bad TOML", () => {
+    const root = project({ "pyproject.toml": PYPROJECT, "req.txt": "toolz\n--no-binary :all:\n" });
     expect(() => readDeclaredDeps(root, { groups: ["gpu"] })).toThrow(/group "gpu" is not in .*has: ml.*Fix the group name/);
     expect(() => readDeclaredDeps(root, { requirements: ["nope.txt"] })).toThrow(/nope\.txt does not exist\. Fix the path/);
-    expect(() => readDeclaredDeps(root, { requirements: ["req.txt"] })).toThrow(/"-r other.txt" is a pip option/);
+    expect(() => readDeclaredDeps(root, { requirements: ["req.txt"] })).toThrow(/^req\.txt:2: "--no-binary :all:" is a pip option spark-autobundle does not pass on .*Fix: edit that line, or set dependencies: false/s);
     expect(() => readDeclaredDeps(project({ "pyproject.toml": "[project\n" }))).toThrow(/not valid TOML.*Fix its syntax/s);
   });
 
@@ -59,7 +63,7 @@ describe("wheel classification", () => {
 
   it("normalizes names and maps sysconfig platforms to pip tags", () => {
     expect(normalizeName("Python_Dateutil.X")).toBe("python-dateutil-x");
-    expect(parseRequirementsText("a\n\n  b ; python_version>'3'\n", "f")).toEqual(["a", "b ; python_version>'3'"]);
+    expect(logicalLines("a\n\n  b ; python_version>'3'\n").map((l) => l.line)).toEqual(["a", "b ; python_version>'3'"]);
     expect(platformTags("linux-x86_64")).toEqual(["manylinux2014_x86_64", "manylinux_2_17_x86_64", "linux_x86_64"]);
     expect(platformTags("linux-aarch64", ["glibc", "2.20"])).toEqual(["manylinux_2_20_aarch64", "manylinux_2_19_aarch64", "manylinux_2_18_aarch64", "manylinux2014_aarch64", "manylinux_2_17_aarch64", "linux_aarch64"]);
     expect(platformTags("linux-x86_64", ["", ""])).toEqual(["manylinux2014_x86_64", "manylinux_2_17_x86_64", "linux_x86_64"]);

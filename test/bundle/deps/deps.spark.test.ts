@@ -1,13 +1,16 @@
 // Integration: third-party dependencies shipped as a zip to a real Spark Connect server
 // (humanize is not in the server's venv; pip downloads it for the workers' Python).
-import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { useWheelhouse } from "../../helpers/wheelhouse.js";
 import { onSpark35 } from "../../helpers/spark-line.js";
 import { lit, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../../src/index.js";
 import { RACY_WINDOW_MS } from "../../../src/bundle/watch/freshness.js";
 import { copyFixture, tempDir } from "../helpers.js";
+import { resolveDeps } from "../../../src/bundle/deps/resolve.js";
+import { detectPython } from "../../../src/server/provision/requirements.js";
 import { jsonOf, runMain } from "../../cli/helpers.js";
 
 // Resolutions come from the shared test wheelhouse, not PyPI (test/helpers/wheelhouse.ts).
@@ -199,4 +202,43 @@ describe("dependency shipping on a real server", () => {
     const depsDir = join(cacheDir, "deps");
     expect(existsSync(depsDir) ? readdirSync(depsDir) : []).toEqual([]);
   });
+
+  it.skipIf(onSpark35)("a requirements file in every supported form ships on the first job: -r, -c, -e ., --no-index/--find-links, markers, continuations", async () => {
+    const root = copyFixture("withdeps");
+    const house = process.env.PIP_FIND_LINKS!;
+    writeFileSync(join(root, "requirements.txt"), "# the app\n-r requirements/base.txt\n-c constraints.txt\n-e .\n");
+    mkdirSync(join(root, "requirements"));
+    writeFileSync(
+      join(root, "requirements/base.txt"),
+      `--no-index\n--find-links ${relative(join(root, "requirements"), house)}\nhumanize \\\n    >=4.0 ; python_version >= "3.8"  # any 4.x\ntoolz==1.0.0 ; python_version < "3"\n`,
+    );
+    writeFileSync(join(root, "constraints.txt"), "humanize==4.11.0\n");
+    const cacheDir = tempDir("sab-cache-");
+    const events: AutoBundleEvent[] = [];
+    // Only the file's own --find-links (relative to requirements/) can find the wheels now.
+    delete process.env.PIP_FIND_LINKS;
+    try {
+      expect(await size(await session(root, cacheDir, events))).toBe("3.0 MB");
+    } finally {
+      process.env.PIP_FIND_LINKS = house;
+    }
+    // The constraint chose 4.11.0 over the newer 4.12.3; the marker kept toolz out; -e . shipped nothing.
+    expect(depsEvents(events)[0]?.shipped).toEqual(["humanize==4.11.0"]);
+    const explained = (await runMain(["ls", "--root", root, "--cache-dir", cacheDir, "--explain"])).stdout;
+    expect(explained).toContain("constraints: humanize==4.11.0");
+    expect(explained).toContain('requirements.txt:4: "-e ." skipped: it is this project, whose code ships as the bundle');
+  });
+
+  it.skipIf(onSpark35)("--hash pins go to pip (no server needed): the right hash resolves, a wrong one fails naming the mismatch", async () => {
+    const house = process.env.PIP_FIND_LINKS!;
+    const wheel = readFileSync(join(house, "humanize-4.12.3-py3-none-any.whl"));
+    const good = `humanize==4.12.3 --hash=sha256:${createHash("sha256").update(wheel).digest("hex")}`;
+    const python = (await detectPython()).executable;
+    const target = { pythonVersion: inject("sparkPythonVersion"), platforms: ["manylinux2014_x86_64", "linux_x86_64"], serverHas: [] };
+    const ok = await resolveDeps(python, [good], target, tempDir("sab-cache-"));
+    expect(ok.packages.map((p) => `${p.name}==${p.version}`)).toEqual(["humanize==4.12.3"]);
+    const bad = `humanize==4.12.3 --hash=sha256:${"0".repeat(64)}`;
+    await expect(resolveDeps(python, [bad], target, tempDir("sab-cache-"))).rejects.toThrow(/pip could not resolve[\s\S]*DO NOT MATCH/);
+  });
 });
+

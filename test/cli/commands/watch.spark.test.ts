@@ -68,7 +68,30 @@ describe("watch", () => {
 
     child.kill("SIGINT");
     expect(await exitOf(child), stderr).toBe(0);
-    expect(lines.seen.at(-1)).toEqual({ type: "stop", ok: true });
+    expect(lines.seen.at(-1)).toEqual({ type: "stop", ok: true, released: false });
+
+    // The README's loop: the same command again works, since a pinned session is kept open on exit.
+    // This run releases it (--release), after which Spark refuses the id for good (SESSION_CLOSED).
+    const cacheDir = tempDir("sab-cli-cache-");
+    const again = { stdout: new CapturedStream(), stderr: new CapturedStream(), stop: new AbortController() };
+    const exit = main(["watch", "--remote", inject("sparkRemote"), "--session-id", sessionId, "--release", "--root", root, "--cache-dir", cacheDir], {
+      stdout: again.stdout,
+      stderr: again.stderr,
+      env: plainEnv(),
+      cwd: REPO_ROOT,
+      signal: again.stop.signal,
+    });
+    await again.stdout.waitFor(/^ready: the session holds /m);
+    again.stop.abort();
+    expect(await exit, again.stderr.text).toBe(0);
+    expect(again.stdout.text).toMatch(/Stopped; the session was released\.\n$/);
+
+    const closed = { stdout: new CapturedStream(), stderr: new CapturedStream() };
+    const code = await main(["push", "--remote", inject("sparkRemote"), "--session-id", sessionId, "--root", root, "--cache-dir", cacheDir], { ...closed, env: plainEnv(), cwd: REPO_ROOT });
+    expect(code).toBe(1);
+    expect(closed.stderr.text).toContain(`error: Session ${sessionId} is closed on the server: it was released`);
+    expect(closed.stderr.text).toContain("Fix: use a new id, `--session-id new`");
+    expect(closed.stderr.text.trim().split("\n")).toHaveLength(2); // the message and its fix: no stack
   });
 
   it("in-process: prints the session, the remote, one line per update and watch errors, and stops cleanly on its abort signal", async () => {
