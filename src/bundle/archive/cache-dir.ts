@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { access, constants, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isPidAlive } from "../../shared/pid.js";
 import { CONFIG_FIELD } from "../defaults.js";
 import { BundleError } from "../errors.js";
 import type { WarningEvent } from "../events.js";
@@ -102,22 +103,12 @@ function sweepDeadFallbacks(base: string): void {
   }
   for (const name of names) {
     const pid = Number(/^spark-autobundle-cache-(\d+)-/.exec(name)?.[1]);
-    if (!pid || pid === process.pid || isAlive(pid)) continue;
+    if (!pid || pid === process.pid || isPidAlive(pid)) continue;
     try {
       rmSync(join(base, name), { recursive: true, force: true });
     } catch (err) {
       // Another user's leftover (a shared /tmp with the sticky bit): theirs to remove, not an error of this build.
       if (!isUnwritableError(err)) throw cacheFailed(base, err);
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, as another user's process (whose directory we could not remove anyway).
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

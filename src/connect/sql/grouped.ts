@@ -89,11 +89,8 @@ export class GroupedData {
    * (optionally preceded by the key tuple) and returns a pandas.DataFrame of `schema`.
    * Async: like pyspark, the function's arguments are the input's columns, which takes a schema call.
    */
-  async applyInPandas(ref: string, schema: DataTypeInput): Promise<DataFrame> {
-    vectorizedFunction(this.df.core, "applyInPandas", ref, schema, SQL_GROUPED_MAP_PANDAS_UDF); // bad input fails before the call
-    const args = (await this.df.columns()).map((name) => col(`\`${name.replaceAll("`", "``")}\``).expr);
-    const func = vectorizedFunction(this.df.core, "applyInPandas", ref, schema, SQL_GROUPED_MAP_PANDAS_UDF, args);
-    return this.df.derive({ case: "groupMap", value: { input: this.df.relation, groupingExpressions: [...this.grouping], func } });
+  applyInPandas(ref: string, schema: DataTypeInput): Promise<DataFrame> {
+    return this.groupMap("applyInPandas", ref, schema, SQL_GROUPED_MAP_PANDAS_UDF);
   }
 
   /**
@@ -102,9 +99,14 @@ export class GroupedData {
    */
   async applyInArrow(ref: string, schema: DataTypeInput): Promise<DataFrame> {
     requireServerVersion(this.df.core, "4.0", "groupBy(...).applyInArrow");
-    vectorizedFunction(this.df.core, "applyInArrow", ref, schema, SQL_GROUPED_MAP_ARROW_UDF);
+    return this.groupMap("applyInArrow", ref, schema, SQL_GROUPED_MAP_ARROW_UDF);
+  }
+
+  /** A GroupMap over the function by reference, called with every input column, as pyspark does. */
+  private async groupMap(method: string, ref: string, schema: DataTypeInput, evalType: number): Promise<DataFrame> {
+    vectorizedFunction(this.df.core, method, ref, schema, evalType); // bad input fails before the schema call
     const args = (await this.df.columns()).map((name) => col(`\`${name.replaceAll("`", "``")}\``).expr);
-    const func = vectorizedFunction(this.df.core, "applyInArrow", ref, schema, SQL_GROUPED_MAP_ARROW_UDF, args);
+    const func = vectorizedFunction(this.df.core, method, ref, schema, evalType, args);
     return this.df.derive({ case: "groupMap", value: { input: this.df.relation, groupingExpressions: [...this.grouping], func } });
   }
 

@@ -2,6 +2,9 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isPidAlive } from "../../shared/pid.js";
+
+export { isPidAlive };
 
 export interface CapturedRun {
   exitCode: number | null;
@@ -82,18 +85,6 @@ export function isExecutableFile(file: string): boolean {
   }
 }
 
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ESRCH") return false;
-    // EPERM: it exists but belongs to someone else.
-    if (code === "EPERM") return true;
-    throw error;
-  }
-}
 
 /**
  * The command line of a running process, or undefined when it is gone. Used to make sure a pid

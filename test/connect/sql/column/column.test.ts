@@ -3,10 +3,9 @@ import { describe, expect, it } from "vitest";
 import { ExpressionSchema } from "../../../../src/gen/spark/connect/expressions_pb.js";
 import { col, Column, lit, when } from "../../../../src/connect/sql/column/functions.js";
 import { Types } from "../../../../src/connect/types/datatypes.js";
+import { attr, fn } from "../../../helpers/plan-json.js";
 
 const json = (c: Column) => toJson(ExpressionSchema, c.expr) as Record<string, unknown>;
-const attr = (name: string) => ({ unresolvedAttribute: { unparsedIdentifier: name } });
-const fn = (functionName: string, ...args: unknown[]) => ({ unresolvedFunction: { functionName, arguments: args } });
 const int = (n: number) => ({ literal: { integer: n } });
 
 describe("Column operators use pyspark's Connect function names", () => {

@@ -4,11 +4,10 @@ import { ExpressionSchema } from "../../../../src/gen/spark/connect/expressions_
 import { Types } from "../../../../src/connect/types/datatypes.js";
 import * as F from "../../../../src/connect/sql/column/functions.js";
 import type { Column } from "../../../../src/connect/sql/column/functions.js";
+import { attr, fn } from "../../../helpers/plan-json.js";
 
 const json = (c: Column) => toJson(ExpressionSchema, c.expr);
 const literal = (c: Column) => (json(c) as { literal: unknown }).literal;
-const attr = (name: string) => ({ unresolvedAttribute: { unparsedIdentifier: name } });
-const fn = (functionName: string, ...args: unknown[]) => ({ unresolvedFunction: { functionName, arguments: args } });
 
 describe("lit() encodes JS values like pyspark's LiteralExpression", () => {
   it("numbers: int32 → integer, other safe integers → long, the rest → double", () => {

@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { ExpressionSchema } from "../../../../src/gen/spark/connect/expressions_pb.js";
 import * as F from "../../../../src/connect/sql/column/functions.js";
 import { Window } from "../../../../src/connect/sql/column/window.js";
+import { attr } from "../../../helpers/plan-json.js";
 
 const json = (c: F.Column) => toJson(ExpressionSchema, c.expr) as Record<string, any>;
-const attr = (name: string) => ({ unresolvedAttribute: { unparsedIdentifier: name } });
 
 describe("Window and Column.over", () => {
   it("partitions, orders (ascending unless ordered) and leaves the frame unset by default", () => {

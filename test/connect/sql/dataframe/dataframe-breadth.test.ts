@@ -11,11 +11,10 @@ import { rangeRelation } from "../../../../src/connect/sql/plans.js";
 import { StorageLevel } from "../../../../src/connect/sql/dataframe/storage.js";
 import { toLiteral } from "../../../../src/connect/types/literal.js";
 import { RecordingCore } from "../../../helpers/recording-core.js";
+import { attr, plan } from "../../../helpers/plan-json.js";
 
 let core: RecordingCore;
 let df: DataFrame;
-const plan = (d: DataFrame) => toJson(RelationSchema, d.relation) as Record<string, any>;
-const attr = (name: string, planId?: string) => ({ unresolvedAttribute: { unparsedIdentifier: name, ...(planId && { planId }) } });
 const RANGE = { common: { planId: "0" }, range: { start: "0", end: "10", step: "1" } };
 
 beforeEach(() => {

@@ -1,16 +1,12 @@
-import { toJson } from "@bufbuild/protobuf";
 import { beforeEach, describe, expect, it } from "vitest";
-import { RelationSchema } from "../../../../src/gen/spark/connect/relations_pb.js";
 import { DataFrame } from "../../../../src/connect/sql/dataframe/dataframe.js";
 import { col, count, lit, sum } from "../../../../src/connect/sql/column/functions.js";
 import { rangeRelation, tableRelation } from "../../../../src/connect/sql/plans.js";
 import { RecordingCore } from "../../../helpers/recording-core.js";
+import { attr, fn, plan } from "../../../helpers/plan-json.js";
 
 let core: RecordingCore;
 let df: DataFrame;
-const plan = (d: DataFrame) => toJson(RelationSchema, d.relation) as Record<string, unknown>;
-const attr = (name: string, planId?: string) => ({ unresolvedAttribute: { unparsedIdentifier: name, ...(planId && { planId }) } });
-const fn = (functionName: string, ...args: unknown[]) => ({ unresolvedFunction: { functionName, arguments: args } });
 const RANGE = { common: { planId: "0" }, range: { start: "0", end: "10", step: "1" } };
 
 beforeEach(() => {
