@@ -36,7 +36,7 @@ export const HAND_WRITTEN = new Map([
   ["desc_nulls_last", "sort order"],
 ]);
 
-/** pyspark's UDF factories and classes: ours are spark.udf / spark.udtf (src/connect/python/), not functions. */
+/** pyspark's UDF factories: ours take a "module:function" reference, written by hand in src/connect/python/factories.ts. */
 export const NOT_FUNCTIONS = new Set(["udf", "udtf", "pandas_udf", "arrow_udf", "arrow_udtf"]);
 
 const RESERVED = new Set(

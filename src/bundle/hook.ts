@@ -46,7 +46,7 @@ export type AutoBundleEvent =
   | WatchEvent;
 
 /** What the engine uses of a DepsShipper: the current resolution (resolving if needed), and the last one. */
-export type DepsSource = Pick<DepsShipper, "current" | "last">;
+export type DepsSource = Pick<DepsShipper, "current" | "last"> & Partial<Pick<DepsShipper, "inputsUnchanged">>;
 
 /**
  * What the engine learns from the workers: their Python version, and (dependency shipping) the
@@ -177,7 +177,8 @@ export class AutoBundle {
     await this.session.confirmSessionHeld();
     const current = this.current;
     const synced = current !== undefined && this.syncedEpoch === this.sessionEpoch && this.registeredWith === this.registrationKey(current);
-    if (synced && (await this.tracker.unchanged()) && (await this.jarsHeld()) && this.current === current) {
+    // The deps' own inputs too: -r includes, a lockfile, local packages (maybe outside the root).
+    if (synced && (await this.tracker.unchanged()) && (this.deps?.inputsUnchanged?.() ?? true) && (await this.jarsHeld()) && this.current === current) {
       this.options.onEvent?.({ type: "up-to-date", hash: current.hash });
       return current;
     }
@@ -241,7 +242,8 @@ export class AutoBundle {
     const loaderModule = loaderModuleOf(bundle);
     const importFrom = this.depsImportFrom();
     for (const { udf, ref } of placeholders) {
-      udf.command = pythonUdfCommand({ loaderModule, modulePath: ref.module, functionName: ref.qualname, returnTypeJson: ref.returnTypeJson, importFrom });
+      const { module: modulePath, qualname: functionName, returnTypeJson, wrapper } = ref;
+      udf.command = pythonUdfCommand({ loaderModule, modulePath, functionName, returnTypeJson, importFrom, wrapper });
       udf.pythonVer = pythonVer;
     }
   }

@@ -9,7 +9,7 @@ import { loaderModuleName, overlayLoaderSource } from "./worker/loader.js";
 import { writeDeterministicZip } from "./archive/zip.js";
 import type { ExtraEntry } from "./options.js";
 import { DEFAULTS } from "./defaults.js";
-import { registerBundleFiles } from "../connect/python-traceback.js";
+import { registerBundleFiles } from "../connect/traceback-registry.js";
 import { debugLog } from "../shared/debug.js";
 
 const debug = debugLog("bundle");
@@ -173,7 +173,8 @@ export async function buildVersion(
     debug("version %s ships as %s%s", hashed.content.hash12, plan.artifact, plan.overlay ? ` (an overlay on ${plan.overlay.base.artifact}: ${plan.overlay.diff.changed.length} changed, ${plan.overlay.diff.deleted.length} deleted)` : " (full)");
     const archive = plan.overlay ? await writeOverlay(build.cache, plan, hashed.content) : await fullArchive(build.cache, hashed.content, extraEntries);
     const bundle = await finishBuild(build, hashed, archive, sink);
-    // So a worker's traceback through this zip names the files on disk (connect/python-traceback.ts).
+    // So a worker's traceback through this zip names the files on disk, and says when one changed
+    // since (connect/traceback-registry.ts): the array is kept as is, one Map insert per version.
     registerBundleFiles(plan.artifact, hashed.content.files);
     return { bundle, plan };
   });

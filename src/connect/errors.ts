@@ -1,7 +1,9 @@
+import { fileURLToPath } from "node:url";
 import { fromBinary } from "@bufbuild/protobuf";
 import { ErrorInfoSchema, StatusSchema } from "../gen/google/rpc/status_pb.js";
 import type { FetchErrorDetailsResponse } from "../gen/spark/connect/base_pb.js";
 import { formatPythonFailure, hasPythonTraceback, registeredBundles } from "./python-traceback.js";
+import { debugEnabled } from "../shared/debug.js";
 
 /** gRPC status codes we name in code; the numbers are gRPC's. */
 export const GrpcCode = {
@@ -18,8 +20,13 @@ export const GrpcCode = {
   UNAUTHENTICATED: 16,
 } as const;
 
+/** Where `errorClass` came from: Spark's error details ("server"), or the message's `[CLASS]` prefix ("message", Spark 3.5). */
+export type ErrorClassSource = "server" | "message";
+
 export interface SparkConnectErrorFields {
   errorClass?: string;
+  /** Set for classes Spark named; absent for the client's own (SESSION_STOPPED, ARTIFACT_DAMAGED, ...). */
+  errorClassSource?: ErrorClassSource;
   sqlState?: string;
   messageParameters?: Record<string, string>;
   grpcCode?: number;
@@ -35,17 +42,24 @@ export interface SparkConnectErrorFields {
 
 /**
  * The one error type of the client. Its fields come from Spark's structured
- * error details (the ErrorInfo trailer and FetchErrorDetails), never from
- * parsing the message text.
+ * error details (the ErrorInfo trailer and FetchErrorDetails); only a server that sends no error
+ * class (3.5) has `errorClass` read from its message's documented `[CLASS]` prefix (errorClassSource).
  *
  * It prints short (util.inspect, console.error, an uncaught throw, vitest): the message (for a Python
  * worker's failure: the exception, then the traceback pointed at the project's files) and the JS stack,
  * plus errorClass/sqlState when set. The JVM stack, the raw traceback and the gRPC error that carried it
- * all stay reachable as non-enumerable properties, never printed by default.
+ * all stay reachable as non-enumerable properties, never printed by default. The JS stack starts at
+ * the caller's code (see startStackAtCaller).
  */
 export class SparkConnectError extends Error {
   override name = "SparkConnectError";
   declare readonly errorClass?: string;
+  /**
+   * "server": Spark sent the class in its error details (4.x). "message": read from the `[CLASS]` or
+   * `[CLASS.SUB]` prefix Spark puts on its messages, for servers that send no class (3.5). Absent for
+   * the client's own classes.
+   */
+  declare readonly errorClassSource?: ErrorClassSource;
   declare readonly sqlState?: string;
   declare readonly messageParameters: Record<string, string>;
   declare readonly grpcCode?: number;
@@ -66,6 +80,7 @@ export class SparkConnectError extends Error {
     // Node prints an uncaught error's enumerable fields with no regard for inspect.custom: only the two
     // that say what the message may not (and only when set) are enumerable.
     field(this, "errorClass", fields.errorClass, fields.errorClass !== undefined);
+    field(this, "errorClassSource", fields.errorClass === undefined ? undefined : fields.errorClassSource);
     field(this, "sqlState", fields.sqlState, fields.sqlState !== undefined);
     field(this, "messageParameters", fields.messageParameters ?? {});
     field(this, "grpcCode", fields.grpcCode);
@@ -74,6 +89,9 @@ export class SparkConnectError extends Error {
     field(this, "serverStackTrace", fields.serverStackTrace);
     field(this, "pythonTraceback", fields.pythonTraceback);
     field(this, "grpcError", grpc);
+    // A subclass names itself after this constructor returns, too late for a stack formatted here; its
+    // errors (bad connection settings) are thrown at the caller's own call anyway.
+    if (new.target === SparkConnectError) startStackAtCaller(this);
   }
 
   /** What Node prints (console.error, util.inspect, an uncaught throw): the stack, the class, the cause. */
@@ -107,6 +125,51 @@ interface InspectOptionsStylized {
 
 function field(error: SparkConnectError, key: string, value: unknown, enumerable = false): void {
   Object.defineProperty(error, key, { value, enumerable, writable: false, configurable: true });
+}
+
+// The library's own folder (src/ when run from source, dist/ when installed), as stack frames show it:
+// a path (CommonJS-style loaders, vitest) or a file: URL (Node's ESM).
+const LIBRARY_ROOT = new URL("../", import.meta.url);
+const LIBRARY_PATHS = [fileURLToPath(LIBRARY_ROOT), LIBRARY_ROOT.href];
+/** Deeper than any chain of the library's own async frames, so the caller's are always reached. */
+const STACK_FRAMES = 64;
+
+/**
+ * Makes err.stack start at the caller's code: the frame that called the action (`await df.collect()`
+ * in a test) is where vitest draws its code frame and what a terminal links. An action's error is
+ * built some ten frames deep in the library (the gRPC stream, the reattach loop, the session), past
+ * V8's default limit of 10, so without this the caller's frame is never in the stack at all. The
+ * library's frames (and Node's internal ones) before the first frame outside it are dropped, and as
+ * many frames as Error.stackTraceLimit asks for are kept from there. With debug logging on
+ * (NODE_DEBUG=spark-autobundle) every captured frame is kept, the library's too.
+ */
+function startStackAtCaller(error: SparkConnectError): void {
+  const limit = Error.stackTraceLimit;
+  // 0 means the program wants no stacks: left alone.
+  if (typeof limit !== "number" || limit <= 0) return;
+  if (limit < STACK_FRAMES) {
+    Error.stackTraceLimit = STACK_FRAMES;
+    Error.captureStackTrace(error, SparkConnectError);
+    Error.stackTraceLimit = limit;
+  }
+  if (debugEnabled()) return;
+  const trimmed = callerStack(error.stack, error.message ? `${error.name}: ${error.message}` : error.name, LIBRARY_PATHS, limit);
+  if (trimmed !== undefined) error.stack = trimmed;
+}
+
+/**
+ * `stack` without the frames before the first one outside `libraryPaths` (Node's internal frames and
+ * `<anonymous>` ones count as the library's), then at most `limit` frames, as many as the program
+ * asked for (Error.stackTraceLimit). A stack with no frame outside the library keeps its first
+ * `limit`. Undefined when that changes nothing.
+ */
+export function callerStack(stack: string | undefined, header: string, libraryPaths: readonly string[], limit: number): string | undefined {
+  if (stack === undefined || !stack.startsWith(`${header}\n`)) return undefined;
+  const frames = stack.slice(header.length + 1).split("\n");
+  const ours = (frame: string) => libraryPaths.some((path) => frame.includes(path)) || /\(?node:internal[/:]|\(<anonymous>\)$|^\s*at <anonymous>$/.test(frame);
+  const start = Math.max(0, frames.findIndex((frame) => !ours(frame)));
+  const kept = frames.slice(start, start + limit);
+  return kept.length === frames.length ? undefined : `${header}\n${kept.join("\n")}`;
 }
 
 /** A grpc-js ServiceError (a status code and Metadata), as opposed to one of our own errors or a Node error. */
@@ -180,7 +243,7 @@ export function errorFromDetails(
       : undefined;
     return new SparkConnectError(describe(e.errorTypeHierarchy[0], e.message), {
       pythonTraceback: hasPythonTraceback(e.message) ? e.message : undefined,
-      errorClass: e.sparkThrowable?.errorClass,
+      ...errorClassOf(e.sparkThrowable?.errorClass, e.message),
       sqlState: e.sparkThrowable?.sqlState,
       messageParameters: e.sparkThrowable ? { ...e.sparkThrowable.messageParameters } : {},
       grpcCode,
@@ -218,7 +281,7 @@ export function errorFromGrpc(err: GrpcErrorLike, info: ErrorInfoFields | undefi
   const exceptionClass = info ? (info.exceptionClasses[0] ?? info.reason) : hasPythonTraceback(message) ? "PythonException" : undefined;
   return new SparkConnectError(describe(exceptionClass, message), {
     pythonTraceback: hasPythonTraceback(message) ? message : undefined,
-    errorClass: info?.errorClass,
+    ...errorClassOf(info?.errorClass, message),
     sqlState: info?.sqlState,
     messageParameters: info?.messageParameters,
     grpcCode: err.code,
@@ -226,6 +289,22 @@ export function errorFromGrpc(err: GrpcErrorLike, info: ErrorInfoFields | undefi
     serverStackTrace: info?.stackTrace,
     cause: err,
   });
+}
+
+/** The server's error class, else the one the message's prefix names. */
+function errorClassOf(serverClass: string | undefined, message: string): Pick<SparkConnectErrorFields, "errorClass" | "errorClassSource"> {
+  if (serverClass) return { errorClass: serverClass, errorClassSource: "server" };
+  const fromMessage = errorClassFromMessage(message);
+  return fromMessage === undefined ? {} : { errorClass: fromMessage, errorClassSource: "message" };
+}
+
+/**
+ * The error class a Spark message starts with: "[DIVIDE_BY_ZERO] Division by zero..." → "DIVIDE_BY_ZERO",
+ * "[UNRESOLVED_COLUMN.WITH_SUGGESTION] ..." → that; Spark's documented format (error classes are upper
+ * case, digits and underscores, "_LEGACY_ERROR_TEMP_1234" included; a sub-class follows a dot).
+ */
+export function errorClassFromMessage(message: string): string | undefined {
+  return /^\[(_?[A-Z][A-Z0-9_]*(?:\.[A-Z0-9_]+)*)\](?: |$)/m.exec(message.trimStart().split("\n", 1)[0]!)?.[1];
 }
 
 // Spark's messages already start with "[ERROR_CLASS] ..."; prefixing the short

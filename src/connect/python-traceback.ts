@@ -1,56 +1,41 @@
 // Python tracebacks from Spark's workers, made to read like the user's own: frames inside a bundle
 // zip ("…/userFiles-…/pricetag-2be6f4690436.zip/pricetag/amounts.py") rewritten to the file on the
-// user's disk, Spark's and the loader's own frames hidden, and the exception line first.
+// user's disk (noting when the disk no longer holds the version that ran), frames inside a deps zip or
+// native archive named by package and version, Spark's and the loader's own frames hidden, and the
+// exception line first.
 //
-// A leaf (imports nothing of ours): errors.ts formats with it, and the bundle engine registers what it
-// ships through registerBundleFiles. The registry is process-wide and keyed by the zip's file name, not
-// by session: error objects are built where no session is known, the name is in the frame itself, and
-// names are content-addressed, so one name means the same files whichever session shipped it.
+// errors.ts formats with it; what the bundle engine shipped comes from traceback-registry.ts, which it
+// fills. Imports nothing else of connect/.
+import type { FrameTarget, TracebackMapping } from "./traceback-registry.js";
 
-/** Where a file inside a shipped zip lives on this machine; undefined when the zip isn't ours. */
-export type TracebackMapping = (zipName: string, pathInZip: string) => string | undefined;
-
-/** How many shipped zips are remembered: a watch session makes one per edit, and old ones stop failing. */
-const REMEMBERED_ZIPS = 64;
-const shipped = new Map<string, ReadonlyMap<string, string>>();
-
-/**
- * Records that the zip artifact `artifactName` ("pyfiles/pricetag-2be6f4690436.zip") holds these files
- * (zip-relative path → absolute path on disk). An overlay zip registers every file of its version: the
- * worker reports each module inside the overlay, changed or not.
- */
-export function registerBundleFiles(artifactName: string, files: Iterable<{ zipPath: string; absPath: string }>): void {
-  const zipName = artifactName.slice(artifactName.lastIndexOf("/") + 1);
-  shipped.delete(zipName);
-  shipped.set(zipName, new Map([...files].map((f) => [f.zipPath, f.absPath])));
-  for (const oldest of shipped.keys()) {
-    if (shipped.size <= REMEMBERED_ZIPS) break;
-    shipped.delete(oldest);
-  }
-}
-
-/** The mapping of every zip registered in this process. */
-export const registeredBundles: TracebackMapping = (zipName, pathInZip) => shipped.get(zipName)?.get(pathInZip);
+export { registerBundleFiles, registerDependencies, registeredBundles } from "./traceback-registry.js";
+export type { FrameTarget, ShippedFile, ShippedPackage, TracebackMapping } from "./traceback-registry.js";
 
 const FRAME = /^(\s*)File "([^"\n]+)", line (\d+)(.*)$/;
-const IN_ZIP = /^(?:.*[\\/])?([^\\/]+\.zip)[\\/](.+)$/;
+// The last zip, or native-deps directory (an archive Spark unpacked), in a frame's path; then the path inside it.
+const INSIDE = /^(?:.*[\\/])?([^\\/]+\.zip|sab-native-[0-9a-f]{12})[\\/](.+)$/;
 
-/** Every `File "…zip/pkg/mod.py", line N` frame of a zip the mapping knows, pointed at the file on disk. */
+/** Every `File "…zip/pkg/mod.py", line N` frame of a zip the mapping knows, pointed at what it maps to. */
 export function rewriteTraceback(text: string, mapping: TracebackMapping): string {
   return text
     .split("\n")
     .map((line) => {
       const frame = FRAME.exec(line);
-      if (!frame) return line;
-      const local = localPath(frame[2]!, mapping);
-      return local === undefined ? line : `${frame[1]}File "${local}", line ${frame[3]}${frame[4]}`;
+      const target = frame ? targetOf(frame[2]!, mapping) : undefined;
+      return target ? frameLine(frame!, target) : line;
     })
     .join("\n");
 }
 
-function localPath(file: string, mapping: TracebackMapping): string | undefined {
-  const inZip = IN_ZIP.exec(file);
-  return inZip ? mapping(inZip[1]!, inZip[2]!.replaceAll("\\", "/")) : undefined;
+function targetOf(file: string, mapping: TracebackMapping): FrameTarget | undefined {
+  const inside = INSIDE.exec(file);
+  const target = inside ? mapping(inside[1]!, inside[2]!.replaceAll("\\", "/")) : undefined;
+  return typeof target === "string" ? { file: target } : target;
+}
+
+/** `  File "<target>", line N, in fn` plus, when the disk changed since, that note (after two spaces). */
+function frameLine(frame: RegExpExecArray, target: FrameTarget): string {
+  return `${frame[1]}File "${target.file}", line ${frame[3]}${frame[4]}${target.note ? `  (${target.note})` : ""}`;
 }
 
 // Frames no user edits: pyspark's worker (from pyspark.zip or a site-packages install), importlib's
@@ -82,8 +67,16 @@ export function formatPythonFailure(text: string, mapping: TracebackMapping): st
     // A frame is its File line plus the more deeply indented source and caret lines under it.
     let end = i + 1;
     while (end < lines.length && lines[end]!.startsWith(`${frame[1]}  `)) end++;
-    if (HIDDEN.test(frame[2]!)) hidden++;
-    else body.push(rewriteTraceback(lines[i]!, mapping), ...lines.slice(i + 1, end));
+    const target = HIDDEN.test(frame[2]!) ? "hidden" : targetOf(frame[2]!, mapping);
+    if (target === "hidden") hidden++;
+    else if (!target) body.push(...lines.slice(i, end));
+    else {
+      body.push(frameLine(frame, target));
+      // The worker prints the line it ran (zipimport and the overlay loader serve the shipped source):
+      // kept as is. Only a frame printed without one gets it here, and only from a disk still identical.
+      const source = end > i + 1 ? undefined : target.sourceLine?.(Number(frame[3]))?.trim();
+      body.push(...(source ? [`${frame[1]}  ${source}`] : lines.slice(i + 1, end)));
+    }
     i = end;
     afterFrames = body.length;
   }

@@ -12,11 +12,12 @@ import { toLiteral } from "./types/literal.js";
 import { DataFrameReader } from "./sql/reader.js";
 import { Catalog } from "./sql/catalog.js";
 import { commandPlan, localRelationFromRows, rangeRelation, tableRelation } from "./sql/plans.js";
-import { UDFRegistration } from "./python/udf.js";
+import { requireFilledPlaceholders, UDFRegistration } from "./python/udf.js";
 import { UDTFRegistration } from "./python/udtf.js";
 import { DataSourceRegistration } from "./python/datasource.js";
 import type { DataTypeInput } from "./types/datatypes.js";
 import { debugLog } from "../shared/debug.js";
+import { sessionArtifacts, splitArtifactArgs, type AddArtifactsOptions } from "./artifacts-api.js";
 
 const debug = debugLog("session");
 
@@ -192,6 +193,7 @@ export class SparkSession implements SessionCore {
       const commandResponses: ExecutePlanResponse[] = [];
       try {
         for (const hook of this.hooks) await hook("execute", plan);
+        if (!this.udf.pythonEnabled) requireFilledPlaceholders(plan);
         await this.state.replayPending(this.client);
         for await (const response of this.client.execute(plan, options)) {
           answered = true;
@@ -217,6 +219,7 @@ export class SparkSession implements SessionCore {
       return await this.renewing(async () => {
         if (!CODE_FREE_ANALYSES.has(analyze.case ?? "")) {
           for (const hook of this.hooks) await hook("analyze", analyze);
+          if (!this.udf.pythonEnabled) requireFilledPlaceholders(analyze);
           await this.state.replayPending(this.client);
         }
         return this.client.analyze(analyze);
@@ -330,6 +333,28 @@ export class SparkSession implements SessionCore {
     return new Catalog(this);
   }
 
+  /**
+   * pyspark's addArtifacts: `spark.addArtifacts("data.txt", { file: true })`, `{ pyfile: true }` (.py/.zip/.egg),
+   * `{ archive: true }` ("a.zip#dir"), or a .jar with no option. Content-addressed and remembered per
+   * session (see artifacts-api.ts): the same file again sends nothing, a changed one under a held name is refused.
+   */
+  addArtifacts(...args: Array<string | string[] | AddArtifactsOptions>): Promise<void> {
+    this.assertOpen();
+    const { paths, options } = splitArtifactArgs(args);
+    return sessionArtifacts(this).add(paths, options);
+  }
+
+  /** pyspark's alias of addArtifacts. */
+  addArtifact(...args: Array<string | string[] | AddArtifactsOptions>): Promise<void> {
+    return this.addArtifacts(...args);
+  }
+
+  /** pyspark's copyFromLocalToFs: uploads a local file for the server to write at `destPath` on its file system. */
+  copyFromLocalToFs(localPath: string, destPath: string): Promise<void> {
+    this.assertOpen();
+    return sessionArtifacts(this).copyFromLocalToFs(localPath, destPath);
+  }
+
   /** Interrupts every running operation of this session; returns their ids. */
   interruptAll(): Promise<string[]> {
     return this.client.interruptAll();
@@ -341,6 +366,7 @@ export class SparkSession implements SessionCore {
     this.stopped = true;
     for (const listener of this.stopListeners) listener();
     this.forgetActive();
+    this.udtf.close();
     try {
       await this.client.releaseSession();
     } finally {

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { writeFileAtomic } from "./home/atomic-file.js";
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DEFAULT_READY_TIMEOUT_MS, LOOPBACK_HOST } from "./constants.js";
+import { CONNECT_SERVER_CLASS, DEFAULT_READY_TIMEOUT_MS, LOOPBACK_HOST } from "./constants.js";
 import { LocalServerError, ServerStartError } from "./errors.js";
 import { checkHealth, HealthCheckError } from "./process/health.js";
 import { spawnServer } from "./process/launch.js";
@@ -17,7 +17,7 @@ import {
   type ResolvedOptions,
 } from "./options.js";
 import { assertPortFree } from "./process/port.js";
-import { isPidAlive, terminateProcess } from "./process/processes.js";
+import { isPidAlive, serverProcessPid, terminateProcess } from "./process/processes.js";
 import { formatDuration } from "./process/progress.js";
 import { waitForReady } from "./process/ready.js";
 import { ensureProvisioned, findProvisioned, venvRequirements } from "./provision/provision.js";
@@ -39,7 +39,7 @@ export async function ensureLocalServer(options: LocalServerOptions = {}): Promi
     return await withLock(
       layout.lockFile,
       async () => {
-        const running = await reuseRunning(resolved);
+        const running = await reuseRunning(resolved, options.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS);
         debug("reusing the server recorded in %s: %s", layout.stateFile, running ? `pid ${running.pid}, ${running.url.replace(/;token=[^;]*/, ";token=<redacted>")}` : "none usable, starting one");
         return running ?? (await startServer(resolved, options));
       },
@@ -55,7 +55,7 @@ export async function ensureLocalServer(options: LocalServerOptions = {}): Promi
   }
 }
 
-async function reuseRunning(resolved: ResolvedOptions): Promise<LocalServer | undefined> {
+async function reuseRunning(resolved: ResolvedOptions, healthTimeoutMs: number): Promise<LocalServer | undefined> {
   const { layout, progress } = resolved;
   const read = readState(layout.stateFile);
   if (read.kind === "none") return undefined;
@@ -85,7 +85,7 @@ async function reuseRunning(resolved: ResolvedOptions): Promise<LocalServer | un
     );
   }
 
-  const healthError = await healthWithRetries(state);
+  const healthError = await healthWithRetries(state, healthTimeoutMs);
   if (!healthError) {
     if (resolved.coresExplicit && state.cores !== resolved.cores) {
       progress(
@@ -100,13 +100,15 @@ async function reuseRunning(resolved: ResolvedOptions): Promise<LocalServer | un
   return undefined;
 }
 
+const DEFAULT_HEALTH_TIMEOUT_MS = 5_000;
+
 /** A busy server may miss one health check; only give up on it after a few. */
-async function healthWithRetries(state: ServerState): Promise<HealthCheckError | undefined> {
+async function healthWithRetries(state: ServerState, timeoutMs: number): Promise<HealthCheckError | undefined> {
   let lastError: HealthCheckError | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (attempt > 0) await sleep(2_000);
+    if (attempt > 0) await sleep(timeoutMs * 0.4);
     try {
-      await checkHealth({ host: state.host, port: state.port, token: state.token, timeoutMs: 5_000 });
+      await checkHealth({ host: state.host, port: state.port, token: state.token, timeoutMs });
       return undefined;
     } catch (error) {
       if (!(error instanceof HealthCheckError)) throw error;
@@ -172,10 +174,12 @@ async function startServer(resolved: ResolvedOptions, options: LocalServerOption
       onProgress: progress,
     });
     state.sparkVersion = ready.sparkVersion;
+    // On Windows child.pid is cmd.exe's (spark-submit.cmd): record the JVM's, which stop must end.
+    state.pid = await serverProcessPid(child.pid, CONNECT_SERVER_CLASS);
     writeState(layout.stateFile, state);
     progress(
       `spark-autobundle: Spark ${ready.sparkVersion} (Connect) ready on ${LOOPBACK_HOST}:${port} in ${formatDuration(ready.elapsedMs)} ` +
-        `(pid ${child.pid}, log ${layout.serverLog})`,
+        `(pid ${state.pid}, log ${layout.serverLog})`,
     );
     return toLocalServer(state, layout, false);
   } catch (error) {

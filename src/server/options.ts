@@ -27,6 +27,11 @@ export interface LocalServerOptions {
   sparkConf?: Record<string, string>;
   /** How long to wait for a new server's health check; default 120 s. */
   readyTimeoutMs?: number;
+  /**
+   * How long a recorded server may take to answer one health check before it counts as hung; default
+   * 5 s. It gets three tries, 0.4 × this apart, so a busy server is not restarted for one slow answer.
+   */
+  healthTimeoutMs?: number;
 }
 
 export interface LocalServer {

@@ -1,10 +1,22 @@
 // Integration: vectorized Python (pandas/Arrow) by reference, on a real Spark Connect server.
 // Projects are temp copies of fixtures/vectorlib, so tests can edit its modules.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
 import { onSpark35 } from "../helpers/spark-line.js";
-import { col, lit, SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
+import {
+  arrow_udf,
+  arrow_udtf,
+  col,
+  lit,
+  pandas_udf,
+  PandasUDFType,
+  SparkConnectError,
+  SparkSession,
+  udf,
+  udtf,
+  withAutoBundle,
+} from "../../src/index.js";
 import { copyFixture, tempDir } from "./helpers.js";
 
 const sessions: SparkSession[] = [];
@@ -156,5 +168,67 @@ describe("spark.udtf.python by reference", () => {
     expect(err).toBeInstanceOf(SparkConnectError);
     expect((err as Error).message).toContain("vectorlib.tables");
     expect(() => s.udtf.python("vectorlib.tables:Squares", "int")).toThrow(/must be a struct/);
+  });
+
+  it.skipIf(onSpark35)("takes a DataFrame as a table argument (df.asTable()), partitioned and ordered as pyspark's", async () => {
+    const s = await shared();
+    const rowsPerKey = s.udtf.python("vectorlib.tables:RowsPerKey", "k int, n int, first_v int");
+    const t = s.createDataFrame([{ k: 1, v: 10 }, { k: 1, v: 11 }, { k: 2, v: 20 }, { k: 3, v: null }, { k: 1, v: 12 }], "k INT, v INT");
+    const [byKey, single] = await Promise.all([
+      rowsPerKey(t.asTable().partitionBy("k").orderBy(col("v").desc())).orderBy("k").collect({ rowsAs: "array" }),
+      rowsPerKey(t.asTable().withSinglePartition()).select("n").collect({ rowsAs: "array" }),
+    ]);
+    // pyspark 4.1.4, the same class and calls: [[1, 3, 12], [2, 1, 20], [3, 1, None]] and n = 5.
+    expect([byKey, single]).toEqual([[[1, 3, 12], [2, 1, 20], [3, 1, null]], [[5]]]);
+  });
+});
+
+// Made before any session, as pyspark's functions make them: the session that runs them fills them in.
+const euros = udf("vectorlib.prices:euros", "string");
+const meanNet = pandas_udf("vectorlib.prices:mean_net", "double", PandasUDFType.GROUPED_AGG);
+const shareOfGroup = pandas_udf("vectorlib.batches:share_of_group", "grp string, net double, share double", PandasUDFType.GROUPED_MAP);
+const squares = udtf("vectorlib.tables:Squares", { returnType: "n int, square int" });
+
+describe("foreach, cogroup, udf()/pandas_udf()/udtf() and catalog.registerFunction", () => {
+  // One test, one session: the values are what pyspark 4.1.4 gives for the same jobs and functions.
+  it("run the project's functions on the workers", async () => {
+    const s = await shared();
+    const out = tempDir("sab-foreach-");
+    const rows = (fail: boolean) => s.range(0, 4, 1, 2).select(col("id"), lit(out).alias("out"), lit(fail).alias("fail"));
+    await rows(false).foreach("vectorlib.effects:record");
+    expect(readdirSync(out).sort()).toEqual(["row-0", "row-1", "row-2", "row-3"]);
+    expect(JSON.parse(readFileSync(join(out, "row-1"), "utf8"))).toEqual({ id: 1, out, fail: false });
+    await rows(false).foreachPartition("vectorlib.effects:record_partition");
+    const parts = readdirSync(out).filter((name) => name.startsWith("part-")).map((name) => readFileSync(join(out, name), "utf8"));
+    expect(parts.sort()).toEqual(["0,1", "2,3"]);
+    const err = await rows(true).foreach("vectorlib.effects:record").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SparkConnectError);
+    expect((err as Error).message).toContain("row 3 refused");
+
+    const left = await s.sql("SELECT id % 2 AS k, id AS v FROM range(5)");
+    const right = await s.sql("SELECT id % 3 AS k, CAST(id AS DOUBLE) AS w FROM range(3)");
+    const cogrouped = () => left.groupBy("k").cogroup(right.groupBy("k"));
+    const pairs = [
+      { k: 0n, n_left: 3n, w_right: 0 },
+      { k: 1n, n_left: 2n, w_right: 1 },
+      { k: 2n, n_left: 0n, w_right: 2 },
+    ];
+    const schema = "k long, n_left long, w_right double";
+    expect(sorted(await cogrouped().applyInPandas("vectorlib.batches:pair_counts", schema).collect(), "k")).toEqual(pairs);
+    if (!onSpark35) expect(sorted(await cogrouped().applyInArrow("vectorlib.batches:pair_counts_arrow", schema).collect(), "k")).toEqual(pairs);
+
+    expect((await (await prices(s)).select(euros("net").alias("e")).collect()).map((r) => r.e)).toEqual(["EUR 0.00", "EUR 10.00", "EUR 20.00", "EUR 30.00"]);
+    expect(await (await prices(s)).agg(meanNet(col("net")).alias("m")).collect()).toEqual([{ m: 15 }]);
+    const grouped = await s.sql("SELECT IF(id < 2, 'a', 'b') AS grp, CAST(id + 1 AS DOUBLE) AS net FROM range(4)");
+    expect(sorted(await (await grouped.groupBy("grp").apply(shareOfGroup)).collect(), "net").map((r) => r.share)).toEqual([0.333, 0.667, 0.429, 0.571]);
+    await s.catalog.registerFunction("euros_sql", "vectorlib.prices:euros");
+    expect(await (await s.sql("SELECT euros_sql(12.5D) AS e")).collect()).toEqual([{ e: "EUR 12.50" }]);
+    expect(await squares(lit(2)).collect()).toEqual([{ n: 1, square: 1 }, { n: 2, square: 4 }]);
+    if (onSpark35) return;
+    // 4.0+: a UDTF whose analyze() gives the columns; 4.1+: Arrow UDFs and UDTFs.
+    expect(await udtf("vectorlib.tables:Doubled")(lit(21)).collect()).toEqual([{ doubled: 42 }]);
+    const plusOne = arrow_udf("vectorlib.batches:plus_one", "double");
+    expect((await (await prices(s)).select(plusOne("net").alias("p")).collect()).map((r) => r.p)).toEqual([1, 11, 21, 31]);
+    expect(await arrow_udtf("vectorlib.tables:ArrowSquares", { returnType: "n int, square int" })(lit(2)).collect()).toEqual([{ n: 1, square: 1 }, { n: 2, square: 4 }]);
   });
 });

@@ -6,8 +6,9 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { ErrorInfoSchema, StatusSchema } from "../../src/gen/google/rpc/status_pb.js";
 import { FetchErrorDetailsResponseSchema } from "../../src/gen/spark/connect/base_pb.js";
-import { errorFromDetails, errorFromGrpc, GrpcCode, readErrorInfo, SparkConnectError } from "../../src/connect/errors.js";
+import { callerStack, errorClassFromMessage, errorFromDetails, errorFromGrpc, GrpcCode, readErrorInfo, SparkConnectError } from "../../src/connect/errors.js";
 import { registerBundleFiles } from "../../src/connect/python-traceback.js";
+import { setDebugOverride } from "../../src/shared/debug.js";
 
 /** A grpc-js-shaped error whose trailer carries a real google.rpc.Status with Spark's ErrorInfo. */
 function grpcError(metadata: Record<string, string>, message = "[DIVIDE_BY_ZERO] Division by zero.") {
@@ -154,5 +155,89 @@ describe("an uncaught SparkConnectError", () => {
     expect(run.stderr).toContain("PythonException: ZeroDivisionError: division by zero");
     expect(run.stderr).not.toMatch(/Task\.scala|exceptionClasses|messageParameters|grpcCode|java\.lang\.Object/);
     expect(run.stderr.trim().split("\n").length).toBeLessThanOrEqual(30);
+  });
+});
+
+// Spark 3.5 sends no error class, only its message, which starts with Spark's documented prefix.
+describe("the error class from a message's [CLASS] prefix", () => {
+  it("reads a class, a sub-class and a legacy class", () => {
+    expect(errorClassFromMessage("[DIVIDE_BY_ZERO] Division by zero. Use `try_divide` to tolerate divisor being 0.")).toBe("DIVIDE_BY_ZERO");
+    expect(errorClassFromMessage("[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column or function parameter with name `nope` cannot be resolved.")).toBe(
+      "UNRESOLVED_COLUMN.WITH_SUGGESTION",
+    );
+    expect(errorClassFromMessage("[_LEGACY_ERROR_TEMP_2000] something")).toBe("_LEGACY_ERROR_TEMP_2000");
+    expect(errorClassFromMessage("[TABLE_OR_VIEW_NOT_FOUND]")).toBe("TABLE_OR_VIEW_NOT_FOUND");
+  });
+
+  it("reads nothing from text that only looks like one", () => {
+    for (const text of ["Division by zero [DIVIDE_BY_ZERO]", "[1, 2] is not a struct", "[Errno 2] No such file", "[DIVIDE_BY_ZERO]Division", "", "Traceback (most recent call last):\n[X] y"]) {
+      expect(errorClassFromMessage(text), text).toBeUndefined();
+    }
+  });
+
+  it("fills errorClass with errorClassSource 'message' when the server sent no class, 'server' when it did", () => {
+    const plain = (details: string) => errorFromGrpc({ code: GrpcCode.INTERNAL, details, metadata: { get: () => [] } }, undefined);
+    const fromMessage = plain("[DIVIDE_BY_ZERO] Division by zero.");
+    expect(fromMessage).toMatchObject({ errorClass: "DIVIDE_BY_ZERO", errorClassSource: "message" });
+    expect(plain("Division by zero.").errorClassSource).toBeUndefined();
+    const withInfo = grpcError({ errorClass: "DIVIDE_BY_ZERO" });
+    expect(errorFromGrpc(withInfo, readErrorInfo(withInfo))).toMatchObject({ errorClass: "DIVIDE_BY_ZERO", errorClassSource: "server" });
+    // What 3.5 answers (ErrorInfo with the exception classes but no errorClass).
+    const spark35 = grpcError({ classes: '["org.apache.spark.SparkArithmeticException"]' });
+    expect(errorFromGrpc(spark35, readErrorInfo(spark35))).toMatchObject({ errorClass: "DIVIDE_BY_ZERO", errorClassSource: "message" });
+    const details = create(FetchErrorDetailsResponseSchema, { rootErrorIdx: 0, errors: [{ errorTypeHierarchy: ["a.B"], message: "[TABLE_OR_VIEW_NOT_FOUND] The table `t` cannot be found." }] });
+    expect(errorFromDetails(details, GrpcCode.INTERNAL)).toMatchObject({ errorClass: "TABLE_OR_VIEW_NOT_FOUND", errorClassSource: "message" });
+    // The client's own classes have no source, and the field stays out of what prints.
+    const own = new SparkConnectError("stopped", { errorClass: "SESSION_STOPPED" });
+    expect(own.errorClassSource).toBeUndefined();
+    expect(inspect(fromMessage)).not.toContain("errorClassSource");
+  });
+});
+
+describe("the JS stack of an error", () => {
+  const lib = ["/app/node_modules/spark-autobundle/dist/", "file:///app/node_modules/spark-autobundle/dist/"];
+  const header = "SparkConnectError: PythonException: ValueError: x\nTraceback (most recent call last):\n  File \"/p/m.py\", line 2, in f\n    at = 1";
+  const stack = (...frames: string[]) => `${header}\n${frames.map((f) => `    at ${f}`).join("\n")}`;
+
+  it("starts at the caller's frame: the library's and Node's internal frames before it are dropped", () => {
+    const full = stack(
+      "build (file:///app/node_modules/spark-autobundle/dist/connect/errors.js:98:12)",
+      "process.processTicksAndRejections (node:internal/process/task_queues:95:5)",
+      "async collectRows (/app/node_modules/spark-autobundle/dist/connect/sql/dataframe/dataframe-actions.js:14:22)",
+      "async file:///app/test/prices.test.ts:17:16",
+      "async runTest (file:///app/node_modules/vitest/dist/runner.js:1:1)",
+    );
+    // The message's own lines (a Python source line reading "at = 1") are never taken for frames.
+    expect(callerStack(full, header, lib, 10)).toBe(stack("async file:///app/test/prices.test.ts:17:16", "async runTest (file:///app/node_modules/vitest/dist/runner.js:1:1)"));
+  });
+
+  it("keeps as many frames as Error.stackTraceLimit asks for, counted from the caller's", () => {
+    const frames = ["x (/app/node_modules/spark-autobundle/dist/a.js:1:1)", ...Array.from({ length: 20 }, (_, i) => `f${i} (/app/src/f.ts:${i}:1)`)];
+    const out = callerStack(stack(...frames), header, lib, 10)!;
+    expect(out.slice(header.length + 1).split("\n")).toEqual(frames.slice(1, 11).map((f) => `    at ${f}`));
+  });
+
+  it("keeps a stack with no frame outside the library, and one with nothing to drop", () => {
+    expect(callerStack(stack("a (/app/node_modules/spark-autobundle/dist/a.js:1:1)"), header, lib, 10)).toBeUndefined();
+    expect(callerStack(stack("main (/app/main.js:1:1)"), header, lib, 10)).toBeUndefined();
+  });
+
+  it("of a real error built inside the library starts at this file", async () => {
+    // errorFromDetails runs in src/connect/errors.ts, the library's own folder when run from source.
+    const viaAsync = async () => {
+      await Promise.resolve();
+      return errorFromDetails(create(FetchErrorDetailsResponseSchema, { rootErrorIdx: 0, errors: [{ errorTypeHierarchy: ["a.B"], message: "m" }] }), 2)!;
+    };
+    const err = await viaAsync();
+    const frames = err.stack!.split("\n").filter((l) => l.startsWith("    at "));
+    expect(frames[0]).toContain("errors.test.ts");
+    expect(err.stack).not.toContain("src/connect/errors.ts");
+    // With debug logging on, the library's frames stay (for whoever debugs the library itself).
+    setDebugOverride(true);
+    try {
+      expect((await viaAsync()).stack).toContain("src/connect/errors.ts");
+    } finally {
+      setDebugOverride(undefined);
+    }
   });
 });

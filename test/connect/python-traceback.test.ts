@@ -83,13 +83,13 @@ KeyError: 'x'`;
 describe("the process-wide registry", () => {
   it("maps by the zip's file name, whatever folder the worker unpacked it in", () => {
     registerBundleFiles("pyfiles/regtest-0123456789ab.zip", [{ zipPath: "regtest/m.py", absPath: "/src/regtest/m.py" }]);
-    expect(registeredBundles("regtest-0123456789ab.zip", "regtest/m.py")).toBe("/src/regtest/m.py");
+    expect(registeredBundles("regtest-0123456789ab.zip", "regtest/m.py")).toEqual({ file: "/src/regtest/m.py" });
     expect(registeredBundles("regtest-0123456789ab.zip", "regtest/other.py")).toBeUndefined();
   });
 
   it("forgets the oldest zips past 64", () => {
     for (let i = 0; i < 70; i++) registerBundleFiles(`pyfiles/many-${String(i).padStart(12, "0")}.zip`, [{ zipPath: "m.py", absPath: `/p${i}/m.py` }]);
     expect(registeredBundles(`many-${"0".repeat(12)}.zip`, "m.py")).toBeUndefined();
-    expect(registeredBundles(`many-${"69".padStart(12, "0")}.zip`, "m.py")).toBe("/p69/m.py");
+    expect(registeredBundles(`many-${"69".padStart(12, "0")}.zip`, "m.py")).toEqual({ file: "/p69/m.py" });
   });
 });

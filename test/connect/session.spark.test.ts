@@ -1,11 +1,12 @@
 // Integration: a real Spark Connect server, started once by test/setup/spark.ts.
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { onSpark35 } from "../helpers/spark-line.js";
 import { rootPlan } from "../../src/connect/sql/plans.js";
-import { avg, col, count, expr, fn, lit, sum, upper, when, SparkConnectError, SparkSession, Types } from "../../src/index.js";
+import { avg, col, count, expr, fn, lit, sum, upper, when, withAutoBundle, SparkConnectError, SparkSession, Types } from "../../src/index.js";
+import { copyFixture, tempDir } from "../bundle/helpers.js";
 
 let spark: SparkSession;
 /** Spark 3.5 sends no error class, SQL state or server-side session id (both came in 4.0), and ANSI is off by default. */
@@ -223,6 +224,8 @@ describe("errors", () => {
     if (isSpark35()) expect((err as SparkConnectError).exceptionClasses[0]).toBe("org.apache.spark.sql.catalyst.parser.ParseException");
     else expect(err).toMatchObject({ errorClass: "PARSE_SYNTAX_ERROR", sqlState: "42601", messageParameters: { error: "'SELEC'" } });
     expect((err as Error).message).toContain("Syntax error at or near 'SELEC'");
+    // 3.5 sends no error class: it is read from the message's "[PARSE_SYNTAX_ERROR]" prefix.
+    expect(err).toMatchObject({ errorClass: "PARSE_SYNTAX_ERROR", errorClassSource: isSpark35() ? "message" : "server" });
   });
 
   it("names an unknown column with its error class", async () => {
@@ -231,9 +234,10 @@ describe("errors", () => {
     if (isSpark35()) {
       expect((err as SparkConnectError).exceptionClasses).toContain("org.apache.spark.sql.AnalysisException");
       expect((err as Error).message).toContain("`nope`");
+      expect(err).toMatchObject({ errorClass: "UNRESOLVED_COLUMN.WITH_SUGGESTION", errorClassSource: "message" });
       return;
     }
-    expect(err).toMatchObject({ errorClass: "UNRESOLVED_COLUMN.WITH_SUGGESTION", sqlState: "42703" });
+    expect(err).toMatchObject({ errorClass: "UNRESOLVED_COLUMN.WITH_SUGGESTION", errorClassSource: "server", sqlState: "42703" });
     expect((err as SparkConnectError).messageParameters.objectName).toBe("`nope`");
   });
 
@@ -242,8 +246,32 @@ describe("errors", () => {
     // 3.5 folds the constant while analysing the command, so sql() itself fails there.
     const err = await spark.sql("SELECT 1/0 AS x").then((df) => df.collect()).catch((e: unknown) => e);
     await spark.conf.unset("spark.sql.ansi.enabled");
-    if (!isSpark35()) expect(err).toMatchObject({ errorClass: "DIVIDE_BY_ZERO" });
+    expect(err).toMatchObject({ errorClass: "DIVIDE_BY_ZERO", errorClassSource: isSpark35() ? "message" : "server" });
     expect((err as SparkConnectError).exceptionClasses[0]).toBe("org.apache.spark.SparkArithmeticException");
+  });
+
+  // The worker edits its own source before raising (the embedded server runs on this machine), so the
+  // error arrives after the file changed: a save while a job runs.
+  it.skipIf(process.env.SPARK_REMOTE)("shows a Python exception on the project's file, says it changed since, and starts the JS stack at the caller", async () => {
+    const root = copyFixture("srclayout");
+    const boom = join(root, "src/textkit/boom.py");
+    writeFileSync(boom, "def explode(path):\n    with open(path, 'a') as f:\n        f.write('# edited while the job ran\\n')\n    return 1 / 0\n");
+    const s = withAutoBundle(await SparkSession.builder().remote(inject("sparkRemote")).create(), { root, cacheDir: tempDir("sab-cache-") });
+    try {
+      const explode = s.udf.python("textkit.boom:explode", "double");
+      const err = (await s.range(1).select(explode(lit(boom))).collect().catch((e: unknown) => e)) as SparkConnectError;
+      expect(err).toBeInstanceOf(SparkConnectError);
+      expect(err.message.split("\n")[0]).toBe("PythonException: ZeroDivisionError: division by zero");
+      // The line that ran, as the worker printed it from the shipped zip: once, under the rewritten frame.
+      expect(err.message).toContain(`File "${boom}", line 4, in explode  (changed on disk since this bundle ran)\n    return 1 / 0\n`);
+      expect(err.message.split("return 1 / 0")).toHaveLength(2);
+      expect(err.pythonTraceback).toContain("userFiles-");
+      // The first JS frame is this test's `await ... collect()` (V8 keeps 10 frames; the library's own are dropped).
+      expect(err.stack!.slice(err.stack!.indexOf("\n    at ") + 1).split("\n")[0]).toContain("session.spark.test.ts");
+      expect(err.stack).not.toContain("src/connect/");
+    } finally {
+      await s.stop();
+    }
   });
 
   it.skipIf(onSpark35)("names the address and the fix when the server is unreachable", async () => {

@@ -184,7 +184,8 @@ describe.skipIf(process.platform !== "linux")("ensureLocalServer", () => {
     const oldTree = processTree(child.pid!);
     expect(oldTree).toHaveLength(2);
 
-    const server = await ensure({ port });
+    // 3 checks of 0.5 s, 0.2 s apart (the defaults, 5 s and 2 s, took this test 20 s).
+    const server = await ensure({ port, healthTimeoutMs: 500 });
     expect(server).toMatchObject({ reused: false });
     expect(server.pid).not.toBe(child.pid);
     expect(progress[0]).toMatch(new RegExp(`^spark-autobundle: the server \\(pid ${child.pid}\\) does not answer \\(health check failed: DEADLINE_EXCEEDED: .*\\); restarting it$`));

@@ -12,6 +12,8 @@ export interface DepsExplanation {
   sources: string[];
   /** Lines the requirements files hold that ship nothing (`-e .`), and why. */
   notes?: string[];
+  /** The lockfile whose pins ship (relative to the root), when one is in use. */
+  lockfile?: string;
   /** Index options and constraints given to pip. */
   pipOptions?: string[];
   constraints?: string[];
@@ -21,28 +23,31 @@ export interface DepsExplanation {
 
 export function explainDeps(root: string, cacheDir: string, options: DependencyOptions | false = {}): DepsExplanation {
   if (options === false) return { off: true, declared: [], sources: [], resolution: undefined };
-  const { requirements, sources, notes, pipOptions, constraints } = readDeclaredDeps(root, options);
+  const { requirements, sources, notes, pipOptions, constraints, lock, localPaths, inputs } = readDeclaredDeps(root, options);
   const want = JSON.stringify([...requirements].sort());
+  const anything = requirements.length > 0 || lock !== undefined || localPaths.length > 0;
   const dir = join(cacheDir, "deps");
   let best: { at: number; res: SavedResolution } | undefined;
-  if (requirements.length && existsSync(dir)) {
+  if (anything && existsSync(dir)) {
     for (const name of readdirSync(dir)) {
       if (!/^res-[0-9a-f]+\.json$/.test(name)) continue;
       const file = join(dir, name);
       const res = readRecord(file);
       if (!res) continue;
       const at = statSync(file).mtimeMs;
-      if (JSON.stringify(res.requirements) === want && (!best || at > best.at)) best = { at, res };
+      // Records made since the inputs digest existed match on it; older ones on their requirement lines.
+      const same = res.inputs !== undefined ? res.inputs === inputs : JSON.stringify(res.requirements) === want;
+      if (same && (!best || at > best.at)) best = { at, res };
     }
   }
-  return { declared: requirements, sources, notes, pipOptions, constraints, resolution: best?.res };
+  return { declared: requirements, sources, notes, pipOptions, constraints, lockfile: lock?.rel, resolution: best?.res };
 }
 
 /** Text lines for `ls --explain`. */
 export function depsLines(x: DepsExplanation): string[] {
   if (x.off) return ["Dependencies: not shipped (dependencies: false)"];
-  if (!x.declared.length) return ["Dependencies: none declared (pyproject.toml [project].dependencies, requirements.txt)", ...(x.notes ?? []).map((note) => `  ${note}`)];
-  const lines = [`Dependencies (${x.declared.join(", ")}; from ${x.sources.join(", ")}):`];
+  if (!x.declared.length && !x.lockfile && !x.notes?.some((n) => n.includes("shipped as source"))) return ["Dependencies: none declared (pyproject.toml [project].dependencies, requirements.txt)", ...(x.notes ?? []).map((note) => `  ${note}`)];
+  const lines = [x.lockfile ? `Dependencies (the versions ${x.sources.join(", ")} pins, for the workers):` : `Dependencies (${x.declared.join(", ")}; from ${x.sources.join(", ")}):`];
   if (x.constraints?.length) lines.push(`  constraints: ${x.constraints.join(", ")}`);
   if (x.pipOptions?.length) lines.push(`  pip options: ${x.pipOptions.join(" ")}`);
   for (const note of x.notes ?? []) lines.push(`  ${note}`);

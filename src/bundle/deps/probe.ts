@@ -5,6 +5,7 @@
 import { execFile } from "node:child_process";
 import { WORKER_FACTS_PY } from "../../gen/embedded.js";
 import { SparkConnectError } from "../../connect/errors.js";
+import type { MarkerEnv } from "./markers.js";
 import { definedIn, runProbe, type ProbeSession } from "../worker/probe.js";
 
 export interface WorkerFacts {
@@ -14,6 +15,8 @@ export interface WorkerFacts {
   dists: string[];
   /** platform.libc_ver(), e.g. ["glibc", "2.36"]; absent from older probes. */
   libc?: string[];
+  /** PEP 508 marker variables of the workers' Python; absent from older probes. */
+  env?: MarkerEnv;
 }
 
 /** The facts of a remote server's workers, with one tiny job. */

@@ -1,10 +1,13 @@
 // pip requirements files as projects write them: `-r`/`-c` includes (relative to the including file),
-// `-e .` and local paths (the project's own code ships as the bundle, so they are skipped with a note),
+// `-e .` or a path to the project itself (its code ships as the bundle: skipped with a note), other local
+// paths (`../lib`, `-e ./libs/foo`, `file:///…`, `name @ file:///…`: shipped as source, see local.ts),
 // index options passed on to pip, `--hash` pins, markers, comments, `\` continuations and ${VAR}s.
 // Parsed the way pip's req_file.py does, so a file pip accepts means the same thing here.
-import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { BundleError } from "../errors.js";
+import type { LocalPath } from "./local.js";
 
 /** A requirement and the file:line it came from (for messages). */
 export interface RequirementLine {
@@ -21,7 +24,13 @@ export interface ParsedRequirements {
   pipOptions: string[];
   /** What was skipped, and why (shown by `ls --explain`). */
   notes: string[];
+  /** Local package directories to ship as source. */
+  localPaths: LocalPath[];
+  /** Every file read (with -r/-c includes): a change to any of them is a change of the dependencies. */
+  files: string[];
 }
+
+export const emptyParsed = (): ParsedRequirements => ({ requirements: [], constraints: [], pipOptions: [], notes: [], localPaths: [], files: [] });
 
 // Passed to pip as they are: they choose where packages come from, not what is installed.
 const VALUE_OPTIONS: Record<string, string> = { "-i": "--index-url", "--index-url": "--index-url", "--extra-index-url": "--extra-index-url", "-f": "--find-links", "--find-links": "--find-links", "--trusted-host": "--trusted-host" };
@@ -30,7 +39,7 @@ const FLAG_OPTIONS = new Set(["--no-index", "--pre", "--prefer-binary"]);
 const OUT_OF_THE_WAY = "or set dependencies: false (in the sparkAutobundle options) and install the dependencies on the workers yourself";
 
 /** Reads `file` (and what it includes) into `into`; `root` is the project, which `-e .` and the like name. */
-export function readRequirementsFile(file: string, root: string, into: ParsedRequirements = { requirements: [], constraints: [], pipOptions: [], notes: [] }): ParsedRequirements {
+export function readRequirementsFile(file: string, root: string, into: ParsedRequirements = emptyParsed()): ParsedRequirements {
   readInto(file, root, into, [], false);
   return into;
 }
@@ -39,9 +48,10 @@ function readInto(file: string, root: string, out: ParsedRequirements, stack: st
   const real = existsSync(file) ? realpathSync(file) : file;
   if (stack.includes(real)) {
     const chain = [...stack.slice(stack.indexOf(real)), real].map((f) => relative(root, f) || f).join(" → ");
-    throw new BundleError("BAD_CONFIG", `Requirements files include each other in a cycle (${chain}). Fix: remove one of the -r/-c lines.`, { path: file });
+    throw new BundleError("BAD_CONFIG", `Requirements files include each other in a cycle (${chain}). Fix: remove one of the -r/-c lines, ${OUT_OF_THE_WAY}.`, { path: file });
   }
   const text = readFileSync(file, "utf8");
+  if (!out.files.includes(file)) out.files.push(file);
   for (const { line, number } of logicalLines(text)) {
     const where = `${relative(root, file) || file}:${number}`;
     const fail = (why: string): never => {
@@ -56,7 +66,7 @@ function readInto(file: string, root: string, out: ParsedRequirements, stack: st
         readInto(included, root, out, [...stack, real], constraint || name === "-c" || name === "--constraint");
       } else if (name === "-e" || name === "--editable") {
         if (!value || !isLocalPath(value)) fail("is an editable install from a URL or VCS, which can't ship to the workers as a wheel");
-        out.notes.push(skippedPath(value!, line, file, root, where));
+        localPath(value!, [], line, file, root, where, out, fail, constraint);
       } else if (name in VALUE_OPTIONS) {
         if (!value) fail("names no value");
         out.pipOptions.push(`${VALUE_OPTIONS[name]} ${findLinksPath(VALUE_OPTIONS[name]!, value!, file)}`);
@@ -69,8 +79,9 @@ function readInto(file: string, root: string, out: ParsedRequirements, stack: st
     }
     const [spec, ...options] = splitRequirement(line);
     for (const option of options) if (!/^--hash[=\s]\S+:\S+$/.test(option)) fail(`has the option "${option}"; only --hash=<algorithm>:<digest> may follow a requirement`);
-    if (isLocalPath(spec!)) {
-      out.notes.push(skippedPath(spec!, line, file, root, where));
+    const direct = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*@\s*(file:\S+)(.*)$/.exec(spec!);
+    if (isLocalPath(spec!) || direct) {
+      localPath(direct ? `${direct[2]}${direct[3]}` : spec!, options, line, file, root, where, out, fail, constraint);
       continue;
     }
     if (constraint) out.constraints.push(line);
@@ -118,11 +129,28 @@ function isLocalPath(spec: string): boolean {
   return /[\\/]/.test(spec) && !/:\/\/|\s@\s|@/.test(spec);
 }
 
-function skippedPath(spec: string, line: string, file: string, root: string, where: string): string {
-  const path = resolve(dirname(file), spec.replace(/^file:(\/\/)?/, "").replace(/\[.*\]$/, ""));
-  if (path === resolve(root)) return `${where}: "${line}" skipped: it is this project, whose code ships as the bundle`;
-  const inside = !relative(root, path).startsWith("..") && !isAbsolute(relative(root, path));
-  return `${where}: "${line}" skipped: a local path (${path})${inside ? ", inside the project, so its files ship with the bundle" : ", not shipped: add it to the project or install it on the workers"}`;
+/**
+ * A path requirement: the project itself is skipped with a note (its code ships as the bundle); a wheel
+ * file goes to pip as it is; another directory is a local package shipped as source (local.ts).
+ */
+function localPath(spec: string, options: readonly string[], line: string, file: string, root: string, where: string, out: ParsedRequirements, fail: (why: string) => never, constraint: boolean): void {
+  if (constraint) fail("is a local path in a constraints file, which pip does not allow");
+  const [target = "", marker] = spec.split(/\s*;\s*/, 2);
+  const path = resolve(dirname(file), decodeURI(target.replace(/^file:(\/\/(localhost)?)?/, "")).replace(/\[[^\]]*\]$/, "").replace(/^~(?=\/|$)/, homedir()));
+  if (path === resolve(root)) {
+    out.notes.push(`${where}: "${line}" skipped: it is this project, whose code ships as the bundle`);
+    return;
+  }
+  if (/\.whl$/.test(path)) {
+    if (!existsSync(path)) fail(`names the wheel ${path}, which does not exist`);
+    out.requirements.push({ line: [marker ? `${path} ; ${marker}` : path, ...options].join(" "), where });
+    return;
+  }
+  // We hash a directory's files ourselves (content-addressed); pip can't check a hash of a directory either.
+  if (options.length) fail("puts --hash on a local directory, which has no single file to check; remove the --hash");
+  if (!existsSync(path) || !statSync(path).isDirectory()) fail(`names ${path}, which is not a directory or a .whl file (an sdist archive can't ship: only wheels and source directories do)`);
+  out.localPaths.push({ path, line, where, marker });
+  out.notes.push(`${where}: "${line}" shipped as source: a local package (${relative(root, path) || path})`);
 }
 
 /** pip reads a relative --find-links next to the requirements file when it exists there. */

@@ -8,6 +8,8 @@ import { basename, join } from "node:path";
 import { normalizeName } from "./declared.js";
 import { depsCacheFiles, depsZipIntact, packDepsZip, runPython, storedWheels, storeWheel, wheelsDir, type DepsZip } from "./wheels.js";
 import { BundleError } from "../errors.js";
+import { writeLocalWheel, type LocalPackage } from "./local.js";
+import type { MarkerEnv } from "./markers.js";
 import { cacheFailed, usableCacheDir } from "../archive/cache-dir.js";
 import { debugLog } from "../../shared/debug.js";
 
@@ -21,6 +23,8 @@ export interface DepsTarget {
   platforms: string[];
   /** Normalized names of distributions the workers already have. */
   serverHas: string[];
+  /** The workers' PEP 508 marker environment (not part of the key: python and platform stand for it). */
+  env?: MarkerEnv;
 }
 
 export interface DepPackage {
@@ -46,6 +50,8 @@ export interface DepsResolution {
   packages: DepPackage[];
   /** Sorted requirement lines and the target resolved for (read by `ls --explain`). */
   requirements?: string[];
+  /** Digest of the declared inputs (DeclaredDeps.inputs), which `ls --explain` looks records up by. */
+  inputs?: string;
   target?: DepsTarget;
   /** True: pip ran for this call (cold). */
   resolvedNow: boolean;
@@ -57,6 +63,16 @@ export interface DepsResolution {
 export interface PipInputs {
   constraints?: readonly string[];
   pipOptions?: readonly string[];
+  /** A lockfile's pins: exactly these, no dependencies of theirs (the lockfile already lists them). */
+  noDeps?: boolean;
+  /** sha256s a package's downloaded wheel must have (lockfile pins), by normalized name; and the file saying so. */
+  hashes?: Readonly<Record<string, readonly string[]>>;
+  hashesFrom?: string;
+  /** Local packages shipped as source, in the same zip (their content hash is part of the key). */
+  local?: readonly LocalPackage[];
+  /** Locked packages the server has, recorded as skipped without asking pip. */
+  skipped?: readonly { name: string; version: string }[];
+  inputs?: string;
 }
 
 export function resolutionKey(requirements: readonly string[], target: DepsTarget, pip: PipInputs = {}): string {
@@ -64,6 +80,10 @@ export function resolutionKey(requirements: readonly string[], target: DepsTarge
   // Only when present, so the keys (and cached resolutions) of plain requirement lists stay what they were.
   if (pip.constraints?.length) inputs.c = [...pip.constraints].sort();
   if (pip.pipOptions?.length) inputs.o = [...pip.pipOptions];
+  if (pip.noDeps) inputs.nd = true;
+  if (pip.hashes && Object.keys(pip.hashes).length) inputs.h = Object.entries(pip.hashes).sort(([a], [b]) => (a < b ? -1 : 1));
+  if (pip.local?.length) inputs.l = pip.local.map((l) => `${l.name}@${l.version}:${l.hash}`).sort();
+  if (pip.skipped?.length) inputs.s = pip.skipped.map((p) => `${p.name}==${p.version}`).sort();
   return createHash("sha256").update(JSON.stringify(inputs)).digest("hex");
 }
 
@@ -92,16 +112,37 @@ export async function resolveDeps(pythonExe: string, requirements: readonly stri
   const work = mkdtempSync(join(dir, "tmp-"));
   debug("running pip for %s (Python %s, %s)", requirements.join(", "), target.pythonVersion, target.platforms[0]);
   try {
-    await pipDownload(pythonExe, requirements, target, work, pip);
+    if (requirements.length) await pipDownload(pythonExe, requirements, target, work, pip);
     const packages = classify(readdirSync(work).filter((f) => f.endsWith(".whl")), target);
-    for (const p of packages) if (p.shipped) p.sha256 = await storeWheel(dir, join(work, p.wheel));
-    const result = { key, ...(await packShipped(pythonExe, dir, work, packages)), packages, requirements: [...requirements].sort(), target };
+    for (const p of packages) {
+      if (!p.shipped) continue;
+      p.sha256 = await storeWheel(dir, join(work, p.wheel));
+      checkLockedHash(p, pip);
+    }
+    for (const local of pip.local ?? []) {
+      const wheel = await writeLocalWheel(local, work);
+      const sha256 = await storeWheel(dir, wheel);
+      packages.push({ name: normalizeName(local.name), version: local.version, wheel: basename(wheel), sha256, shipped: true, reason: `shipped: local package ${local.dir} (its source, ${local.files.length} file${local.files.length === 1 ? "" : "s"})` });
+    }
+    for (const p of pip.skipped ?? []) packages.push({ name: p.name, version: p.version, wheel: "", shipped: false, reason: "skipped: the server has it (the lockfile's version is not shipped)" });
+    const result = { key, ...(await packShipped(pythonExe, dir, work, packages)), packages, requirements: [...requirements].sort(), inputs: pip.inputs, target };
     writeRecord(record, work, result);
     pruneDeps(dir, now);
     return { ...result, resolvedNow: true };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** A lockfile pinned this package's wheel hashes: the one pip found must be one of them. */
+function checkLockedHash(p: DepPackage, pip: PipInputs): void {
+  const allowed = pip.hashes?.[p.name];
+  if (!allowed?.length || allowed.includes(p.sha256!)) return;
+  throw new BundleError(
+    "DEPS_FAILED",
+    `${pip.hashesFrom ?? "The lockfile"} pins ${p.name} ${p.version} to wheels with sha256 ${allowed.slice(0, 3).join(", ")}${allowed.length > 3 ? ", …" : ""}, but the wheel pip found (${p.wheel}) has sha256 ${p.sha256}: not the file that was locked. ` +
+      `Fix: check which index served it (--index-url, --find-links, PIP_* settings) or regenerate the lockfile, or set dependencies.lockfile: false, or dependencies: false.`,
+  );
 }
 
 /** The pure zip and the native archive of the shipped packages (each only when it has packages). */
@@ -203,6 +244,7 @@ export function classify(wheels: readonly string[], target: DepsTarget): DepPack
 
 async function pipDownload(pythonExe: string, requirements: readonly string[], target: DepsTarget, dest: string, pip: PipInputs): Promise<void> {
   const args = ["-m", "pip", "download", "--disable-pip-version-check", "--no-input", "--only-binary=:all:", "--implementation", "cp", "--python-version", target.pythonVersion];
+  if (pip.noDeps) args.push("--no-deps");
   for (const platform of target.platforms) args.push("--platform", platform);
   // Through a requirements file, as the project wrote them: pip reads index options, --hash pins and
   // markers there exactly as it would from the project's own file. Written in the private work dir

@@ -13,7 +13,7 @@ import { callerFileFromStack, findProjectRoot } from "./root.js";
 const STRING_LIST_KEYS = ["include", "exclude", "pythonRoots", "jars"] as const;
 const STRING_KEYS = ["root", "cacheDir"] as const;
 const BYTE_KEYS = ["maxFileBytes", "maxBundleBytes"] as const;
-const DEPENDENCY_KEYS = ["groups", "requirements", "serverHas", "platforms"] as const;
+const DEPENDENCY_KEYS = ["groups", "requirements", "serverHas", "platforms", "lockfile"] as const;
 const KNOWN_KEYS = new Set<string>([...STRING_LIST_KEYS, ...STRING_KEYS, ...BYTE_KEYS, "watch", "dependencies"]);
 
 /** Reads and validates `"sparkAutobundle"` from dir/package.json; {} when the file or field is absent. */
@@ -144,10 +144,18 @@ function validateDependencies(value: unknown, where: string): DependencyOptions 
     if (!(DEPENDENCY_KEYS as readonly string[]).includes(key)) {
       throw new BundleError("BAD_CONFIG", `${where} has unknown key "${key}". Known keys: ${DEPENDENCY_KEYS.join(", ")}. Remove or rename it.`);
     }
+    if (key === "lockfile") {
+      // A path (relative to the root) naming the lockfile, or false: none (resolve the requirements).
+      if (list !== false && (typeof list !== "string" || list === "")) {
+        throw new BundleError("BAD_CONFIG", `${where}.lockfile must be false (resolve the requirements, ignore lockfiles) or a lockfile path relative to the root, e.g. "uv.lock"; got ${describeValue(list)}.`);
+      }
+      out.lockfile = list;
+      continue;
+    }
     if (!Array.isArray(list) || !list.every((v) => typeof v === "string" && v !== "")) {
       throw new BundleError("BAD_CONFIG", `${where}.${key} must be an array of non-empty strings, e.g. ${example}.`);
     }
-    out[key as (typeof DEPENDENCY_KEYS)[number]] = [...list];
+    out[key as Exclude<(typeof DEPENDENCY_KEYS)[number], "lockfile">] = [...list];
   }
   return out;
 }

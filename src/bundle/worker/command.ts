@@ -1,4 +1,7 @@
+import { FOREACH_PY } from "../../gen/embedded.js";
+import type { PythonWrapper } from "../../connect/python/udf.js";
 import { pickle, PyCall, PyTuple } from "./pickle.js";
+import { definedIn } from "./probe.js";
 
 export interface PythonUdfCommandArgs {
   /** Module at the bundle's root whose `resolve(module_path, function_name)` imports the UDF on the worker. */
@@ -17,7 +20,14 @@ export interface PythonUdfCommandArgs {
    * worker imports the UDF's dependencies from, passed as resolve's third argument; absent: none passed.
    */
   importFrom?: readonly string[];
+  /**
+   * A function of python/foreach.py the project's function is handed to, as
+   * `functools.partial(wrapper, func)` (foreach and foreachPartition); absent: the function itself.
+   */
+  wrapper?: PythonWrapper;
 }
+
+const WRAPPERS: ReadonlySet<string> = new Set<PythonWrapper>(["foreach_row", "foreach_partition"]);
 
 const DOTTED_NAME = /^[\p{L}_][\p{L}\p{N}_]*(\.[\p{L}_][\p{L}\p{N}_]*)*$/u;
 
@@ -28,12 +38,15 @@ const DOTTED_NAME = /^[\p{L}_][\p{L}\p{N}_]*(\.[\p{L}_][\p{L}\p{N}_]*)*$/u;
  * so both halves are computed on the worker. `_parse_datatype_json_string` exists in pyspark 3.x and 4.x.
  */
 export function pythonUdfCommand(args: PythonUdfCommandArgs): Uint8Array {
-  const { loaderModule, modulePath, functionName, returnTypeJson, importFrom } = args;
+  const { loaderModule, modulePath, functionName, returnTypeJson, importFrom, wrapper } = args;
   requireDottedName(loaderModule, "loaderModule", "_sab_loader_0123456789ab");
   requireDottedName(modulePath, "modulePath", "mylib.text");
   requireDottedName(functionName, "functionName", "tokenize");
   for (const name of importFrom ?? []) requireEntryName(name);
-  const resolved = new PyCall(loaderModule, "resolve", importFrom ? [modulePath, functionName, new PyTuple(importFrom)] : [modulePath, functionName]);
+  const resolvedFn = new PyCall(loaderModule, "resolve", importFrom ? [modulePath, functionName, new PyTuple(importFrom)] : [modulePath, functionName]);
+  if (wrapper !== undefined && !WRAPPERS.has(wrapper)) throw new TypeError(`pythonUdfCommand: wrapper ${JSON.stringify(wrapper)} is not one of ${[...WRAPPERS].join(", ")}`);
+  // The wrapper's source travels in the pickle, so the bundle (and its cached archive) stays as it is.
+  const resolved = wrapper === undefined ? resolvedFn : new PyCall("functools", "partial", [definedIn(FOREACH_PY, wrapper, "<spark-autobundle foreach.py>"), resolvedFn]);
   if (returnTypeJson === undefined) return pickle(resolved);
   requireJson(returnTypeJson);
   return pickle(

@@ -71,8 +71,10 @@ export async function runProbe(session: ProbeSession, job: ProbeJob): Promise<st
  * In Python: `ns = {"__name__": "sab_probe"}; (exec(source, ns), ns)[1][name]`; the namespace is one
  * object (PyShared), and `__name__` is not "__main__", so a script's main block doesn't run.
  */
-export function definedIn(source: string, name: string): PickleValue {
+export function definedIn(source: string, name: string, filename?: string): PickleValue {
   const namespace = new PyShared({ __name__: "sab_probe" });
-  const executed = new PyTuple([new PyCall("builtins", "exec", [source, namespace]), namespace]);
+  // A filename names the code in tracebacks (else "<string>"): compile(source, filename, "exec").
+  const code = filename === undefined ? source : new PyCall("builtins", "compile", [source, filename, "exec"]);
+  const executed = new PyTuple([new PyCall("builtins", "exec", [code, namespace]), namespace]);
   return new PyCall("operator", "getitem", [new PyCall("operator", "getitem", [executed, 1]), name]);
 }

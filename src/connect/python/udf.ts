@@ -18,8 +18,13 @@ import { parseTypeString } from "../types/typestring.js";
 
 /** pyspark's PythonEvalType.SQL_BATCHED_UDF: a row-at-a-time scalar UDF. */
 export const SQL_BATCHED_UDF = 100;
+/** pyspark's PythonEvalType.SQL_ARROW_BATCHED_UDF: a row-at-a-time UDF fed through Arrow (udf(..., { useArrow: true })). */
+export const SQL_ARROW_BATCHED_UDF = 101;
 /** pyspark's PythonEvalType.SQL_SCALAR_PANDAS_UDF: pandas.Series in, pandas.Series out, per Arrow batch. */
 export const SQL_SCALAR_PANDAS_UDF = 200;
+
+/** A function of the workers' python/foreach.py that the project's function is handed to (foreach, foreachPartition). */
+export type PythonWrapper = "foreach_row" | "foreach_partition";
 
 /** What a Python UDF placeholder refers to; the bundle hook turns it into a command per job. */
 export interface PythonFunctionRef {
@@ -34,6 +39,8 @@ export interface PythonFunctionRef {
    * (func, return_type). Absent for UDTFs, whose command is the class alone.
    */
   returnTypeJson?: string;
+  /** Hand the function to this worker-side wrapper instead of calling it directly. */
+  wrapper?: PythonWrapper;
 }
 
 /** A message whose command (and python_ver) the bundle hook fills: PythonUDF, PythonUDTF or PythonDataSource. */
@@ -72,6 +79,28 @@ export function pythonUdfPlaceholders(root: Plan | object): Array<{ udf: PythonP
   return found;
 }
 
+/**
+ * Refuses a plan holding a Python placeholder no hook filled: a UDF made without a session (udf(),
+ * pandas_udf()) used on a session that does not ship the project's code. Called by the session only
+ * when no auto-bundle is installed, so bundled sessions pay no extra walk.
+ */
+export function requireFilledPlaceholders(root: Plan | object): void {
+  const unfilled = pythonUdfPlaceholders(root).find(({ udf }) => udf.command.length === 0);
+  if (unfilled) throw notShippingError(`The Python function "${unfilled.ref.ref}"`);
+}
+
+/** Refuses a by-reference Python feature on a session that does not ship the project's code. */
+export function requireShipping(pythonEnabled: boolean, subject: string): void {
+  if (!pythonEnabled) throw notShippingError(subject);
+}
+
+function notShippingError(subject: string): SparkConnectError {
+  return new SparkConnectError(`${subject} needs the project's code on the cluster, and this session does not ship it.`, {
+    errorClass: "AUTOBUNDLE_NOT_ENABLED",
+    fix: "Wrap the session first: `const spark = withAutoBundle(await SparkSession.builder().getOrCreate())`.",
+  });
+}
+
 /** Checks the session ships code and parses `ref` and its type: what every by-reference Python feature starts from. */
 export function pythonTarget(
   pythonEnabled: boolean,
@@ -79,12 +108,12 @@ export function pythonTarget(
   ref: string,
   returnType: DataTypeInput,
 ): { target: PythonFunctionRef; outputType: DataType } {
-  if (!pythonEnabled) {
-    throw new SparkConnectError(`${api}("${ref}") needs the project's code on the cluster, and this session does not ship it.`, {
-      errorClass: "AUTOBUNDLE_NOT_ENABLED",
-      fix: "Wrap the session first: `const spark = withAutoBundle(await SparkSession.builder().getOrCreate())`.",
-    });
-  }
+  requireShipping(pythonEnabled, `${api}("${ref}")`);
+  return parsePythonTarget(ref, returnType);
+}
+
+/** pythonTarget without the session check: for what is made before any session (udf(), udtf()); the session checks when it runs. */
+export function parsePythonTarget(ref: string, returnType: DataTypeInput): { target: PythonFunctionRef; outputType: DataType } {
   const { module, qualname } = parseFunctionRef(ref);
   const type = typeof returnType === "string" ? fromProto(parseTypeString(returnType)) : returnType;
   return { target: { ref, module, qualname, returnType: type, returnTypeJson: toJSON(type) }, outputType: toProto(type) };
@@ -101,8 +130,47 @@ export interface UserDefinedFunction {
   readonly udfName: string;
   readonly returnType: SparkDataType;
   readonly deterministic: boolean;
+  /** pyspark's PythonEvalType (100 row at a time, 200 scalar pandas, 201 grouped map, ...); absent for UDFs called by name. */
+  readonly evalType?: number;
+  /** The "module:function" reference; absent for UDFs called by name. */
+  readonly ref?: string;
   /** @internal The function message, named as given. */
   readonly toFunction: (name: string, args: Expression[]) => CommonInlineUserDefinedFunction;
+}
+
+/**
+ * The class of every UDF object (pyspark's UserDefinedFunction), for `instanceof`. The objects are
+ * functions (call one on columns to get a Column), so they are made by udf(), pandas_udf(),
+ * spark.udf.python(), never with `new`.
+ */
+export const UserDefinedFunction = function UserDefinedFunction(): never {
+  throw new TypeError('Make a UDF with udf("module:function", returnType) or spark.udf.python(...), not with new.');
+} as unknown as { new (): never; readonly prototype: UserDefinedFunction };
+Object.setPrototypeOf(UserDefinedFunction.prototype, Function.prototype);
+
+/**
+ * A UDF of the project's function `ref`, needing no session (pyspark's udf() needs none either): the
+ * bundle hook of the session it runs on fills the command; a session without one refuses the plan.
+ */
+export function pythonUdf(
+  ref: string,
+  returnType: DataTypeInput,
+  evalType: number,
+  options: { deterministic?: boolean; name?: string } = {},
+  parsed = parsePythonTarget(ref, returnType),
+): UserDefinedFunction {
+  const { target, outputType } = parsed;
+  const deterministic = options.deterministic ?? true;
+  const toFunction = (name: string, args: Expression[]) =>
+    create(CommonInlineUserDefinedFunctionSchema, {
+      functionName: name,
+      deterministic,
+      arguments: args,
+      function: { case: "pythonUdf", value: pythonUdfPlaceholder(target, outputType, evalType) },
+    });
+  const { qualname } = target;
+  const udf = makeUdf(options.name ?? qualname.slice(qualname.lastIndexOf(".") + 1), target.returnType, deterministic, toFunction);
+  return Object.assign(udf, { evalType, ref });
 }
 
 /** Runs a registration command on the session (bypassing nothing: hooks fill placeholders). */
@@ -140,17 +208,7 @@ export class UDFRegistration {
     evalType: number,
     options: { deterministic?: boolean; name?: string },
   ): UserDefinedFunction {
-    const { target, outputType } = pythonTarget(this.pythonEnabled, `spark.udf.${kind}`, ref, returnType);
-    const deterministic = options.deterministic ?? true;
-    const toFunction = (name: string, args: Expression[]) =>
-      create(CommonInlineUserDefinedFunctionSchema, {
-        functionName: name,
-        deterministic,
-        arguments: args,
-        function: { case: "pythonUdf", value: pythonUdfPlaceholder(target, outputType, evalType) },
-      });
-    const { qualname } = target;
-    return makeUdf(options.name ?? qualname.slice(qualname.lastIndexOf(".") + 1), target.returnType, deterministic, toFunction);
+    return pythonUdf(ref, returnType, evalType, options, pythonTarget(this.pythonEnabled, `spark.udf.${kind}`, ref, returnType));
   }
 
   /** Makes `udf` callable from SQL as `name`; returns a UDF that calls it by that name. */
@@ -186,7 +244,7 @@ function makeUdf(
 ): UserDefinedFunction {
   const apply = (...columns: ColumnOrName[]) =>
     new Column(expression({ case: "commonInlineUserDefinedFunction", value: toFunction(udfName, columns.map((c) => toColumn(c).expr)) }));
-  return Object.assign(apply, { udfName, returnType, deterministic, toFunction });
+  return Object.assign(Object.setPrototypeOf(apply, UserDefinedFunction.prototype) as typeof apply, { udfName, returnType, deterministic, toFunction });
 }
 
 function byName(name: string, returnType: SparkDataType, deterministic: boolean): UserDefinedFunction {
@@ -194,7 +252,7 @@ function byName(name: string, returnType: SparkDataType, deterministic: boolean)
   const toFunction = () => {
     throw new SparkConnectError(`UDF "${name}" is already registered by name; register the original UDF object instead.`);
   };
-  return Object.assign(apply, { udfName: name, returnType, deterministic, toFunction });
+  return Object.assign(Object.setPrototypeOf(apply, UserDefinedFunction.prototype) as typeof apply, { udfName: name, returnType, deterministic, toFunction });
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;

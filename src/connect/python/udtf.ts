@@ -1,26 +1,28 @@
-import { create } from "@bufbuild/protobuf";
-import { CommonInlineUserDefinedTableFunctionSchema, PythonUDTFSchema, type CommonInlineUserDefinedTableFunction } from "../../gen/spark/connect/relations_pb.js";
-import { toColumn, type ColumnOrName } from "../sql/column/column.js";
+import type { CommonInlineUserDefinedTableFunction } from "../../gen/spark/connect/relations_pb.js";
 import type { SessionCore } from "../core.js";
 import { DataFrame } from "../sql/dataframe/dataframe.js";
 import type { DataTypeInput } from "../types/datatypes.js";
 import { SparkConnectError } from "../errors.js";
 import { newRelation } from "../sql/plans.js";
-import { markPlaceholder, pythonTarget } from "./udf.js";
+import { pythonTarget, requireShipping } from "./udf.js";
+import {
+  addLiveHost,
+  makeUdtf,
+  removeLiveHost,
+  SQL_ARROW_TABLE_UDF,
+  SQL_TABLE_UDF,
+  tableFunction,
+  type TableFunctionHost,
+  type UserDefinedTableFunction,
+} from "./udtf-function.js";
 
-/** pyspark's PythonEvalType for UDTFs: rows in and out, or Arrow batches (useArrow). */
-export const SQL_TABLE_UDF = 300;
-export const SQL_ARROW_TABLE_UDF = 301;
-
-/** A table function: call it with argument columns (usually lit(...)) to get its rows as a DataFrame. */
-export interface UserDefinedTableFunction {
-  (...args: ColumnOrName[]): DataFrame;
-  readonly udtfName: string;
-}
+export { SQL_ARROW_TABLE_UDF, SQL_ARROW_UDTF, SQL_TABLE_UDF, UserDefinedTableFunction } from "./udtf-function.js";
 
 /** spark.udtf: Python table functions (handler classes with eval()) by reference. */
-export class UDTFRegistration {
-  constructor(private readonly core: SessionCore) {}
+export class UDTFRegistration implements TableFunctionHost {
+  constructor(private readonly core: SessionCore) {
+    addLiveHost(this);
+  }
 
   /**
    * A UDTF class from the project, by reference: `python("mylib.gen:Ranges", "n int, sq int")`.
@@ -34,22 +36,20 @@ export class UDTFRegistration {
         fix: 'Pass the output columns, e.g. "n int, square int".',
       });
     }
-    // The worker reads the handler class alone (pyspark worker.read_udtf), so no type in the command.
-    const commandRef = { ...target, returnTypeJson: undefined };
     const evalType = options.useArrow ? SQL_ARROW_TABLE_UDF : SQL_TABLE_UDF;
+    const toFunction = tableFunction(target, outputType, evalType, options.deterministic ?? true);
     const udtfName = target.qualname.slice(target.qualname.lastIndexOf(".") + 1);
-    const toFunction = (name: string, args: ColumnOrName[]): CommonInlineUserDefinedTableFunction =>
-      create(CommonInlineUserDefinedTableFunctionSchema, {
-        functionName: name,
-        deterministic: options.deterministic ?? true,
-        arguments: args.map((a) => toColumn(a).expr),
-        function: {
-          case: "pythonUdtf",
-          value: markPlaceholder(create(PythonUDTFSchema, { returnType: outputType, evalType, command: new Uint8Array(0), pythonVer: "" }), commandRef),
-        },
-      });
-    const apply = (...args: ColumnOrName[]) =>
-      new DataFrame(this.core, newRelation(this.core, { case: "commonInlineUserDefinedTableFunction", value: toFunction(udtfName, args) }));
-    return Object.assign(apply, { udtfName });
+    return makeUdtf(udtfName, evalType, ref, toFunction, (fn) => this.tableFunctionDataFrame(fn, ref));
+  }
+
+  /** @internal A UDTF call as a DataFrame of this session (session-less udtf() objects run here). */
+  tableFunctionDataFrame(fn: CommonInlineUserDefinedTableFunction, ref: string): DataFrame {
+    requireShipping(this.core.udf?.pythonEnabled ?? false, `The UDTF "${ref}"`);
+    return new DataFrame(this.core, newRelation(this.core, { case: "commonInlineUserDefinedTableFunction", value: fn }));
+  }
+
+  /** @internal The session stopped: session-less UDTFs no longer run here. */
+  close(): void {
+    removeLiveHost(this);
   }
 }

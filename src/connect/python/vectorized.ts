@@ -14,6 +14,8 @@ export const SQL_GROUPED_MAP_PANDAS_UDF = 201;
 export const SQL_GROUPED_MAP_ARROW_UDF = 209;
 export const SQL_MAP_PANDAS_ITER_UDF = 205;
 export const SQL_MAP_ARROW_ITER_UDF = 207;
+export const SQL_COGROUPED_MAP_PANDAS_UDF = 206;
+export const SQL_COGROUPED_MAP_ARROW_UDF = 210;
 
 /**
  * The function message of mapInPandas / mapInArrow / applyInPandas: a PythonUDF placeholder (the bundle

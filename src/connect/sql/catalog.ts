@@ -7,6 +7,8 @@ import { collectRows } from "./dataframe/dataframe-actions.js";
 import { DataFrame } from "./dataframe/dataframe.js";
 import { newRelation, tableRelation } from "./plans.js";
 import { StorageLevel } from "./dataframe/storage.js";
+import { UDFRegistration, type UserDefinedFunction } from "../python/udf.js";
+import { SparkConnectError } from "../errors.js";
 
 type CatType = NonNullable<MessageInitShape<typeof CatalogSchema>["catType"]>;
 
@@ -120,6 +122,22 @@ export class Catalog {
 
   async listFunctions(dbName?: string, pattern?: string): Promise<CatalogFunction[]> {
     return (await this.rows({ case: "listFunctions", value: { dbName: optional("dbName", dbName), pattern: optional("pattern", pattern) } })).map(fn);
+  }
+  /**
+   * Deprecated alias of `spark.udf.register` (as in pyspark): makes `f` callable from SQL as `name`. `f` is
+   * a UDF, or a "module:function" reference made into a row-at-a-time UDF returning `returnType` ("string" by default).
+   */
+  async registerFunction(name: string, f: UserDefinedFunction | string, returnType?: DataTypeInput): Promise<UserDefinedFunction> {
+    const registration = (this.core as { udf?: unknown }).udf;
+    if (!(registration instanceof UDFRegistration)) throw new SparkConnectError("catalog.registerFunction needs a SparkSession's spark.udf.", { fix: "Call spark.udf.register(name, udf)." });
+    if (typeof f !== "string" && returnType !== undefined) {
+      throw new SparkConnectError(`catalog.registerFunction("${name}", udf, returnType): a UDF already has its return type.`, {
+        errorClass: "CANNOT_SPECIFY_RETURN_TYPE_FOR_UDF",
+        fix: "Leave out returnType, or pass a \"module:function\" reference instead of the UDF.",
+      });
+    }
+    const udf = typeof f === "string" ? registration.python(f, returnType ?? "string") : f;
+    return registration.register(name, udf);
   }
   async getFunction(functionName: string): Promise<CatalogFunction> {
     return fn(await this.row({ case: "getFunction", value: { functionName: name("functionName", functionName) } }));

@@ -6,6 +6,9 @@ import type { DataFrame } from "./dataframe/dataframe.js";
 import type { DataTypeInput } from "../types/datatypes.js";
 import { SQL_GROUPED_MAP_ARROW_UDF, SQL_GROUPED_MAP_PANDAS_UDF, vectorizedFunction } from "../python/vectorized.js";
 import { requireServerVersion } from "./plans.js";
+import { PandasCogroupedOps } from "./cogrouped.js";
+import type { UserDefinedFunction } from "../python/udf.js";
+import { SparkConnectError } from "../errors.js";
 import { describeJsValue, isPlainObject, toLiteral } from "../types/literal.js";
 
 /** How the groups were formed (pyspark's group_type), plus pivot and grouping sets when used. */
@@ -100,6 +103,28 @@ export class GroupedData {
   async applyInArrow(ref: string, schema: DataTypeInput): Promise<DataFrame> {
     requireServerVersion(this.df.core, "4.0", "groupBy(...).applyInArrow");
     return this.groupMap("applyInArrow", ref, schema, SQL_GROUPED_MAP_ARROW_UDF);
+  }
+
+  /**
+   * Deprecated in pyspark (use applyInPandas): applies a GROUPED_MAP pandas UDF,
+   * `pandas_udf(ref, schema, PandasUDFType.GROUPED_MAP)`, per group.
+   */
+  apply(udf: UserDefinedFunction): Promise<DataFrame> {
+    if (typeof udf !== "function" || udf.evalType !== SQL_GROUPED_MAP_PANDAS_UDF || udf.ref === undefined) {
+      throw new SparkConnectError("groupBy(...).apply() takes a GROUPED_MAP pandas UDF.", {
+        errorClass: "INVALID_UDF_EVAL_TYPE",
+        messageParameters: { eval_type: "SQL_GROUPED_MAP_PANDAS_UDF" },
+        fix: 'Make it with pandas_udf(ref, schema, PandasUDFType.GROUPED_MAP), or call applyInPandas(ref, schema).',
+      });
+    }
+    return this.applyInPandas(udf.ref, udf.returnType);
+  }
+
+  /** Pairs these groups with another DataFrame's, grouped by the same key, for a function over both (applyInPandas, applyInArrow). */
+  cogroup(other: GroupedData): PandasCogroupedOps {
+    if (!(other instanceof GroupedData)) throw new TypeError(`cogroup(other): pass another DataFrame's groupBy(...), got ${describeJsValue(other)}.`);
+    if (other.df.core !== this.df.core) throw new SparkConnectError("cogroup(other): both DataFrames must belong to the same SparkSession.", { errorClass: "SESSION_NOT_SAME" });
+    return new PandasCogroupedOps({ df: this.df, grouping: this.grouping }, { df: other.df, grouping: other.grouping });
   }
 
   /** A GroupMap over the function by reference, called with every input column, as pyspark does. */

@@ -9,14 +9,22 @@ import { toJSON } from "../types/datatypes-json.js";
 import { parseTypeString } from "../types/typestring.js";
 import { SparkConnectError } from "../errors.js";
 import type { ExecutePlanResponse } from "../../gen/spark/connect/base_pb.js";
-import { withObservations } from "./dataframe/observation.js";
+import { observationAliases, withExecutionInfo, withObservations, type ExecutionInfoSink } from "./dataframe/observation.js";
+import { subqueryReferences } from "./column/subquery-ref.js";
 
 export type RelTypeInit = NonNullable<Exclude<MessageInitShape<typeof RelationSchema>, Relation>["relType"]>;
 export type CommandTypeInit = NonNullable<Exclude<MessageInitShape<typeof CommandSchema>, Command>["commandType"]>;
 
-/** A new Relation with a fresh plan id, so columns can name it (self-joins, df.col()). */
+/**
+ * A new Relation with a fresh plan id, so columns can name it (self-joins, df.col()). When its expressions
+ * use DataFrames as subqueries (df.scalar() & co.), it is wrapped, as pyspark does, in a WithRelations
+ * carrying those DataFrames' relations, under a second fresh id that the new DataFrame is known by.
+ */
 export function newRelation(core: SessionCore, relType: RelTypeInit): Relation {
-  return create(RelationSchema, { common: { planId: core.nextPlanId() }, relType });
+  const relation = create(RelationSchema, { common: { planId: core.nextPlanId() }, relType });
+  const references = subqueryReferences(relation);
+  if (references.length === 0) return relation;
+  return create(RelationSchema, { common: { planId: core.nextPlanId() }, relType: { case: "withRelations", value: { root: relation, references } } });
 }
 
 export function rootPlan(relation: Relation): Plan {
@@ -29,21 +37,24 @@ export function commandPlan(commandType: CommandTypeInit): Plan {
 
 /**
  * Runs a plan: every job goes through here so that Observations in it (df.observe) receive the metrics
- * the server reports at the end, whichever action ran it.
+ * the server reports at the end, whichever action ran it; `onExecutionInfo` receives the action's metrics.
  */
-export function executePlan(core: SessionCore, plan: Plan, signal?: AbortSignal): AsyncIterable<ExecutePlanResponse> {
-  return withObservations(plan, core.execute(plan, { signal }));
+export function executePlan(core: SessionCore, plan: Plan, signal?: AbortSignal, onExecutionInfo?: ExecutionInfoSink): AsyncIterable<ExecutePlanResponse> {
+  const responses = withObservations(plan, core.execute(plan, { signal }));
+  if (onExecutionInfo === undefined) return responses;
+  let aliases: Map<string, string[]> | undefined;
+  return withExecutionInfo(responses, onExecutionInfo, () => (aliases ??= observationAliases(plan)));
 }
 
 /** Runs a command plan to completion; most commands answer with nothing the caller needs. */
-export async function runCommand(core: SessionCore, commandType: CommandTypeInit, signal?: AbortSignal): Promise<void> {
-  await commandResponses(core, commandType, signal);
+export async function runCommand(core: SessionCore, commandType: CommandTypeInit, signal?: AbortSignal, onExecutionInfo?: ExecutionInfoSink): Promise<void> {
+  await commandResponses(core, commandType, signal, onExecutionInfo);
 }
 
 /** Runs a command plan to completion and returns its responses (a few: a result, metrics, completion). */
-export async function commandResponses(core: SessionCore, commandType: CommandTypeInit, signal?: AbortSignal): Promise<ExecutePlanResponse[]> {
+export async function commandResponses(core: SessionCore, commandType: CommandTypeInit, signal?: AbortSignal, onExecutionInfo?: ExecutionInfoSink): Promise<ExecutePlanResponse[]> {
   const responses: ExecutePlanResponse[] = [];
-  for await (const response of executePlan(core, commandPlan(commandType), signal)) responses.push(response);
+  for await (const response of executePlan(core, commandPlan(commandType), signal, onExecutionInfo)) responses.push(response);
   return responses;
 }
 
@@ -51,10 +62,11 @@ export async function commandResponses(core: SessionCore, commandType: CommandTy
  * For what older servers lack: a clear error naming the feature and the version it needs, instead of
  * the server's "unknown relation" (3.5 rejects messages it has no case for). Unknown versions pass.
  */
-export function requireServerVersion(core: SessionCore, minimum: "4.0", feature: string): void {
+export function requireServerVersion(core: SessionCore, minimum: "4.0" | "4.1", feature: string): void {
   const version = core.version;
-  const major = version === undefined ? NaN : Number.parseInt(version, 10);
-  if (!Number.isFinite(major) || major >= Number.parseInt(minimum, 10)) return;
+  const [major = NaN, minor = NaN] = (version ?? "").split(".").map((n) => Number.parseInt(n, 10));
+  const [wantMajor = 0, wantMinor = 0] = minimum.split(".").map(Number);
+  if (!Number.isFinite(major) || major > wantMajor || (major === wantMajor && !(minor < wantMinor))) return;
   throw new SparkConnectError(`${feature} needs Spark ${minimum}+; this server runs Spark ${version}.`, {
     errorClass: "UNSUPPORTED_BY_SERVER_VERSION",
     messageParameters: { feature, serverVersion: String(version), minimumVersion: minimum },

@@ -7,6 +7,7 @@ import type { Relation } from "../../gen/spark/connect/relations_pb.js";
 import { toColumn, type Column, type ColumnOrName } from "./column/column.js";
 import type { SessionCore } from "../core.js";
 import { runCommand } from "./plans.js";
+import type { ExecutionInfoSink } from "./dataframe/observation.js";
 
 /** An option value as pyspark accepts it: booleans become "true"/"false", numbers their decimal text. */
 export type OptionValue = string | number | boolean | null | undefined;
@@ -49,6 +50,7 @@ export class DataFrameWriter extends OptionsBuilder {
   constructor(
     private readonly core: SessionCore,
     private readonly input: Relation,
+    private readonly onExecutionInfo?: ExecutionInfoSink,
   ) {
     super();
   }
@@ -108,7 +110,7 @@ export class DataFrameWriter extends OptionsBuilder {
         partitioningColumns: this.partitioningColumns,
         options: { ...this.options_ },
       },
-    });
+    }, undefined, this.onExecutionInfo);
   }
 }
 
@@ -123,6 +125,7 @@ export class DataFrameWriterV2 extends OptionsBuilder {
     private readonly core: SessionCore,
     private readonly input: Relation,
     private readonly table: string,
+    private readonly onExecutionInfo?: ExecutionInfoSink,
   ) {
     super();
   }
@@ -174,6 +177,6 @@ export class DataFrameWriterV2 extends OptionsBuilder {
         mode,
         overwriteCondition: overwriteCondition?.expr,
       },
-    });
+    }, undefined, this.onExecutionInfo);
   }
 }

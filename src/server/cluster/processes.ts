@@ -1,5 +1,4 @@
 // The standalone master and workers of a local cluster: how they are launched, awaited and stopped.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -7,6 +6,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { LOOPBACK_HOST, USER_SPARK_ENV } from "../constants.js";
 import { ServerStartError, quoteLogTail } from "../errors.js";
 import { isPidAlive, processCommandLine, terminateProcess } from "../process/processes.js";
+import { spawnProgram } from "../process/windows.js";
+import { sparkClassPath } from "../home/paths.js";
 import type { ProvisionedSpark } from "../provision/provision.js";
 
 export const MASTER_CLASS = "org.apache.spark.deploy.master.Master";
@@ -34,7 +35,7 @@ export async function freeLoopbackPort(): Promise<number> {
 }
 
 /** Starts `spark-class <className> ...args` detached, logging to its own file. Returns the pid. */
-export function spawnDaemon(spec: DaemonSpec, className: string, args: string[]): number {
+export function spawnDaemon(spec: DaemonSpec, className: string, args: string[], platform: NodeJS.Platform = process.platform, spawner: typeof spawnProgram = spawnProgram): number {
   const env: NodeJS.ProcessEnv = { ...spec.env };
   for (const name of USER_SPARK_ENV) delete env[name];
   Object.assign(env, {
@@ -48,11 +49,13 @@ export function spawnDaemon(spec: DaemonSpec, className: string, args: string[])
     SPARK_MASTER_OPTS: "-Dspark.master.rest.enabled=false",
   });
   fs.mkdirSync(path.dirname(spec.logFile), { recursive: true });
-  const command = path.join(spec.spark.sparkHome, "bin", "spark-class");
+  // spark-class.cmd on Windows, through cmd.exe with quoted arguments (process/windows.ts). The pid is
+  // then cmd.exe's, which waits for the daemon's JVM: stopDaemon kills that whole tree.
+  const command = sparkClassPath(spec.spark.sparkHome, platform);
   const log = fs.openSync(spec.logFile, "w");
   try {
     fs.writeSync(log, `# spark-autobundle ${new Date().toISOString()}: ${command} ${className} ${args.join(" ")}\n`);
-    const child = spawn(command, [className, ...args], { cwd: spec.cwd, env, detached: true, stdio: ["ignore", log, log] });
+    const child = spawner(command, [className, ...args], { cwd: spec.cwd, env, detached: true, stdio: ["ignore", log, log], windowsHide: true }, platform);
     child.unref();
     if (child.pid === undefined) throw new ServerStartError(`Could not launch ${command}. Delete the venv to reinstall pyspark, then retry.`, { logFile: spec.logFile });
     return child.pid;

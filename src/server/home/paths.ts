@@ -98,3 +98,8 @@ export function venvSparkHome(
 export function sparkSubmitPath(sparkHome: string, platform: NodeJS.Platform = process.platform): string {
   return path.join(sparkHome, "bin", platform === "win32" ? "spark-submit.cmd" : "spark-submit");
 }
+
+/** spark-class, which starts a standalone master or worker: a batch file on Windows. */
+export function sparkClassPath(sparkHome: string, platform: NodeJS.Platform = process.platform): string {
+  return path.join(sparkHome, "bin", platform === "win32" ? "spark-class.cmd" : "spark-class");
+}

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "../home/atomic-file.js";
@@ -7,6 +7,7 @@ import { CONNECT_SERVER_CLASS, CONNECT_TOKEN_ENV, DEFAULT_DRIVER_MEMORY, LOOPBAC
 import type { Cores } from "../local-remote.js";
 import type { HomeLayout } from "../home/paths.js";
 import type { ProvisionedSpark } from "../provision/provision.js";
+import { spawnProgram } from "./windows.js";
 
 export interface LaunchSpec {
   layout: HomeLayout;
@@ -105,7 +106,7 @@ export function launchCommand(spec: LaunchSpec): { command: string; args: string
  * Starts the server detached (it outlives the caller) with stdout+stderr going to the log.
  * The previous log is kept as `.1` so a restart doesn't erase what explained a crash.
  */
-export function spawnServer(spec: LaunchSpec): ChildProcess {
+export function spawnServer(spec: LaunchSpec, spawner: typeof spawnProgram = spawnProgram): ChildProcess {
   const { layout } = spec;
   fs.mkdirSync(layout.logsDir, { recursive: true });
   fs.mkdirSync(layout.workDir, { recursive: true });
@@ -116,15 +117,8 @@ export function spawnServer(spec: LaunchSpec): ChildProcess {
   const log = fs.openSync(layout.serverLog, "w");
   try {
     fs.writeSync(log, `# spark-autobundle ${new Date().toISOString()}: ${command} ${args.join(" ")}\n`);
-    const child = spawn(command, args, {
-      cwd: layout.workDir,
-      env,
-      detached: true,
-      stdio: ["ignore", log, log],
-      windowsHide: true,
-      // .cmd files cannot be spawned without a shell on Windows.
-      shell: process.platform === "win32",
-    });
+    // On Windows spark-submit.cmd runs through cmd.exe with each argument quoted (windows.ts), never shell: true.
+    const child = spawner(command, args, { cwd: layout.workDir, env, detached: true, stdio: ["ignore", log, log], windowsHide: true });
     child.unref();
     return child;
   } finally {

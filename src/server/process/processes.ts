@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isPidAlive } from "../../shared/pid.js";
+import { commandLineQuery, findJvmPid, killTreeCommand, parseCommandLine, parseProcessTable, processTableQuery } from "./windows.js";
 
 export { isPidAlive };
 
@@ -90,8 +91,8 @@ export function isExecutableFile(file: string): boolean {
  * The command line of a running process, or undefined when it is gone. Used to make sure a pid
  * from an old state file still is our Spark server before signalling it (pids get reused).
  */
-export async function processCommandLine(pid: number): Promise<string | undefined> {
-  if (process.platform === "linux") {
+export async function processCommandLine(pid: number, platform: NodeJS.Platform = process.platform, run: typeof runCapture = runCapture): Promise<string | undefined> {
+  if (platform === "linux") {
     try {
       return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
     } catch (error) {
@@ -99,22 +100,45 @@ export async function processCommandLine(pid: number): Promise<string | undefine
       throw error;
     }
   }
-  if (process.platform === "win32") {
-    const run = await runCapture("wmic", ["process", "where", `ProcessId=${pid}`, "get", "CommandLine"]);
-    const text = run.stdout.replace(/^CommandLine\s*/i, "").trim();
-    return text || undefined;
+  if (platform === "win32") {
+    const { command, args } = commandLineQuery(pid);
+    return parseCommandLine((await run(command, args)).stdout);
   }
-  const run = await runCapture("ps", ["-p", String(pid), "-o", "args="]);
-  const text = run.stdout.trim();
-  return run.exitCode === 0 && text ? text : undefined;
+  const ps = await run("ps", ["-p", String(pid), "-o", "args="]);
+  const text = ps.stdout.trim();
+  return ps.exitCode === 0 && text ? text : undefined;
+}
+
+/**
+ * The pid to record for a server launched as `spawnedPid`. On POSIX that is the JVM itself (the
+ * launcher scripts exec it). On Windows it is cmd.exe running spark-submit.cmd: the JVM is found
+ * among its descendants (see windows.ts), falling back to cmd.exe, whose tree is killed on stop anyway.
+ */
+export async function serverProcessPid(spawnedPid: number, className: string, platform: NodeJS.Platform = process.platform, run: typeof runCapture = runCapture): Promise<number> {
+  if (platform !== "win32") return spawnedPid;
+  const { command, args } = processTableQuery();
+  try {
+    const table = await run(command, args);
+    return findJvmPid(parseProcessTable(table.stdout), spawnedPid, className) ?? spawnedPid;
+  } catch {
+    return spawnedPid; // no PowerShell: stopping still kills the tree from cmd.exe
+  }
 }
 
 /**
  * SIGTERM (Spark's shutdown hooks clean up), then SIGKILL if it is still there after `graceMs`.
  * The server runs detached as its own process group, so on POSIX the whole group is signalled:
- * that takes its Python worker daemons along.
+ * that takes its Python worker daemons along. Windows has no signals to send a console process
+ * without one: its tree (cmd.exe, the JVM, the Python workers) is killed at once with taskkill.
  */
-export async function terminateProcess(pid: number, graceMs = 20_000): Promise<"exited" | "killed"> {
+export async function terminateProcess(pid: number, graceMs = 20_000, platform: NodeJS.Platform = process.platform, run: typeof runCapture = runCapture): Promise<"exited" | "killed"> {
+  if (platform === "win32") {
+    if (!isPidAlive(pid)) return "exited";
+    const { command, args } = killTreeCommand(pid);
+    await run(command, args);
+    await waitGone(pid, 10_000, "taskkill /T /F");
+    return "killed";
+  }
   if (!signal(pid, "SIGTERM")) return "exited";
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
@@ -122,17 +146,21 @@ export async function terminateProcess(pid: number, graceMs = 20_000): Promise<"
     await sleep(200);
   }
   signal(pid, "SIGKILL");
-  const killDeadline = Date.now() + 10_000;
+  await waitGone(pid, 10_000, "SIGKILL");
+  return "killed";
+}
+
+async function waitGone(pid: number, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (isPidAlive(pid)) {
-    if (Date.now() > killDeadline) throw new Error(`process ${pid} survived SIGKILL for 10 s`);
+    if (Date.now() > deadline) throw new Error(`process ${pid} survived ${what} for ${timeoutMs / 1000} s`);
     await sleep(100);
   }
-  return "killed";
 }
 
 /** Sends a signal to the process group (POSIX) or the process; false when it was already gone. */
 function signal(pid: number, name: NodeJS.Signals): boolean {
-  if (process.platform !== "win32" && trySignal(-pid, name)) return true;
+  if (trySignal(-pid, name)) return true;
   return trySignal(pid, name);
 }
 

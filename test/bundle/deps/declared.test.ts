@@ -28,6 +28,9 @@ describe("readDeclaredDeps", () => {
       constraints: [],
       pipOptions: [],
       notes: [],
+      localPaths: [],
+      files: [join(root, "pyproject.toml"), join(root, "requirements.txt")],
+      inputs: expect.stringMatching(/^[0-9a-f]{24}$/),
     });
   });
 
@@ -41,7 +44,7 @@ describe("readDeclaredDeps", () => {
     expect(() => readDeclaredDeps(root, { groups: ["gpu"] })).toThrow(/group "gpu" is not in .*has: ml.*Fix the group name/);
     expect(() => readDeclaredDeps(root, { requirements: ["nope.txt"] })).toThrow(/nope\.txt does not exist\. Fix the path/);
     expect(() => readDeclaredDeps(root, { requirements: ["req.txt"] })).toThrow(/^req\.txt:2: "--no-binary :all:" is a pip option spark-autobundle does not pass on .*Fix: edit that line, or set dependencies: false/s);
-    expect(() => readDeclaredDeps(project({ "pyproject.toml": "[project\n" }))).toThrow(/not valid TOML.*Fix its syntax/s);
+    expect(() => readDeclaredDeps(project({ "pyproject.toml": "[project\n" }))).toThrow(/not valid TOML.*Fix its syntax, or set dependencies: false/s);
   });
 
   it("no pyproject and no requirements.txt: nothing declared", () => {

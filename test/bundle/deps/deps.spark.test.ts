@@ -203,30 +203,100 @@ describe("dependency shipping on a real server", () => {
     expect(existsSync(depsDir) ? readdirSync(depsDir) : []).toEqual([]);
   });
 
-  it.skipIf(onSpark35)("a requirements file in every supported form ships on the first job: -r, -c, -e ., --no-index/--find-links, markers, continuations", async () => {
+  it.skipIf(onSpark35)("a requirements file in every supported form ships on the first job: -r, -c, -e ., local paths, file:// URLs, a wheel file, index options, --hash, markers, continuations, ${VARS}", async () => {
     const root = copyFixture("withdeps");
     const house = process.env.PIP_FIND_LINKS!;
-    writeFileSync(join(root, "requirements.txt"), "# the app\n-r requirements/base.txt\n-c constraints.txt\n-e .\n");
+    const sha = (name: string) => createHash("sha256").update(readFileSync(join(house, name))).digest("hex");
+    // Local packages: one outside the project, one inside it, one reached by a file:// URL through ${SAB_VENDOR}.
+    const outside = join(root, "..");
+    mkdirSync(join(outside, "shared-lib", "shared_lib"), { recursive: true });
+    writeFileSync(join(outside, "shared-lib", "pyproject.toml"), '[project]\nname = "shared-lib"\nversion = "0.2.0"\n');
+    writeFileSync(join(outside, "shared-lib", "shared_lib", "__init__.py"), 'NAME = "shared-lib"\n');
+    mkdirSync(join(root, "libs", "inner", "inner"), { recursive: true });
+    writeFileSync(join(root, "libs", "inner", "inner", "__init__.py"), 'NAME = "inner"\n');
+    mkdirSync(join(outside, "vendor", "tinyutil", "src", "tinyutil"), { recursive: true });
+    writeFileSync(join(outside, "vendor", "tinyutil", "src", "tinyutil", "__init__.py"), 'NAME = "tinyutil"\n');
+    mkdirSync(join(root, "wheels"));
+    writeFileSync(join(root, "wheels", "toolz-1.0.0-py3-none-any.whl"), readFileSync(join(house, "toolz-1.0.0-py3-none-any.whl")));
+    writeFileSync(join(root, "textfmt", "every.py"), "import humanize, inner, shared_lib, tinyutil, toolz\n\n\ndef report(_):\n    return ' '.join(['humanize=' + humanize.__version__, 'toolz=' + toolz.__version__, shared_lib.NAME, inner.NAME, tinyutil.NAME])\n");
+    const requirements = [
+      "# the app: every form spark-autobundle reads",
+      "-r requirements/base.txt",
+      "-c constraints.txt",
+      "-e .",
+      "-e ../shared-lib",
+      './libs/inner ; python_version >= "3.8"',
+      "tinyutil @ file://${SAB_VENDOR}/tinyutil",
+      `./wheels/toolz-1.0.0-py3-none-any.whl --hash=sha256:${sha("toolz-1.0.0-py3-none-any.whl")}`,
+    ].join("\n");
+    const base = [
+      "--no-index",
+      `--find-links ${relative(join(root, "requirements"), house)}`,
+      "--extra-index-url https://pypi.invalid/simple",
+      "--trusted-host pypi.invalid",
+      "--prefer-binary",
+      `humanize==4.11.0 \\\n    ; python_version >= "3.8" \\\n    --hash=sha256:${sha("humanize-4.11.0-py3-none-any.whl")}  # pinned, hashed`,
+      `markupsafe==3.0.2 ; python_version < "3" --hash=sha256:${"0".repeat(64)}`,
+    ].join("\n");
+    writeFileSync(join(root, "requirements.txt"), `${requirements}\n`);
     mkdirSync(join(root, "requirements"));
-    writeFileSync(
-      join(root, "requirements/base.txt"),
-      `--no-index\n--find-links ${relative(join(root, "requirements"), house)}\nhumanize \\\n    >=4.0 ; python_version >= "3.8"  # any 4.x\ntoolz==1.0.0 ; python_version < "3"\n`,
-    );
-    writeFileSync(join(root, "constraints.txt"), "humanize==4.11.0\n");
+    writeFileSync(join(root, "requirements/base.txt"), `${base}\n`);
+    writeFileSync(join(root, "constraints.txt"), "humanize<4.12\n");
     const cacheDir = tempDir("sab-cache-");
     const events: AutoBundleEvent[] = [];
     // Only the file's own --find-links (relative to requirements/) can find the wheels now.
     delete process.env.PIP_FIND_LINKS;
+    process.env.SAB_VENDOR = join(outside, "vendor");
+    let report: unknown;
+    let explained: string;
     try {
-      expect(await size(await session(root, cacheDir, events))).toBe("3.0 MB");
+      const s = await session(root, cacheDir, events);
+      [{ report }] = (await s.range(1).select(s.udf.python("textfmt.every:report", "string")(lit(0)).alias("report")).collect()) as [{ report: unknown }];
+      explained = (await runMain(["ls", "--root", root, "--cache-dir", cacheDir, "--explain"])).stdout;
     } finally {
       process.env.PIP_FIND_LINKS = house;
+      delete process.env.SAB_VENDOR;
     }
-    // The constraint chose 4.11.0 over the newer 4.12.3; the marker kept toolz out; -e . shipped nothing.
-    expect(depsEvents(events)[0]?.shipped).toEqual(["humanize==4.11.0"]);
-    const explained = (await runMain(["ls", "--root", root, "--cache-dir", cacheDir, "--explain"])).stdout;
-    expect(explained).toContain("constraints: humanize==4.11.0");
+    // Opt-in, for showing the whole round trip (files, job output, `ls --explain`) in a review.
+    if (process.env.SAB_SHOW_EVERY_FORM) console.log(`requirements.txt:\n${requirements}\nrequirements/base.txt:\n${base}\nconstraints.txt:\nhumanize<4.12\njob: ${String(report)}\ndeps event: ${JSON.stringify(depsEvents(events)[0])}\n${explained}`);
+    expect(report).toBe("humanize=4.11.0 toolz=1.0.0 shared-lib inner tinyutil");
+    // The marker kept markupsafe out (its wrong hash never reached pip); -e . shipped nothing.
+    expect([...depsEvents(events)[0]!.shipped].sort()).toEqual(["humanize==4.11.0", "inner==0", "shared-lib==0.2.0", "tinyutil==0", "toolz==1.0.0"]);
+    expect(explained).toContain("constraints: humanize<4.12");
     expect(explained).toContain('requirements.txt:4: "-e ." skipped: it is this project, whose code ships as the bundle');
+    expect(explained).toMatch(/shared-lib==0\.2\.0 +shipped: local package .*shared-lib \(its source, 1 file\)/);
+  });
+
+  it.skipIf(onSpark35)("uv.lock pins win over the loose requirement; a local package outside the root is imported, and shipped again when edited", async () => {
+    const root = copyFixture("withdeps");
+    const house = process.env.PIP_FIND_LINKS!;
+    const hash = createHash("sha256").update(readFileSync(join(house, "humanize-4.11.0-py3-none-any.whl"))).digest("hex");
+    const shared = join(root, "..", "shared-lib");
+    mkdirSync(join(shared, "shared_lib"), { recursive: true });
+    writeFileSync(join(shared, "shared_lib", "__init__.py"), "def shout(s):\n    return s.upper() + '!'\n");
+    writeFileSync(join(root, "textfmt", "loud.py"), "import shared_lib\n\n\ndef shout(s):\n    return shared_lib.shout(s)\n");
+    // requirements.txt (humanize==4.12.3) and pyproject's range would give 4.12.3: the lockfile says 4.11.0.
+    writeFileSync(join(root, "pyproject.toml"), '[project]\nname = "withdeps"\nversion = "0.1.0"\ndependencies = ["humanize>=4", "shared-lib"]\n\n[tool.uv.sources]\nshared-lib = { path = "../shared-lib" }\n');
+    writeFileSync(
+      join(root, "uv.lock"),
+      `version = 1\nrevision = 3\nrequires-python = ">=3.10"\n\n[[package]]\nname = "withdeps"\nversion = "0.1.0"\nsource = { editable = "." }\ndependencies = [\n    { name = "humanize" },\n    { name = "shared-lib" },\n    { name = "toolz", marker = "sys_platform == 'win32'" },\n]\n\n` +
+        `[[package]]\nname = "humanize"\nversion = "4.11.0"\nsource = { registry = "https://pypi.org/simple" }\nwheels = [{ url = "https://files.pythonhosted.org/packages/humanize-4.11.0-py3-none-any.whl", hash = "sha256:${hash}", size = 1 }]\n\n` +
+        `[[package]]\nname = "shared-lib"\nversion = "0.2.0"\nsource = { directory = "../shared-lib" }\n\n` +
+        `[[package]]\nname = "toolz"\nversion = "1.0.0"\nsource = { registry = "https://pypi.org/simple" }\nwheels = [{ url = "https://files.pythonhosted.org/packages/toolz-1.0.0-py3-none-any.whl", hash = "sha256:${"0".repeat(64)}", size = 1 }]\n`,
+    );
+    const events: AutoBundleEvent[] = [];
+    const s = await session(root, tempDir("sab-cache-"), events);
+    const version = s.udf.python("textfmt.sizes:humanize_version", "string");
+    const shout = s.udf.python("textfmt.loud:shout", "string");
+    const job = async () => (await s.range(0, 4, 1, 2).select(version(lit(0)).alias("v"), shout(lit("hi")).alias("s")).collect()).map((r) => `${String(r.v)} ${String(r.s)}`);
+    expect(new Set(await job())).toEqual(new Set(["4.11.0 HI!"]));
+    // toolz is locked for Windows workers only: not shipped (and its wrong hash never checked).
+    expect([...depsEvents(events)[0]!.shipped].sort()).toEqual(["humanize==4.11.0", "shared-lib==0.2.0"]);
+    // The project's own files are untouched: only ../shared-lib (outside the root) changed.
+    writeFileSync(join(shared, "shared_lib", "__init__.py"), "def shout(s):\n    return s.upper() + '!!'\n");
+    events.length = 0;
+    expect(new Set(await job())).toEqual(new Set(["4.11.0 HI!!"]));
+    expect(uploaded(events).filter((n) => n.includes("sab-deps-"))).toHaveLength(1);
   });
 
   it.skipIf(onSpark35)("--hash pins go to pip (no server needed): the right hash resolves, a wrong one fails naming the mismatch", async () => {
@@ -239,6 +309,11 @@ describe("dependency shipping on a real server", () => {
     expect(ok.packages.map((p) => `${p.name}==${p.version}`)).toEqual(["humanize==4.12.3"]);
     const bad = `humanize==4.12.3 --hash=sha256:${"0".repeat(64)}`;
     await expect(resolveDeps(python, [bad], target, tempDir("sab-cache-"))).rejects.toThrow(/pip could not resolve[\s\S]*DO NOT MATCH/);
+    // A lockfile's hashes are checked on the downloaded wheel (they need not all be pip-checkable hashes).
+    const locked = { noDeps: true, hashesFrom: "uv.lock", hashes: { humanize: ["1".repeat(64), "2".repeat(64)] } };
+    await expect(resolveDeps(python, ["humanize==4.12.3"], target, tempDir("sab-cache-"), Date.now(), locked)).rejects.toThrow(
+      /^uv\.lock pins humanize 4\.12\.3 to wheels with sha256 1{64}, 2{64}, but the wheel pip found \(humanize-4\.12\.3-py3-none-any\.whl\) has sha256 [0-9a-f]{64}: not the file that was locked\. Fix: .*dependencies\.lockfile: false, or dependencies: false\.$/,
+    );
   });
 });
 

@@ -5,6 +5,18 @@ import { logicalLines } from "../../../src/bundle/deps/requirements-file.js";
 import { depsLines, explainDeps } from "../../../src/bundle/deps/explain.js";
 import { makeTree, tempDir } from "../helpers.js";
 
+/** Runs `fn` with environment variables set (requirements files expand ${VAR}s). */
+function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+}
+
 const H1 = "sha256:" + "a".repeat(64);
 const H2 = "sha256:" + "b".repeat(64);
 
@@ -34,18 +46,36 @@ describe("requirements files as projects write them", () => {
     expect(lines).toContain('"-e ." skipped: it is this project');
   });
 
-  it("skips local paths: the project's own, one inside it, one outside (saying it isn't shipped)", () => {
-    const root = makeTree({ "requirements.txt": "./\n-e ./libs/inner\n../elsewhere\n", "libs/inner/setup.py": "" });
-    const notes = readDeclaredDeps(root).notes;
-    expect(notes[0]).toMatch(/requirements\.txt:1: "\.\/" skipped: it is this project/);
-    expect(notes[1]).toMatch(/requirements\.txt:2: "-e \.\/libs\/inner" skipped: a local path .*inside the project, so its files ship with the bundle/);
-    expect(notes[2]).toMatch(/requirements\.txt:3: "\.\.\/elsewhere" skipped: a local path .*not shipped: add it to the project or install it on the workers/);
-    expect(readDeclaredDeps(root).requirements).toEqual([]);
+  it("local paths: the project's own is skipped; other directories ship as source; a wheel file goes to pip", () => {
+    const root = makeTree({
+      "app/requirements.txt": "./\n-e ./libs/inner\n../elsewhere ; python_version >= '3.8'\nshared @ file://${SHARED}\n./wheels/w-1.0-py3-none-any.whl\n",
+      "app/libs/inner/inner/__init__.py": "",
+      "app/wheels/w-1.0-py3-none-any.whl": "",
+      "elsewhere/pkg/__init__.py": "",
+      "shared/src/shared/__init__.py": "",
+    });
+    const app = join(root, "app");
+    const declared = withEnv({ SHARED: join(root, "shared") }, () => readDeclaredDeps(app));
+    expect(declared.notes[0]).toMatch(/requirements\.txt:1: "\.\/" skipped: it is this project/);
+    expect(declared.localPaths).toEqual([
+      { path: join(app, "libs/inner"), line: "-e ./libs/inner", where: "requirements.txt:2", marker: undefined },
+      { path: join(root, "elsewhere"), line: "../elsewhere ; python_version >= '3.8'", where: "requirements.txt:3", marker: "python_version >= '3.8'" },
+      { path: join(root, "shared"), line: `shared @ file://${join(root, "shared")}`, where: "requirements.txt:4", marker: undefined },
+    ]);
+    expect(declared.notes.slice(1)).toEqual([
+      'requirements.txt:2: "-e ./libs/inner" shipped as source: a local package (libs/inner)',
+      "requirements.txt:3: \"../elsewhere ; python_version >= '3.8'\" shipped as source: a local package (../elsewhere)",
+      `requirements.txt:4: "shared @ file://${join(root, "shared")}" shipped as source: a local package (../shared)`,
+    ]);
+    expect(declared.requirements).toEqual([join(app, "wheels/w-1.0-py3-none-any.whl")]);
+    // A path that is neither a directory nor a wheel, and a local path in a constraints file: named, with both fixes.
+    expect(() => readDeclaredDeps(makeTree({ "requirements.txt": "../nowhere\n" }))).toThrow(/^requirements\.txt:1: "\.\.\/nowhere" names .*nowhere, which is not a directory or a \.whl file.*Fix: edit that line, or set dependencies: false/s);
+    expect(() => readDeclaredDeps(makeTree({ "requirements.txt": "-c c.txt\n", "c.txt": "./lib\n", "lib/x.py": "" }))).toThrow(/^c\.txt:1: "\.\/lib" is a local path in a constraints file.*dependencies: false/s);
   });
 
   it("names the cycle of files including each other", () => {
     const root = makeTree({ "requirements.txt": "-r a.txt\n", "a.txt": "x\n-r sub/b.txt\n", "sub/b.txt": "-r ../a.txt\n" });
-    expect(() => readDeclaredDeps(root)).toThrow(/cycle \(a\.txt → sub\/b\.txt → a\.txt\)\. Fix: remove one of the -r\/-c lines/);
+    expect(() => readDeclaredDeps(root)).toThrow(/cycle \(a\.txt → sub\/b\.txt → a\.txt\)\. Fix: remove one of the -r\/-c lines, or set dependencies: false/);
   });
 
   it("names file:line and both ways out for an include that doesn't exist, a VCS editable, an unknown option", () => {

@@ -1,6 +1,11 @@
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, isMessage, type MessageInitShape } from "@bufbuild/protobuf";
+import { RelationSchema, type Relation } from "../../../gen/spark/connect/relations_pb.js";
+import type { SessionCore } from "../../core.js";
+import { requireServerVersion } from "../plans.js";
+import { subqueryExpression } from "./subquery-ref.js";
 import {
   Expression_Cast_EvalMode,
+  SubqueryExpression_SubqueryType,
   Expression_SortOrder_NullOrdering as NullOrdering,
   Expression_SortOrder_SortDirection as SortDirection,
   ExpressionSchema,
@@ -155,8 +160,12 @@ export class Column {
   isNaN(): Column {
     return unary("isNaN", this);
   }
-  /** `isin(1, 2, 3)` or `isin([1, 2, 3])`, as pyspark accepts both. */
+  /**
+   * `isin(1, 2, 3)` or `isin([1, 2, 3])`, as pyspark accepts both; `isin(df)` is an IN subquery over df's one
+   * column (a `struct(a, b)` on the left compares with df's columns; Spark 4.0+).
+   */
   isin(...values: unknown[]): Column {
+    if (values.length === 1 && isDataFrame(values[0])) return this.inSubquery(values[0]);
     const list = values.length === 1 && Array.isArray(values[0]) ? (values[0] as unknown[]) : values;
     return new Column(call("in", [this.expr, ...list.map(toExpr)]));
   }
@@ -269,6 +278,14 @@ export class Column {
     return new Column(expression({ case: "sortOrder", value: { child, direction, nullOrdering } }));
   }
 
+  private inSubquery(df: { core: SessionCore; relation: Relation }): Column {
+    requireServerVersion(df.core, "4.0", "isin(DataFrame)");
+    // pyspark sends a struct's fields as the values, so (a, b) IN (SELECT x, y ...) compares field by field.
+    const e = this.expr.exprType;
+    const inSubqueryValues = e.case === "unresolvedFunction" && e.value.functionName === "struct" ? e.value.arguments : [this.expr];
+    return new Column(subqueryExpression(df.relation, { subqueryType: SubqueryExpression_SubqueryType.IN, inSubqueryValues }));
+  }
+
   // A CASE WHEN still open for branches is "when" with (condition, value) pairs: an even argument count.
   private openCaseWhenArgs(method: string): Expression[] {
     const e = this.expr.exprType;
@@ -311,6 +328,11 @@ export function toColumn(c: ColumnOrName): Column {
   if (c instanceof Column) return c;
   if (typeof c === "string") return col(c);
   throw new TypeError(`Expected a Column or a column name, got ${describeJsValue(c)}; wrap values with lit().`);
+}
+
+/** A DataFrame, recognized by shape: column.ts can't import dataframe.ts (it imports this file). */
+function isDataFrame(v: unknown): v is { core: SessionCore; relation: Relation } {
+  return typeof v === "object" && v !== null && "core" in v && isMessage((v as { relation?: unknown }).relation, RelationSchema);
 }
 
 function binary(op: string, left: Column, right: unknown): Column {

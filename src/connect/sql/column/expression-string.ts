@@ -1,6 +1,8 @@
 import {
   Expression_SortOrder_NullOrdering as NullOrdering,
   Expression_SortOrder_SortDirection as SortDirection,
+  MergeAction_ActionType as MergeActionType,
+  SubqueryExpression_SubqueryType as SubqueryType,
   type Expression,
   type Expression_Literal,
 } from "../../../gen/spark/connect/expressions_pb.js";
@@ -61,6 +63,16 @@ export function expressionToString(expr: Expression | undefined): string {
       return e.value.valueExpression
         ? `update_fields(${expressionToString(e.value.structExpression)}, WithField(${e.value.fieldName}, ${expressionToString(e.value.valueExpression)}))`
         : `update_fields(${expressionToString(e.value.structExpression)}, dropfield(${e.value.fieldName}))`;
+    case "subqueryExpression": {
+      // pyspark's repr of the same expression.
+      const type = SubqueryType[e.value.subqueryType]?.toLowerCase() ?? "?";
+      const values = e.value.inSubqueryValues.length ? `, values=[${e.value.inSubqueryValues.map(expressionToString).join(", ")}]` : "";
+      return `SubqueryExpression(plan=${e.value.planId}, type=${type}${values})`;
+    }
+    case "directShufflePartitionId":
+      return `DirectShufflePartitionID(child=${expressionToString(e.value.child)})`;
+    case "mergeAction":
+      return `MergeAction(${MergeActionType[e.value.actionType] ?? "?"})`;
     case undefined:
       return "?";
   }

@@ -15,6 +15,9 @@ import { array } from "../../../gen/functions.js";
  */
 export * from "../../../gen/functions.js";
 export * from "./higher-order.js";
+export { udf, pandas_udf, arrow_udf, udtf, arrow_udtf, PandasUDFType, ArrowUDFType, type UdtfOptions } from "../../python/factories.js";
+export { UserDefinedFunction } from "../../python/udf.js";
+export { UserDefinedTableFunction } from "../../python/udtf-function.js";
 export { col, Column, type ColumnOrName };
 export const column = col;
 

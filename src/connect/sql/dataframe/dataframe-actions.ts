@@ -9,11 +9,17 @@ import type { SessionCore } from "../../core.js";
 import { fromProto, type StructType } from "../../types/datatypes.js";
 import { executePlan, newRelation, rootPlan, runCommand } from "../plans.js";
 import { expectResult } from "./show.js";
+import type { ExecutionInfoSink } from "./observation.js";
 
 /** Options every action takes. */
 export interface ActionOptions {
   /** Cancels the running operation. */
   signal?: AbortSignal;
+}
+
+/** @internal What a DataFrame's action passes down: the caller's options plus where its ExecutionInfo goes. */
+export interface RunOptions extends ActionOptions {
+  onExecutionInfo?: ExecutionInfoSink;
 }
 
 /** collect() and toLocalIterator() options. */
@@ -22,11 +28,11 @@ export interface CollectOptions extends ActionOptions {
   rowsAs?: RowsAs;
 }
 
-export function executeToArrow(core: SessionCore, relation: Relation, options: ActionOptions = {}): Promise<Table> {
-  return readArrowTable(executePlan(core, rootPlan(relation), options.signal));
+export function executeToArrow(core: SessionCore, relation: Relation, options: RunOptions = {}): Promise<Table> {
+  return readArrowTable(executePlan(core, rootPlan(relation), options.signal, options.onExecutionInfo));
 }
 
-export async function collectRows(core: SessionCore, relation: Relation, options: CollectOptions = {}): Promise<Record<string, unknown>[] | unknown[][]> {
+export async function collectRows(core: SessionCore, relation: Relation, options: CollectOptions & RunOptions = {}): Promise<Record<string, unknown>[] | unknown[][]> {
   return tableToRows(await executeToArrow(core, relation, options), rowsAsOption(options));
 }
 
@@ -34,9 +40,9 @@ export async function collectRows(core: SessionCore, relation: Relation, options
  * toLocalIterator: each response's Arrow batch is decoded when it arrives and its rows handed out before the
  * next is read, so only one batch (the server's ~4 MiB) is held; grpc-js applies back-pressure meanwhile.
  */
-export async function* localIterator(core: SessionCore, relation: Relation, options: CollectOptions = {}): AsyncGenerator<Record<string, unknown> | unknown[]> {
+export async function* localIterator(core: SessionCore, relation: Relation, options: CollectOptions & RunOptions = {}): AsyncGenerator<Record<string, unknown> | unknown[]> {
   const rowsAs = rowsAsOption(options);
-  for await (const response of executePlan(core, rootPlan(relation), options.signal)) {
+  for await (const response of executePlan(core, rootPlan(relation), options.signal, options.onExecutionInfo)) {
     if (response.responseType.case !== "arrowBatch") continue;
     for (const batch of tableFromIPC(response.responseType.value.data).batches) yield* batchToRows(batch, rowsAs);
   }
@@ -49,9 +55,9 @@ function rowsAsOption(options: CollectOptions): RowsAs {
 }
 
 /** Rows the server sends, counted from batch headers without decoding them (for isEmpty). */
-export async function countReturnedRows(core: SessionCore, relation: Relation, options: ActionOptions = {}): Promise<bigint> {
+export async function countReturnedRows(core: SessionCore, relation: Relation, options: RunOptions = {}): Promise<bigint> {
   let rows = 0n;
-  for await (const response of executePlan(core, rootPlan(relation), options.signal)) {
+  for await (const response of executePlan(core, rootPlan(relation), options.signal, options.onExecutionInfo)) {
     if (response.responseType.case === "arrowBatch") rows += response.responseType.value.rowCount;
   }
   return rows;
@@ -61,7 +67,7 @@ export async function countReturnedRows(core: SessionCore, relation: Relation, o
  * `count()` the way pyspark does it, as `agg(count(1))`. Returns a number; a count beyond
  * Number.MAX_SAFE_INTEGER throws rather than silently rounding.
  */
-export async function countAll(core: SessionCore, input: Relation, options: ActionOptions = {}): Promise<number> {
+export async function countAll(core: SessionCore, input: Relation, options: RunOptions = {}): Promise<number> {
   const relation = newRelation(core, {
     case: "aggregate",
     value: {
@@ -96,7 +102,7 @@ export interface ViewOptions {
 }
 
 /** createTempView & co.: a CreateDataFrameViewCommand, run to completion. */
-export async function createView(core: SessionCore, input: Relation, name: string, view: ViewOptions, options: ActionOptions = {}): Promise<void> {
+export async function createView(core: SessionCore, input: Relation, name: string, view: ViewOptions, options: RunOptions = {}): Promise<void> {
   if (typeof name !== "string" || name === "") throw new TypeError("A view needs a non-empty name.");
-  await runCommand(core, { case: "createDataframeView", value: { input, name, isGlobal: view.isGlobal, replace: view.replace } }, options.signal);
+  await runCommand(core, { case: "createDataframeView", value: { input, name, isGlobal: view.isGlobal, replace: view.replace } }, options.signal, options.onExecutionInfo);
 }

@@ -7,6 +7,7 @@ import { randomSplitRelations, sampleRelation } from "./sampling.js";
 import { requireInt32 } from "./show.js";
 import { checkpoint, persist, StorageLevel, storageLevelOf, unpersist } from "./storage.js";
 import { describeJsValue } from "../../types/literal.js";
+import { requireServerVersion } from "../plans.js";
 
 export type ColumnArgs = (ColumnOrName | readonly ColumnOrName[])[];
 
@@ -101,6 +102,17 @@ export abstract class DataFramePhysical extends DataFrameStatNa {
     if (byCols.length === 0) throw new TypeError("repartitionByRange() needs at least one column.");
     const exprs = sortOrders(byCols).map((value) => ({ exprType: { case: "sortOrder" as const, value } }));
     return this.byExpression("repartitionByRange", n, exprs);
+  }
+
+  /**
+   * Sends each row to the partition its `partitionIdCol` names (0 to numPartitions - 1), with no hashing
+   * (Spark 4.1+); an id out of range fails the job.
+   */
+  repartitionById(numPartitions: number, partitionIdCol: ColumnOrName): DataFrame {
+    requirePositive("repartitionById(numPartitions)", numPartitions);
+    const child = toColumn(partitionIdCol).expr;
+    requireServerVersion(this.core, "4.1", "repartitionById()");
+    return this.byExpression("repartitionById", numPartitions, [{ exprType: { case: "directShufflePartitionId", value: { child } } }]);
   }
 
   /** Fewer partitions without a shuffle. */

@@ -1,6 +1,7 @@
 import { col, Column, expression, type ColumnOrName } from "../column/column.js";
 import type { DataFrame } from "./dataframe.js";
-import { DataFramePhysical, flatColumns } from "./dataframe-physical.js";
+import { flatColumns } from "./dataframe-physical.js";
+import { DataFrameRelational } from "./dataframe-relational.js";
 import { requireServerVersion } from "../plans.js";
 import { toProto, type StructType } from "../../types/datatypes.js";
 import { describeJsValue } from "../../types/literal.js";
@@ -11,7 +12,7 @@ import { parseTypeString } from "../../types/typestring.js";
  * and columns picked by pattern or from the source's metadata (colRegex, metadataColumn).
  * A base class only to keep dataframe.ts readable; DataFrame is the one subclass.
  */
-export abstract class DataFrameReshape extends DataFramePhysical {
+export abstract class DataFrameReshape extends DataFrameRelational {
   /** A hidden metadata column of this DataFrame's source (e.g. `_metadata` of a file scan), by name. */
   metadataColumn(colName: string): Column {
     if (typeof colName !== "string") throw new TypeError(`metadataColumn(colName): colName must be a string, got ${typeof colName}.`);

@@ -22,6 +22,7 @@ import { describeJsValue } from "../../types/literal.js";
 import { newRelation, requireServerVersion, type RelTypeInit } from "../plans.js";
 import { requireInt32, showString } from "./show.js";
 import { SQL_MAP_ARROW_ITER_UDF, SQL_MAP_PANDAS_ITER_UDF, vectorizedFunction } from "../../python/vectorized.js";
+import { foreachPartition, foreachRow } from "../../python/foreach.js";
 import { DataFrameWriter, DataFrameWriterV2 } from "../writer.js";
 
 /** pyspark's join type names (after lower-casing and dropping "_") → the protocol's join types. */
@@ -78,6 +79,16 @@ export class DataFrame extends DataFrameReshape {
   /** Like mapInPandas, with an iterator of pyarrow.RecordBatch in and out. */
   mapInArrow(ref: string, schema: DataTypeInput, options: { barrier?: boolean } = {}): DataFrame {
     return this.mapPartitions("mapInArrow", ref, schema, SQL_MAP_ARROW_ITER_UDF, options.barrier);
+  }
+
+  /** Runs the project's function `ref` on each row (a pyspark Row) on the workers, for its side effects. */
+  foreach(ref: string, options: ActionOptions = {}): Promise<void> {
+    return foreachRow(this, ref, options);
+  }
+
+  /** Runs the project's function `ref` once per partition, with an iterator of the partition's rows. */
+  foreachPartition(ref: string, options: ActionOptions = {}): Promise<void> {
+    return foreachPartition(this, ref, options);
   }
 
   private mapPartitions(api: string, ref: string, schema: DataTypeInput, evalType: number, isBarrier?: boolean): DataFrame {
@@ -297,7 +308,7 @@ export class DataFrame extends DataFrameReshape {
   collect(options: CollectOptions & { rowsAs: "array" }): Promise<unknown[][]>;
   collect(options?: CollectOptions): Promise<Record<string, unknown>[]>;
   collect(options?: CollectOptions): Promise<Record<string, unknown>[] | unknown[][]> {
-    return collectRows(this.core, this.relation, options);
+    return collectRows(this.core, this.relation, this.tracked(options));
   }
   /**
    * The rows as they arrive, decoded one Arrow batch at a time, so memory stays bounded by a batch:
@@ -308,22 +319,22 @@ export class DataFrame extends DataFrameReshape {
   toLocalIterator(prefetchPartitions: boolean, options: CollectOptions & { rowsAs: "array" }): AsyncIterable<unknown[]>;
   toLocalIterator(prefetchPartitions = false, options?: CollectOptions): AsyncIterable<Record<string, unknown> | unknown[]> {
     if (typeof prefetchPartitions !== "boolean") throw new TypeError(`toLocalIterator(prefetchPartitions) must be a boolean, got ${String(prefetchPartitions)}.`);
-    return localIterator(this.core, this.relation, options);
+    return localIterator(this.core, this.relation, this.tracked(options));
   }
   /** The last `num` rows (the server collects them; keep `num` small). */
   tail(num: number, options?: ActionOptions): Promise<Record<string, unknown>[]> {
     requireInt32("tail(num)", num);
-    return this.derive({ case: "tail", value: { input: this.relation, limit: num } }).collect(options);
+    return collectRows(this.core, this.derive({ case: "tail", value: { input: this.relation, limit: num } }).relation, this.tracked(options)) as Promise<Record<string, unknown>[]>;
   }
   toArrow(options?: ActionOptions): Promise<Table> {
-    return executeToArrow(this.core, this.relation, options);
+    return executeToArrow(this.core, this.relation, this.tracked(options));
   }
   /** The row count as a number; throws if it exceeds Number.MAX_SAFE_INTEGER. */
   count(options?: ActionOptions): Promise<number> {
-    return countAll(this.core, this.relation, options);
+    return countAll(this.core, this.relation, this.tracked(options));
   }
   take(n: number, options?: ActionOptions): Promise<Record<string, unknown>[]> {
-    return this.limit(n).collect(options);
+    return collectRows(this.core, this.limit(n).relation, this.tracked(options)) as Promise<Record<string, unknown>[]>;
   }
   head(): Promise<Record<string, unknown> | null>;
   head(n: number, options?: ActionOptions): Promise<Record<string, unknown>[]>;
@@ -336,11 +347,11 @@ export class DataFrame extends DataFrameReshape {
     return (await this.take(1, options))[0] ?? null;
   }
   async isEmpty(options?: ActionOptions): Promise<boolean> {
-    return (await countReturnedRows(this.core, this.select().limit(1).relation, options)) === 0n;
+    return (await countReturnedRows(this.core, this.select().limit(1).relation, this.tracked(options))) === 0n;
   }
   /** The table `show()` prints, formatted by the server exactly as Spark does. */
   showString(n = 20, truncate: boolean | number = true, vertical = false, options?: ActionOptions): Promise<string> {
-    return showString(this.core, this.relation, n, truncate, vertical, options?.signal);
+    return showString(this.core, this.relation, n, truncate, vertical, options?.signal, this.tracked(options).onExecutionInfo);
   }
   /** Prints the first `n` rows as Spark does and returns the printed text. */
   async show(n = 20, truncate: boolean | number = true, vertical = false, options?: ActionOptions): Promise<string> {
@@ -350,29 +361,29 @@ export class DataFrame extends DataFrameReshape {
   }
 
   createTempView(name: string): Promise<void> {
-    return createView(this.core, this.relation, name, { isGlobal: false, replace: false });
+    return createView(this.core, this.relation, name, { isGlobal: false, replace: false }, this.tracked({}));
   }
   createOrReplaceTempView(name: string): Promise<void> {
-    return createView(this.core, this.relation, name, { isGlobal: false, replace: true });
+    return createView(this.core, this.relation, name, { isGlobal: false, replace: true }, this.tracked({}));
   }
   /** Deprecated in pyspark since 2.0: createOrReplaceTempView. */
   registerTempTable(name: string): Promise<void> {
     return this.createOrReplaceTempView(name);
   }
   createGlobalTempView(name: string): Promise<void> {
-    return createView(this.core, this.relation, name, { isGlobal: true, replace: false });
+    return createView(this.core, this.relation, name, { isGlobal: true, replace: false }, this.tracked({}));
   }
   createOrReplaceGlobalTempView(name: string): Promise<void> {
-    return createView(this.core, this.relation, name, { isGlobal: true, replace: true });
+    return createView(this.core, this.relation, name, { isGlobal: true, replace: true }, this.tracked({}));
   }
 
   /** Batch writes by path or table (DataFrameWriter); each access starts a fresh writer. */
   get write(): DataFrameWriter {
-    return new DataFrameWriter(this.core, this.relation);
+    return new DataFrameWriter(this.core, this.relation, this.tracked({}).onExecutionInfo);
   }
   /** V2 table writes: `df.writeTo("t").using("parquet").create()`. */
   writeTo(table: string): DataFrameWriterV2 {
-    return new DataFrameWriterV2(this.core, this.relation, table);
+    return new DataFrameWriterV2(this.core, this.relation, table, this.tracked({}).onExecutionInfo);
   }
 
   private setOp(other: DataFrame, setOpType: SetOperation_SetOpType, flags: { isAll: boolean; byName?: boolean; allowMissingColumns?: boolean }): DataFrame {

@@ -9,6 +9,7 @@ import type { Relation } from "../../../gen/spark/connect/relations_pb.js";
 import { readArrowTable } from "../../arrow/decode.js";
 import type { SessionCore } from "../../core.js";
 import { executePlan, newRelation, rootPlan } from "../plans.js";
+import type { ExecutionInfoSink } from "./observation.js";
 
 export type ExplainModeName = "simple" | "extended" | "codegen" | "cost" | "formatted";
 
@@ -31,13 +32,14 @@ export async function showString(
   truncate: boolean | number,
   vertical: boolean,
   signal?: AbortSignal,
+  onExecutionInfo?: ExecutionInfoSink,
 ): Promise<string> {
   requireInt32("show(n)", numRows);
   if (typeof truncate !== "boolean") requireInt32("show(truncate)", truncate);
   if (typeof vertical !== "boolean") throw new TypeError(`show(vertical) must be a boolean, got ${typeof vertical}.`);
   const truncateChars = truncate === true ? 20 : truncate === false ? 0 : truncate;
   const relation = newRelation(core, { case: "showString", value: { input, numRows, truncate: truncateChars, vertical } });
-  const table = await readArrowTable(executePlan(core, rootPlan(relation), signal));
+  const table = await readArrowTable(executePlan(core, rootPlan(relation), signal, onExecutionInfo));
   const cell = table.getChildAt(0)?.get(0) as unknown;
   if (typeof cell !== "string") throw new Error("The server's ShowString result had no string cell; is the server a Spark Connect 3.4+ server?");
   return cell;

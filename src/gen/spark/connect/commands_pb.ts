@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file spark/connect/commands.proto.
  */
 export const file_spark_connect_commands: GenFile = /*@__PURE__*/
-  fileDesc("ChxzcGFyay9jb25uZWN0L2NvbW1hbmRzLnByb3RvEg1zcGFyay5jb25uZWN0IscECgdDb21tYW5kEksKEXJlZ2lzdGVyX2Z1bmN0aW9uGAEgASgLMi4uc3BhcmsuY29ubmVjdC5Db21tb25JbmxpbmVVc2VyRGVmaW5lZEZ1bmN0aW9uSAASOAoPd3JpdGVfb3BlcmF0aW9uGAIgASgLMh0uc3BhcmsuY29ubmVjdC5Xcml0ZU9wZXJhdGlvbkgAEkoKFWNyZWF0ZV9kYXRhZnJhbWVfdmlldxgDIAEoCzIpLnNwYXJrLmNvbm5lY3QuQ3JlYXRlRGF0YUZyYW1lVmlld0NvbW1hbmRIABI9ChJ3cml0ZV9vcGVyYXRpb25fdjIYBCABKAsyHy5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uVjJIABIwCgtzcWxfY29tbWFuZBgFIAEoCzIZLnNwYXJrLmNvbm5lY3QuU3FsQ29tbWFuZEgAElYKF3JlZ2lzdGVyX3RhYmxlX2Z1bmN0aW9uGAogASgLMjMuc3BhcmsuY29ubmVjdC5Db21tb25JbmxpbmVVc2VyRGVmaW5lZFRhYmxlRnVuY3Rpb25IABJQChRyZWdpc3Rlcl9kYXRhX3NvdXJjZRgMIAEoCzIwLnNwYXJrLmNvbm5lY3QuQ29tbW9uSW5saW5lVXNlckRlZmluZWREYXRhU291cmNlSAASPgoSY2hlY2twb2ludF9jb21tYW5kGA4gASgLMiAuc3BhcmsuY29ubmVjdC5DaGVja3BvaW50Q29tbWFuZEgAQg4KDGNvbW1hbmRfdHlwZSLRAQoKU3FsQ29tbWFuZBILCgNzcWwYASABKAkSMQoEYXJncxgCIAMoCzIjLnNwYXJrLmNvbm5lY3QuU3FsQ29tbWFuZC5BcmdzRW50cnkSMwoIcG9zX2FyZ3MYAyADKAsyIS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbBpOCglBcmdzRW50cnkSCwoDa2V5GAEgASgJEjAKBXZhbHVlGAIgASgLMiEuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWw6AjgBInYKGkNyZWF0ZURhdGFGcmFtZVZpZXdDb21tYW5kEiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhIMCgRuYW1lGAIgASgJEhEKCWlzX2dsb2JhbBgDIAEoCBIPCgdyZXBsYWNlGAQgASgIIv4GCg5Xcml0ZU9wZXJhdGlvbhImCgVpbnB1dBgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SEwoGc291cmNlGAIgASgJSAGIAQESDgoEcGF0aBgDIAEoCUgAEjgKBXRhYmxlGAQgASgLMicuc3BhcmsuY29ubmVjdC5Xcml0ZU9wZXJhdGlvbi5TYXZlVGFibGVIABI0CgRtb2RlGAUgASgOMiYuc3BhcmsuY29ubmVjdC5Xcml0ZU9wZXJhdGlvbi5TYXZlTW9kZRIZChFzb3J0X2NvbHVtbl9uYW1lcxgGIAMoCRIcChRwYXJ0aXRpb25pbmdfY29sdW1ucxgHIAMoCRI5CglidWNrZXRfYnkYCCABKAsyJi5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uLkJ1Y2tldEJ5EjsKB29wdGlvbnMYCSADKAsyKi5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uLk9wdGlvbnNFbnRyeRouCgxPcHRpb25zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARrrAQoJU2F2ZVRhYmxlEhIKCnRhYmxlX25hbWUYASABKAkSTAoLc2F2ZV9tZXRob2QYAiABKA4yNy5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uLlNhdmVUYWJsZS5UYWJsZVNhdmVNZXRob2QifAoPVGFibGVTYXZlTWV0aG9kEiEKHVRBQkxFX1NBVkVfTUVUSE9EX1VOU1BFQ0lGSUVEEAASIwofVEFCTEVfU0FWRV9NRVRIT0RfU0FWRV9BU19UQUJMRRABEiEKHVRBQkxFX1NBVkVfTUVUSE9EX0lOU0VSVF9JTlRPEAIaPAoIQnVja2V0QnkSGwoTYnVja2V0X2NvbHVtbl9uYW1lcxgBIAMoCRITCgtudW1fYnVja2V0cxgCIAEoBSKJAQoIU2F2ZU1vZGUSGQoVU0FWRV9NT0RFX1VOU1BFQ0lGSUVEEAASFAoQU0FWRV9NT0RFX0FQUEVORBABEhcKE1NBVkVfTU9ERV9PVkVSV1JJVEUQAhIdChlTQVZFX01PREVfRVJST1JfSUZfRVhJU1RTEAMSFAoQU0FWRV9NT0RFX0lHTk9SRRAEQgsKCXNhdmVfdHlwZUIJCgdfc291cmNlIrAFChBXcml0ZU9wZXJhdGlvblYyEiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhISCgp0YWJsZV9uYW1lGAIgASgJEhUKCHByb3ZpZGVyGAMgASgJSACIAQESNwoUcGFydGl0aW9uaW5nX2NvbHVtbnMYBCADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SPQoHb3B0aW9ucxgFIAMoCzIsLnNwYXJrLmNvbm5lY3QuV3JpdGVPcGVyYXRpb25WMi5PcHRpb25zRW50cnkSTgoQdGFibGVfcHJvcGVydGllcxgGIAMoCzI0LnNwYXJrLmNvbm5lY3QuV3JpdGVPcGVyYXRpb25WMi5UYWJsZVByb3BlcnRpZXNFbnRyeRIyCgRtb2RlGAcgASgOMiQuc3BhcmsuY29ubmVjdC5Xcml0ZU9wZXJhdGlvblYyLk1vZGUSNgoTb3ZlcndyaXRlX2NvbmRpdGlvbhgIIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhouCgxPcHRpb25zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo2ChRUYWJsZVByb3BlcnRpZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIp8BCgRNb2RlEhQKEE1PREVfVU5TUEVDSUZJRUQQABIPCgtNT0RFX0NSRUFURRABEhIKDk1PREVfT1ZFUldSSVRFEAISHQoZTU9ERV9PVkVSV1JJVEVfUEFSVElUSU9OUxADEg8KC01PREVfQVBQRU5EEAQSEAoMTU9ERV9SRVBMQUNFEAUSGgoWTU9ERV9DUkVBVEVfT1JfUkVQTEFDRRAGQgsKCV9wcm92aWRlciKnAQoRQ2hlY2twb2ludENvbW1hbmQSKQoIcmVsYXRpb24YASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEg0KBWxvY2FsGAIgASgIEg0KBWVhZ2VyGAMgASgIEjcKDXN0b3JhZ2VfbGV2ZWwYBCABKAsyGy5zcGFyay5jb25uZWN0LlN0b3JhZ2VMZXZlbEgAiAEBQhAKDl9zdG9yYWdlX2xldmVsIlAKF0NoZWNrcG9pbnRDb21tYW5kUmVzdWx0EjUKCHJlbGF0aW9uGAEgASgLMiMuc3BhcmsuY29ubmVjdC5DYWNoZWRSZW1vdGVSZWxhdGlvbmIGcHJvdG8z", [file_spark_connect_common, file_spark_connect_expressions, file_spark_connect_relations]);
+  fileDesc("ChxzcGFyay9jb25uZWN0L2NvbW1hbmRzLnByb3RvEg1zcGFyay5jb25uZWN0IpEFCgdDb21tYW5kEksKEXJlZ2lzdGVyX2Z1bmN0aW9uGAEgASgLMi4uc3BhcmsuY29ubmVjdC5Db21tb25JbmxpbmVVc2VyRGVmaW5lZEZ1bmN0aW9uSAASOAoPd3JpdGVfb3BlcmF0aW9uGAIgASgLMh0uc3BhcmsuY29ubmVjdC5Xcml0ZU9wZXJhdGlvbkgAEkoKFWNyZWF0ZV9kYXRhZnJhbWVfdmlldxgDIAEoCzIpLnNwYXJrLmNvbm5lY3QuQ3JlYXRlRGF0YUZyYW1lVmlld0NvbW1hbmRIABI9ChJ3cml0ZV9vcGVyYXRpb25fdjIYBCABKAsyHy5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uVjJIABIwCgtzcWxfY29tbWFuZBgFIAEoCzIZLnNwYXJrLmNvbm5lY3QuU3FsQ29tbWFuZEgAElYKF3JlZ2lzdGVyX3RhYmxlX2Z1bmN0aW9uGAogASgLMjMuc3BhcmsuY29ubmVjdC5Db21tb25JbmxpbmVVc2VyRGVmaW5lZFRhYmxlRnVuY3Rpb25IABJQChRyZWdpc3Rlcl9kYXRhX3NvdXJjZRgMIAEoCzIwLnNwYXJrLmNvbm5lY3QuQ29tbW9uSW5saW5lVXNlckRlZmluZWREYXRhU291cmNlSAASPgoSY2hlY2twb2ludF9jb21tYW5kGA4gASgLMiAuc3BhcmsuY29ubmVjdC5DaGVja3BvaW50Q29tbWFuZEgAEkgKGG1lcmdlX2ludG9fdGFibGVfY29tbWFuZBgQIAEoCzIkLnNwYXJrLmNvbm5lY3QuTWVyZ2VJbnRvVGFibGVDb21tYW5kSABCDgoMY29tbWFuZF90eXBlItEBCgpTcWxDb21tYW5kEgsKA3NxbBgBIAEoCRIxCgRhcmdzGAIgAygLMiMuc3BhcmsuY29ubmVjdC5TcWxDb21tYW5kLkFyZ3NFbnRyeRIzCghwb3NfYXJncxgDIAMoCzIhLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsGk4KCUFyZ3NFbnRyeRILCgNrZXkYASABKAkSMAoFdmFsdWUYAiABKAsyIS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbDoCOAEi5QIKFU1lcmdlSW50b1RhYmxlQ29tbWFuZBIZChF0YXJnZXRfdGFibGVfbmFtZRgBIAEoCRIyChFzb3VyY2VfdGFibGVfcGxhbhgCIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SMgoPbWVyZ2VfY29uZGl0aW9uGAMgASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEjAKDW1hdGNoX2FjdGlvbnMYBCADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SNgoTbm90X21hdGNoZWRfYWN0aW9ucxgFIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhJACh1ub3RfbWF0Y2hlZF9ieV9zb3VyY2VfYWN0aW9ucxgGIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhIdChV3aXRoX3NjaGVtYV9ldm9sdXRpb24YByABKAgidgoaQ3JlYXRlRGF0YUZyYW1lVmlld0NvbW1hbmQSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEgwKBG5hbWUYAiABKAkSEQoJaXNfZ2xvYmFsGAMgASgIEg8KB3JlcGxhY2UYBCABKAgi/gYKDldyaXRlT3BlcmF0aW9uEiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhITCgZzb3VyY2UYAiABKAlIAYgBARIOCgRwYXRoGAMgASgJSAASOAoFdGFibGUYBCABKAsyJy5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uLlNhdmVUYWJsZUgAEjQKBG1vZGUYBSABKA4yJi5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uLlNhdmVNb2RlEhkKEXNvcnRfY29sdW1uX25hbWVzGAYgAygJEhwKFHBhcnRpdGlvbmluZ19jb2x1bW5zGAcgAygJEjkKCWJ1Y2tldF9ieRgIIAEoCzImLnNwYXJrLmNvbm5lY3QuV3JpdGVPcGVyYXRpb24uQnVja2V0QnkSOwoHb3B0aW9ucxgJIAMoCzIqLnNwYXJrLmNvbm5lY3QuV3JpdGVPcGVyYXRpb24uT3B0aW9uc0VudHJ5Gi4KDE9wdGlvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGusBCglTYXZlVGFibGUSEgoKdGFibGVfbmFtZRgBIAEoCRJMCgtzYXZlX21ldGhvZBgCIAEoDjI3LnNwYXJrLmNvbm5lY3QuV3JpdGVPcGVyYXRpb24uU2F2ZVRhYmxlLlRhYmxlU2F2ZU1ldGhvZCJ8Cg9UYWJsZVNhdmVNZXRob2QSIQodVEFCTEVfU0FWRV9NRVRIT0RfVU5TUEVDSUZJRUQQABIjCh9UQUJMRV9TQVZFX01FVEhPRF9TQVZFX0FTX1RBQkxFEAESIQodVEFCTEVfU0FWRV9NRVRIT0RfSU5TRVJUX0lOVE8QAho8CghCdWNrZXRCeRIbChNidWNrZXRfY29sdW1uX25hbWVzGAEgAygJEhMKC251bV9idWNrZXRzGAIgASgFIokBCghTYXZlTW9kZRIZChVTQVZFX01PREVfVU5TUEVDSUZJRUQQABIUChBTQVZFX01PREVfQVBQRU5EEAESFwoTU0FWRV9NT0RFX09WRVJXUklURRACEh0KGVNBVkVfTU9ERV9FUlJPUl9JRl9FWElTVFMQAxIUChBTQVZFX01PREVfSUdOT1JFEARCCwoJc2F2ZV90eXBlQgkKB19zb3VyY2UisAUKEFdyaXRlT3BlcmF0aW9uVjISJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEhIKCnRhYmxlX25hbWUYAiABKAkSFQoIcHJvdmlkZXIYAyABKAlIAIgBARI3ChRwYXJ0aXRpb25pbmdfY29sdW1ucxgEIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhI9CgdvcHRpb25zGAUgAygLMiwuc3BhcmsuY29ubmVjdC5Xcml0ZU9wZXJhdGlvblYyLk9wdGlvbnNFbnRyeRJOChB0YWJsZV9wcm9wZXJ0aWVzGAYgAygLMjQuc3BhcmsuY29ubmVjdC5Xcml0ZU9wZXJhdGlvblYyLlRhYmxlUHJvcGVydGllc0VudHJ5EjIKBG1vZGUYByABKA4yJC5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uVjIuTW9kZRI2ChNvdmVyd3JpdGVfY29uZGl0aW9uGAggASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uGi4KDE9wdGlvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjYKFFRhYmxlUHJvcGVydGllc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEinwEKBE1vZGUSFAoQTU9ERV9VTlNQRUNJRklFRBAAEg8KC01PREVfQ1JFQVRFEAESEgoOTU9ERV9PVkVSV1JJVEUQAhIdChlNT0RFX09WRVJXUklURV9QQVJUSVRJT05TEAMSDwoLTU9ERV9BUFBFTkQQBBIQCgxNT0RFX1JFUExBQ0UQBRIaChZNT0RFX0NSRUFURV9PUl9SRVBMQUNFEAZCCwoJX3Byb3ZpZGVyIqcBChFDaGVja3BvaW50Q29tbWFuZBIpCghyZWxhdGlvbhgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SDQoFbG9jYWwYAiABKAgSDQoFZWFnZXIYAyABKAgSNwoNc3RvcmFnZV9sZXZlbBgEIAEoCzIbLnNwYXJrLmNvbm5lY3QuU3RvcmFnZUxldmVsSACIAQFCEAoOX3N0b3JhZ2VfbGV2ZWwiUAoXQ2hlY2twb2ludENvbW1hbmRSZXN1bHQSNQoIcmVsYXRpb24YASABKAsyIy5zcGFyay5jb25uZWN0LkNhY2hlZFJlbW90ZVJlbGF0aW9uYgZwcm90bzM", [file_spark_connect_common, file_spark_connect_expressions, file_spark_connect_relations]);
 
 /**
  * @generated from message spark.connect.Command
@@ -77,6 +77,14 @@ export type Command = Message<"spark.connect.Command"> & {
      */
     value: CheckpointCommand;
     case: "checkpointCommand";
+  } | {
+    /**
+     * 4.0+.
+     *
+     * @generated from field: spark.connect.MergeIntoTableCommand merge_into_table_command = 16;
+     */
+    value: MergeIntoTableCommand;
+    case: "mergeIntoTableCommand";
   } | { case: undefined; value?: undefined };
 };
 
@@ -119,6 +127,55 @@ export const SqlCommandSchema: GenMessage<SqlCommand> = /*@__PURE__*/
   messageDesc(file_spark_connect_commands, 1);
 
 /**
+ * df.mergeInto(...).merge(): each action is an Expression holding a MergeAction.
+ *
+ * @generated from message spark.connect.MergeIntoTableCommand
+ */
+export type MergeIntoTableCommand = Message<"spark.connect.MergeIntoTableCommand"> & {
+  /**
+   * @generated from field: string target_table_name = 1;
+   */
+  targetTableName: string;
+
+  /**
+   * @generated from field: spark.connect.Relation source_table_plan = 2;
+   */
+  sourceTablePlan?: Relation | undefined;
+
+  /**
+   * @generated from field: spark.connect.Expression merge_condition = 3;
+   */
+  mergeCondition?: Expression | undefined;
+
+  /**
+   * @generated from field: repeated spark.connect.Expression match_actions = 4;
+   */
+  matchActions: Expression[];
+
+  /**
+   * @generated from field: repeated spark.connect.Expression not_matched_actions = 5;
+   */
+  notMatchedActions: Expression[];
+
+  /**
+   * @generated from field: repeated spark.connect.Expression not_matched_by_source_actions = 6;
+   */
+  notMatchedBySourceActions: Expression[];
+
+  /**
+   * @generated from field: bool with_schema_evolution = 7;
+   */
+  withSchemaEvolution: boolean;
+};
+
+/**
+ * Describes the message spark.connect.MergeIntoTableCommand.
+ * Use `create(MergeIntoTableCommandSchema)` to create a new message.
+ */
+export const MergeIntoTableCommandSchema: GenMessage<MergeIntoTableCommand> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 2);
+
+/**
  * @generated from message spark.connect.CreateDataFrameViewCommand
  */
 export type CreateDataFrameViewCommand = Message<"spark.connect.CreateDataFrameViewCommand"> & {
@@ -148,7 +205,7 @@ export type CreateDataFrameViewCommand = Message<"spark.connect.CreateDataFrameV
  * Use `create(CreateDataFrameViewCommandSchema)` to create a new message.
  */
 export const CreateDataFrameViewCommandSchema: GenMessage<CreateDataFrameViewCommand> = /*@__PURE__*/
-  messageDesc(file_spark_connect_commands, 2);
+  messageDesc(file_spark_connect_commands, 3);
 
 /**
  * @generated from message spark.connect.WriteOperation
@@ -212,7 +269,7 @@ export type WriteOperation = Message<"spark.connect.WriteOperation"> & {
  * Use `create(WriteOperationSchema)` to create a new message.
  */
 export const WriteOperationSchema: GenMessage<WriteOperation> = /*@__PURE__*/
-  messageDesc(file_spark_connect_commands, 3);
+  messageDesc(file_spark_connect_commands, 4);
 
 /**
  * @generated from message spark.connect.WriteOperation.SaveTable
@@ -234,7 +291,7 @@ export type WriteOperation_SaveTable = Message<"spark.connect.WriteOperation.Sav
  * Use `create(WriteOperation_SaveTableSchema)` to create a new message.
  */
 export const WriteOperation_SaveTableSchema: GenMessage<WriteOperation_SaveTable> = /*@__PURE__*/
-  messageDesc(file_spark_connect_commands, 3, 0);
+  messageDesc(file_spark_connect_commands, 4, 0);
 
 /**
  * @generated from enum spark.connect.WriteOperation.SaveTable.TableSaveMethod
@@ -260,7 +317,7 @@ export enum WriteOperation_SaveTable_TableSaveMethod {
  * Describes the enum spark.connect.WriteOperation.SaveTable.TableSaveMethod.
  */
 export const WriteOperation_SaveTable_TableSaveMethodSchema: GenEnum<WriteOperation_SaveTable_TableSaveMethod> = /*@__PURE__*/
-  enumDesc(file_spark_connect_commands, 3, 0, 0);
+  enumDesc(file_spark_connect_commands, 4, 0, 0);
 
 /**
  * @generated from message spark.connect.WriteOperation.BucketBy
@@ -282,7 +339,7 @@ export type WriteOperation_BucketBy = Message<"spark.connect.WriteOperation.Buck
  * Use `create(WriteOperation_BucketBySchema)` to create a new message.
  */
 export const WriteOperation_BucketBySchema: GenMessage<WriteOperation_BucketBy> = /*@__PURE__*/
-  messageDesc(file_spark_connect_commands, 3, 1);
+  messageDesc(file_spark_connect_commands, 4, 1);
 
 /**
  * @generated from enum spark.connect.WriteOperation.SaveMode
@@ -318,7 +375,7 @@ export enum WriteOperation_SaveMode {
  * Describes the enum spark.connect.WriteOperation.SaveMode.
  */
 export const WriteOperation_SaveModeSchema: GenEnum<WriteOperation_SaveMode> = /*@__PURE__*/
-  enumDesc(file_spark_connect_commands, 3, 0);
+  enumDesc(file_spark_connect_commands, 4, 0);
 
 /**
  * @generated from message spark.connect.WriteOperationV2
@@ -370,7 +427,7 @@ export type WriteOperationV2 = Message<"spark.connect.WriteOperationV2"> & {
  * Use `create(WriteOperationV2Schema)` to create a new message.
  */
 export const WriteOperationV2Schema: GenMessage<WriteOperationV2> = /*@__PURE__*/
-  messageDesc(file_spark_connect_commands, 4);
+  messageDesc(file_spark_connect_commands, 5);
 
 /**
  * @generated from enum spark.connect.WriteOperationV2.Mode
@@ -416,7 +473,7 @@ export enum WriteOperationV2_Mode {
  * Describes the enum spark.connect.WriteOperationV2.Mode.
  */
 export const WriteOperationV2_ModeSchema: GenEnum<WriteOperationV2_Mode> = /*@__PURE__*/
-  enumDesc(file_spark_connect_commands, 4, 0);
+  enumDesc(file_spark_connect_commands, 5, 0);
 
 /**
  * checkpoint() / localCheckpoint(): answered with a CheckpointCommandResult naming the saved relation.
@@ -450,7 +507,7 @@ export type CheckpointCommand = Message<"spark.connect.CheckpointCommand"> & {
  * Use `create(CheckpointCommandSchema)` to create a new message.
  */
 export const CheckpointCommandSchema: GenMessage<CheckpointCommand> = /*@__PURE__*/
-  messageDesc(file_spark_connect_commands, 5);
+  messageDesc(file_spark_connect_commands, 6);
 
 /**
  * @generated from message spark.connect.CheckpointCommandResult
@@ -467,5 +524,5 @@ export type CheckpointCommandResult = Message<"spark.connect.CheckpointCommandRe
  * Use `create(CheckpointCommandResultSchema)` to create a new message.
  */
 export const CheckpointCommandResultSchema: GenMessage<CheckpointCommandResult> = /*@__PURE__*/
-  messageDesc(file_spark_connect_commands, 6);
+  messageDesc(file_spark_connect_commands, 7);
 

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file spark/connect/expressions.proto.
  */
 export const file_spark_connect_expressions: GenFile = /*@__PURE__*/
-  fileDesc("Ch9zcGFyay9jb25uZWN0L2V4cHJlc3Npb25zLnByb3RvEg1zcGFyay5jb25uZWN0It0jCgpFeHByZXNzaW9uEjQKB2xpdGVyYWwYASABKAsyIS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbEgAEk0KFHVucmVzb2x2ZWRfYXR0cmlidXRlGAIgASgLMi0uc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVucmVzb2x2ZWRBdHRyaWJ1dGVIABJLChN1bnJlc29sdmVkX2Z1bmN0aW9uGAMgASgLMiwuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVucmVzb2x2ZWRGdW5jdGlvbkgAEkcKEWV4cHJlc3Npb25fc3RyaW5nGAQgASgLMiouc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkV4cHJlc3Npb25TdHJpbmdIABJDCg91bnJlc29sdmVkX3N0YXIYBSABKAsyKC5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uVW5yZXNvbHZlZFN0YXJIABIwCgVhbGlhcxgGIAEoCzIfLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5BbGlhc0gAEi4KBGNhc3QYByABKAsyHi5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uQ2FzdEgAEkUKEHVucmVzb2x2ZWRfcmVnZXgYCCABKAsyKS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uVW5yZXNvbHZlZFJlZ2V4SAASOQoKc29ydF9vcmRlchgJIAEoCzIjLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5Tb3J0T3JkZXJIABJDCg9sYW1iZGFfZnVuY3Rpb24YCiABKAsyKC5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGFtYmRhRnVuY3Rpb25IABIyCgZ3aW5kb3cYCyABKAsyIC5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uV2luZG93SAASVAoYdW5yZXNvbHZlZF9leHRyYWN0X3ZhbHVlGAwgASgLMjAuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVucmVzb2x2ZWRFeHRyYWN0VmFsdWVIABI/Cg11cGRhdGVfZmllbGRzGA0gASgLMiYuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVwZGF0ZUZpZWxkc0gAEmMKIHVucmVzb2x2ZWRfbmFtZWRfbGFtYmRhX3ZhcmlhYmxlGA4gASgLMjcuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVucmVzb2x2ZWROYW1lZExhbWJkYVZhcmlhYmxlSAASXQojY29tbW9uX2lubGluZV91c2VyX2RlZmluZWRfZnVuY3Rpb24YDyABKAsyLi5zcGFyay5jb25uZWN0LkNvbW1vbklubGluZVVzZXJEZWZpbmVkRnVuY3Rpb25IABI0Cg1jYWxsX2Z1bmN0aW9uGBAgASgLMhsuc3BhcmsuY29ubmVjdC5DYWxsRnVuY3Rpb25IABqECAoHTGl0ZXJhbBInCgRudWxsGAEgASgLMhcuc3BhcmsuY29ubmVjdC5EYXRhVHlwZUgAEhAKBmJpbmFyeRgCIAEoDEgAEhEKB2Jvb2xlYW4YAyABKAhIABIOCgRieXRlGAQgASgFSAASDwoFc2hvcnQYBSABKAVIABIRCgdpbnRlZ2VyGAYgASgFSAASDgoEbG9uZxgHIAEoA0gAEg8KBWZsb2F0GAogASgCSAASEAoGZG91YmxlGAsgASgBSAASPAoHZGVjaW1hbBgMIAEoCzIpLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsLkRlY2ltYWxIABIQCgZzdHJpbmcYDSABKAlIABIOCgRkYXRlGBAgASgFSAASEwoJdGltZXN0YW1wGBEgASgDSAASFwoNdGltZXN0YW1wX250ehgSIAEoA0gAEjgKBWFycmF5GBYgASgLMicuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWwuQXJyYXlIABI0CgNtYXAYFyABKAsyJS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbC5NYXBIABI6CgZzdHJ1Y3QYGCABKAsyKC5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbC5TdHJ1Y3RIABpcCgdEZWNpbWFsEg0KBXZhbHVlGAEgASgJEhYKCXByZWNpc2lvbhgCIAEoBUgAiAEBEhIKBXNjYWxlGAMgASgFSAGIAQFCDAoKX3ByZWNpc2lvbkIICgZfc2NhbGUaawoFQXJyYXkSLQoMZWxlbWVudF90eXBlGAEgASgLMhcuc3BhcmsuY29ubmVjdC5EYXRhVHlwZRIzCghlbGVtZW50cxgCIAMoCzIhLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsGsEBCgNNYXASKQoIa2V5X3R5cGUYASABKAsyFy5zcGFyay5jb25uZWN0LkRhdGFUeXBlEisKCnZhbHVlX3R5cGUYAiABKAsyFy5zcGFyay5jb25uZWN0LkRhdGFUeXBlEi8KBGtleXMYAyADKAsyIS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbBIxCgZ2YWx1ZXMYBCADKAsyIS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbBprCgZTdHJ1Y3QSLAoLc3RydWN0X3R5cGUYASABKAsyFy5zcGFyay5jb25uZWN0LkRhdGFUeXBlEjMKCGVsZW1lbnRzGAIgAygLMiEuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWxCDgoMbGl0ZXJhbF90eXBlGowBChNVbnJlc29sdmVkQXR0cmlidXRlEhsKE3VucGFyc2VkX2lkZW50aWZpZXIYASABKAkSFAoHcGxhbl9pZBgCIAEoA0gAiAEBEh8KEmlzX21ldGFkYXRhX2NvbHVtbhgDIAEoCEgBiAEBQgoKCF9wbGFuX2lkQhUKE19pc19tZXRhZGF0YV9jb2x1bW4aRQoPVW5yZXNvbHZlZFJlZ2V4EhAKCGNvbF9uYW1lGAEgASgJEhQKB3BsYW5faWQYAiABKANIAIgBAUIKCghfcGxhbl9pZBqQAQoSVW5yZXNvbHZlZEZ1bmN0aW9uEhUKDWZ1bmN0aW9uX25hbWUYASABKAkSLAoJYXJndW1lbnRzGAIgAygLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEhMKC2lzX2Rpc3RpbmN0GAMgASgIEiAKGGlzX3VzZXJfZGVmaW5lZF9mdW5jdGlvbhgEIAEoCBomChBFeHByZXNzaW9uU3RyaW5nEhIKCmV4cHJlc3Npb24YASABKAkaZAoOVW5yZXNvbHZlZFN0YXISHAoPdW5wYXJzZWRfdGFyZ2V0GAEgASgJSACIAQESFAoHcGxhbl9pZBgCIAEoA0gBiAEBQhIKEF91bnBhcnNlZF90YXJnZXRCCgoIX3BsYW5faWQaYgoFQWxpYXMSJwoEZXhwchgBIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhIMCgRuYW1lGAIgAygJEhUKCG1ldGFkYXRhGAMgASgJSACIAQFCCwoJX21ldGFkYXRhGpwCCgRDYXN0EicKBGV4cHIYASABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SJwoEdHlwZRgCIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGVIABISCgh0eXBlX3N0chgDIAEoCUgAEjoKCWV2YWxfbW9kZRgEIAEoDjInLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5DYXN0LkV2YWxNb2RlImIKCEV2YWxNb2RlEhkKFUVWQUxfTU9ERV9VTlNQRUNJRklFRBAAEhQKEEVWQUxfTU9ERV9MRUdBQ1kQARISCg5FVkFMX01PREVfQU5TSRACEhEKDUVWQUxfTU9ERV9UUlkQA0IOCgxjYXN0X3RvX3R5cGUaogUKBldpbmRvdxIyCg93aW5kb3dfZnVuY3Rpb24YASABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SMQoOcGFydGl0aW9uX3NwZWMYAiADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SNwoKb3JkZXJfc3BlYxgDIAMoCzIjLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5Tb3J0T3JkZXISQAoKZnJhbWVfc3BlYxgEIAEoCzIsLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5XaW5kb3cuV2luZG93RnJhbWUatQMKC1dpbmRvd0ZyYW1lEkoKCmZyYW1lX3R5cGUYASABKA4yNi5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uV2luZG93LldpbmRvd0ZyYW1lLkZyYW1lVHlwZRJJCgVsb3dlchgCIAEoCzI6LnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5XaW5kb3cuV2luZG93RnJhbWUuRnJhbWVCb3VuZGFyeRJJCgV1cHBlchgDIAEoCzI6LnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5XaW5kb3cuV2luZG93RnJhbWUuRnJhbWVCb3VuZGFyeRpzCg1GcmFtZUJvdW5kYXJ5EhUKC2N1cnJlbnRfcm93GAEgASgISAASEwoJdW5ib3VuZGVkGAIgASgISAASKgoFdmFsdWUYAyABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb25IAEIKCghib3VuZGFyeSJPCglGcmFtZVR5cGUSGAoURlJBTUVfVFlQRV9VTkRFRklORUQQABISCg5GUkFNRV9UWVBFX1JPVxABEhQKEEZSQU1FX1RZUEVfUkFOR0UQAhqNAQoMVXBkYXRlRmllbGRzEjQKEXN0cnVjdF9leHByZXNzaW9uGAEgASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEhIKCmZpZWxkX25hbWUYAiABKAkSMwoQdmFsdWVfZXhwcmVzc2lvbhgDIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhqJAQoOTGFtYmRhRnVuY3Rpb24SKwoIZnVuY3Rpb24YASABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SSgoJYXJndW1lbnRzGAIgAygLMjcuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVucmVzb2x2ZWROYW1lZExhbWJkYVZhcmlhYmxlGjMKHVVucmVzb2x2ZWROYW1lZExhbWJkYVZhcmlhYmxlEhIKCm5hbWVfcGFydHMYASADKAkaiQMKCVNvcnRPcmRlchIoCgVjaGlsZBgBIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhJECglkaXJlY3Rpb24YAiABKA4yMS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uU29ydE9yZGVyLlNvcnREaXJlY3Rpb24SRwoNbnVsbF9vcmRlcmluZxgDIAEoDjIwLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5Tb3J0T3JkZXIuTnVsbE9yZGVyaW5nImwKDVNvcnREaXJlY3Rpb24SHgoaU09SVF9ESVJFQ1RJT05fVU5TUEVDSUZJRUQQABIcChhTT1JUX0RJUkVDVElPTl9BU0NFTkRJTkcQARIdChlTT1JUX0RJUkVDVElPTl9ERVNDRU5ESU5HEAIiVQoMTnVsbE9yZGVyaW5nEhoKFlNPUlRfTlVMTFNfVU5TUEVDSUZJRUQQABIUChBTT1JUX05VTExTX0ZJUlNUEAESEwoPU09SVF9OVUxMU19MQVNUEAIacQoWVW5yZXNvbHZlZEV4dHJhY3RWYWx1ZRIoCgVjaGlsZBgBIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhItCgpleHRyYWN0aW9uGAIgASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uQgsKCWV4cHJfdHlwZSLlAQofQ29tbW9uSW5saW5lVXNlckRlZmluZWRGdW5jdGlvbhIVCg1mdW5jdGlvbl9uYW1lGAEgASgJEhUKDWRldGVybWluaXN0aWMYAiABKAgSLAoJYXJndW1lbnRzGAMgAygLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEi4KCnB5dGhvbl91ZGYYBCABKAsyGC5zcGFyay5jb25uZWN0LlB5dGhvblVERkgAEioKCGphdmFfdWRmGAYgASgLMhYuc3BhcmsuY29ubmVjdC5KYXZhVURGSABCCgoIZnVuY3Rpb24icQoJUHl0aG9uVURGEiwKC291dHB1dF90eXBlGAEgASgLMhcuc3BhcmsuY29ubmVjdC5EYXRhVHlwZRIRCglldmFsX3R5cGUYAiABKAUSDwoHY29tbWFuZBgDIAEoDBISCgpweXRob25fdmVyGAQgASgJInMKB0phdmFVREYSEgoKY2xhc3NfbmFtZRgBIAEoCRIxCgtvdXRwdXRfdHlwZRgCIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGVIAIgBARIRCglhZ2dyZWdhdGUYAyABKAhCDgoMX291dHB1dF90eXBlIlMKDENhbGxGdW5jdGlvbhIVCg1mdW5jdGlvbl9uYW1lGAEgASgJEiwKCWFyZ3VtZW50cxgCIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbmIGcHJvdG8z", [file_spark_connect_types]);
+  fileDesc("Ch9zcGFyay9jb25uZWN0L2V4cHJlc3Npb25zLnByb3RvEg1zcGFyay5jb25uZWN0IvQlCgpFeHByZXNzaW9uEjQKB2xpdGVyYWwYASABKAsyIS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbEgAEk0KFHVucmVzb2x2ZWRfYXR0cmlidXRlGAIgASgLMi0uc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVucmVzb2x2ZWRBdHRyaWJ1dGVIABJLChN1bnJlc29sdmVkX2Z1bmN0aW9uGAMgASgLMiwuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVucmVzb2x2ZWRGdW5jdGlvbkgAEkcKEWV4cHJlc3Npb25fc3RyaW5nGAQgASgLMiouc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkV4cHJlc3Npb25TdHJpbmdIABJDCg91bnJlc29sdmVkX3N0YXIYBSABKAsyKC5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uVW5yZXNvbHZlZFN0YXJIABIwCgVhbGlhcxgGIAEoCzIfLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5BbGlhc0gAEi4KBGNhc3QYByABKAsyHi5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uQ2FzdEgAEkUKEHVucmVzb2x2ZWRfcmVnZXgYCCABKAsyKS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uVW5yZXNvbHZlZFJlZ2V4SAASOQoKc29ydF9vcmRlchgJIAEoCzIjLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5Tb3J0T3JkZXJIABJDCg9sYW1iZGFfZnVuY3Rpb24YCiABKAsyKC5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGFtYmRhRnVuY3Rpb25IABIyCgZ3aW5kb3cYCyABKAsyIC5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uV2luZG93SAASVAoYdW5yZXNvbHZlZF9leHRyYWN0X3ZhbHVlGAwgASgLMjAuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVucmVzb2x2ZWRFeHRyYWN0VmFsdWVIABI/Cg11cGRhdGVfZmllbGRzGA0gASgLMiYuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVwZGF0ZUZpZWxkc0gAEmMKIHVucmVzb2x2ZWRfbmFtZWRfbGFtYmRhX3ZhcmlhYmxlGA4gASgLMjcuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVucmVzb2x2ZWROYW1lZExhbWJkYVZhcmlhYmxlSAASXQojY29tbW9uX2lubGluZV91c2VyX2RlZmluZWRfZnVuY3Rpb24YDyABKAsyLi5zcGFyay5jb25uZWN0LkNvbW1vbklubGluZVVzZXJEZWZpbmVkRnVuY3Rpb25IABI0Cg1jYWxsX2Z1bmN0aW9uGBAgASgLMhsuc3BhcmsuY29ubmVjdC5DYWxsRnVuY3Rpb25IABIyCgxtZXJnZV9hY3Rpb24YEyABKAsyGi5zcGFyay5jb25uZWN0Lk1lcmdlQWN0aW9uSAASQAoTc3VicXVlcnlfZXhwcmVzc2lvbhgVIAEoCzIhLnNwYXJrLmNvbm5lY3QuU3VicXVlcnlFeHByZXNzaW9uSAASWQobZGlyZWN0X3NodWZmbGVfcGFydGl0aW9uX2lkGBYgASgLMjIuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkRpcmVjdFNodWZmbGVQYXJ0aXRpb25JREgAGoQICgdMaXRlcmFsEicKBG51bGwYASABKAsyFy5zcGFyay5jb25uZWN0LkRhdGFUeXBlSAASEAoGYmluYXJ5GAIgASgMSAASEQoHYm9vbGVhbhgDIAEoCEgAEg4KBGJ5dGUYBCABKAVIABIPCgVzaG9ydBgFIAEoBUgAEhEKB2ludGVnZXIYBiABKAVIABIOCgRsb25nGAcgASgDSAASDwoFZmxvYXQYCiABKAJIABIQCgZkb3VibGUYCyABKAFIABI8CgdkZWNpbWFsGAwgASgLMikuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWwuRGVjaW1hbEgAEhAKBnN0cmluZxgNIAEoCUgAEg4KBGRhdGUYECABKAVIABITCgl0aW1lc3RhbXAYESABKANIABIXCg10aW1lc3RhbXBfbnR6GBIgASgDSAASOAoFYXJyYXkYFiABKAsyJy5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbC5BcnJheUgAEjQKA21hcBgXIAEoCzIlLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsLk1hcEgAEjoKBnN0cnVjdBgYIAEoCzIoLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsLlN0cnVjdEgAGlwKB0RlY2ltYWwSDQoFdmFsdWUYASABKAkSFgoJcHJlY2lzaW9uGAIgASgFSACIAQESEgoFc2NhbGUYAyABKAVIAYgBAUIMCgpfcHJlY2lzaW9uQggKBl9zY2FsZRprCgVBcnJheRItCgxlbGVtZW50X3R5cGUYASABKAsyFy5zcGFyay5jb25uZWN0LkRhdGFUeXBlEjMKCGVsZW1lbnRzGAIgAygLMiEuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLkxpdGVyYWwawQEKA01hcBIpCghrZXlfdHlwZRgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGUSKwoKdmFsdWVfdHlwZRgCIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGUSLwoEa2V5cxgDIAMoCzIhLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsEjEKBnZhbHVlcxgEIAMoCzIhLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsGmsKBlN0cnVjdBIsCgtzdHJ1Y3RfdHlwZRgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGUSMwoIZWxlbWVudHMYAiADKAsyIS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbEIOCgxsaXRlcmFsX3R5cGUaRAoYRGlyZWN0U2h1ZmZsZVBhcnRpdGlvbklEEigKBWNoaWxkGAEgASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uGowBChNVbnJlc29sdmVkQXR0cmlidXRlEhsKE3VucGFyc2VkX2lkZW50aWZpZXIYASABKAkSFAoHcGxhbl9pZBgCIAEoA0gAiAEBEh8KEmlzX21ldGFkYXRhX2NvbHVtbhgDIAEoCEgBiAEBQgoKCF9wbGFuX2lkQhUKE19pc19tZXRhZGF0YV9jb2x1bW4aRQoPVW5yZXNvbHZlZFJlZ2V4EhAKCGNvbF9uYW1lGAEgASgJEhQKB3BsYW5faWQYAiABKANIAIgBAUIKCghfcGxhbl9pZBqQAQoSVW5yZXNvbHZlZEZ1bmN0aW9uEhUKDWZ1bmN0aW9uX25hbWUYASABKAkSLAoJYXJndW1lbnRzGAIgAygLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEhMKC2lzX2Rpc3RpbmN0GAMgASgIEiAKGGlzX3VzZXJfZGVmaW5lZF9mdW5jdGlvbhgEIAEoCBomChBFeHByZXNzaW9uU3RyaW5nEhIKCmV4cHJlc3Npb24YASABKAkaZAoOVW5yZXNvbHZlZFN0YXISHAoPdW5wYXJzZWRfdGFyZ2V0GAEgASgJSACIAQESFAoHcGxhbl9pZBgCIAEoA0gBiAEBQhIKEF91bnBhcnNlZF90YXJnZXRCCgoIX3BsYW5faWQaYgoFQWxpYXMSJwoEZXhwchgBIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhIMCgRuYW1lGAIgAygJEhUKCG1ldGFkYXRhGAMgASgJSACIAQFCCwoJX21ldGFkYXRhGpwCCgRDYXN0EicKBGV4cHIYASABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SJwoEdHlwZRgCIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGVIABISCgh0eXBlX3N0chgDIAEoCUgAEjoKCWV2YWxfbW9kZRgEIAEoDjInLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5DYXN0LkV2YWxNb2RlImIKCEV2YWxNb2RlEhkKFUVWQUxfTU9ERV9VTlNQRUNJRklFRBAAEhQKEEVWQUxfTU9ERV9MRUdBQ1kQARISCg5FVkFMX01PREVfQU5TSRACEhEKDUVWQUxfTU9ERV9UUlkQA0IOCgxjYXN0X3RvX3R5cGUaogUKBldpbmRvdxIyCg93aW5kb3dfZnVuY3Rpb24YASABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SMQoOcGFydGl0aW9uX3NwZWMYAiADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SNwoKb3JkZXJfc3BlYxgDIAMoCzIjLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5Tb3J0T3JkZXISQAoKZnJhbWVfc3BlYxgEIAEoCzIsLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5XaW5kb3cuV2luZG93RnJhbWUatQMKC1dpbmRvd0ZyYW1lEkoKCmZyYW1lX3R5cGUYASABKA4yNi5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uV2luZG93LldpbmRvd0ZyYW1lLkZyYW1lVHlwZRJJCgVsb3dlchgCIAEoCzI6LnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5XaW5kb3cuV2luZG93RnJhbWUuRnJhbWVCb3VuZGFyeRJJCgV1cHBlchgDIAEoCzI6LnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5XaW5kb3cuV2luZG93RnJhbWUuRnJhbWVCb3VuZGFyeRpzCg1GcmFtZUJvdW5kYXJ5EhUKC2N1cnJlbnRfcm93GAEgASgISAASEwoJdW5ib3VuZGVkGAIgASgISAASKgoFdmFsdWUYAyABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb25IAEIKCghib3VuZGFyeSJPCglGcmFtZVR5cGUSGAoURlJBTUVfVFlQRV9VTkRFRklORUQQABISCg5GUkFNRV9UWVBFX1JPVxABEhQKEEZSQU1FX1RZUEVfUkFOR0UQAhqNAQoMVXBkYXRlRmllbGRzEjQKEXN0cnVjdF9leHByZXNzaW9uGAEgASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEhIKCmZpZWxkX25hbWUYAiABKAkSMwoQdmFsdWVfZXhwcmVzc2lvbhgDIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhqJAQoOTGFtYmRhRnVuY3Rpb24SKwoIZnVuY3Rpb24YASABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SSgoJYXJndW1lbnRzGAIgAygLMjcuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uLlVucmVzb2x2ZWROYW1lZExhbWJkYVZhcmlhYmxlGjMKHVVucmVzb2x2ZWROYW1lZExhbWJkYVZhcmlhYmxlEhIKCm5hbWVfcGFydHMYASADKAkaiQMKCVNvcnRPcmRlchIoCgVjaGlsZBgBIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhJECglkaXJlY3Rpb24YAiABKA4yMS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uU29ydE9yZGVyLlNvcnREaXJlY3Rpb24SRwoNbnVsbF9vcmRlcmluZxgDIAEoDjIwLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5Tb3J0T3JkZXIuTnVsbE9yZGVyaW5nImwKDVNvcnREaXJlY3Rpb24SHgoaU09SVF9ESVJFQ1RJT05fVU5TUEVDSUZJRUQQABIcChhTT1JUX0RJUkVDVElPTl9BU0NFTkRJTkcQARIdChlTT1JUX0RJUkVDVElPTl9ERVNDRU5ESU5HEAIiVQoMTnVsbE9yZGVyaW5nEhoKFlNPUlRfTlVMTFNfVU5TUEVDSUZJRUQQABIUChBTT1JUX05VTExTX0ZJUlNUEAESEwoPU09SVF9OVUxMU19MQVNUEAIacQoWVW5yZXNvbHZlZEV4dHJhY3RWYWx1ZRIoCgVjaGlsZBgBIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhItCgpleHRyYWN0aW9uGAIgASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uQgsKCWV4cHJfdHlwZSLlAQofQ29tbW9uSW5saW5lVXNlckRlZmluZWRGdW5jdGlvbhIVCg1mdW5jdGlvbl9uYW1lGAEgASgJEhUKDWRldGVybWluaXN0aWMYAiABKAgSLAoJYXJndW1lbnRzGAMgAygLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEi4KCnB5dGhvbl91ZGYYBCABKAsyGC5zcGFyay5jb25uZWN0LlB5dGhvblVERkgAEioKCGphdmFfdWRmGAYgASgLMhYuc3BhcmsuY29ubmVjdC5KYXZhVURGSABCCgoIZnVuY3Rpb24icQoJUHl0aG9uVURGEiwKC291dHB1dF90eXBlGAEgASgLMhcuc3BhcmsuY29ubmVjdC5EYXRhVHlwZRIRCglldmFsX3R5cGUYAiABKAUSDwoHY29tbWFuZBgDIAEoDBISCgpweXRob25fdmVyGAQgASgJInMKB0phdmFVREYSEgoKY2xhc3NfbmFtZRgBIAEoCRIxCgtvdXRwdXRfdHlwZRgCIAEoCzIXLnNwYXJrLmNvbm5lY3QuRGF0YVR5cGVIAIgBARIRCglhZ2dyZWdhdGUYAyABKAhCDgoMX291dHB1dF90eXBlIlMKDENhbGxGdW5jdGlvbhIVCg1mdW5jdGlvbl9uYW1lGAEgASgJEiwKCWFyZ3VtZW50cxgCIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbiLdBAoSU3VicXVlcnlFeHByZXNzaW9uEg8KB3BsYW5faWQYASABKAMSRQoNc3VicXVlcnlfdHlwZRgCIAEoDjIuLnNwYXJrLmNvbm5lY3QuU3VicXVlcnlFeHByZXNzaW9uLlN1YnF1ZXJ5VHlwZRJRChF0YWJsZV9hcmdfb3B0aW9ucxgDIAEoCzIxLnNwYXJrLmNvbm5lY3QuU3VicXVlcnlFeHByZXNzaW9uLlRhYmxlQXJnT3B0aW9uc0gAiAEBEjUKEmluX3N1YnF1ZXJ5X3ZhbHVlcxgEIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhq7AQoPVGFibGVBcmdPcHRpb25zEjEKDnBhcnRpdGlvbl9zcGVjGAEgAygLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEjcKCm9yZGVyX3NwZWMYAiADKAsyIy5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uU29ydE9yZGVyEiIKFXdpdGhfc2luZ2xlX3BhcnRpdGlvbhgDIAEoCEgAiAEBQhgKFl93aXRoX3NpbmdsZV9wYXJ0aXRpb24ikAEKDFN1YnF1ZXJ5VHlwZRIZChVTVUJRVUVSWV9UWVBFX1VOS05PV04QABIYChRTVUJRVUVSWV9UWVBFX1NDQUxBUhABEhgKFFNVQlFVRVJZX1RZUEVfRVhJU1RTEAISGwoXU1VCUVVFUllfVFlQRV9UQUJMRV9BUkcQAxIUChBTVUJRVUVSWV9UWVBFX0lOEARCFAoSX3RhYmxlX2FyZ19vcHRpb25zItADCgtNZXJnZUFjdGlvbhI6CgthY3Rpb25fdHlwZRgBIAEoDjIlLnNwYXJrLmNvbm5lY3QuTWVyZ2VBY3Rpb24uQWN0aW9uVHlwZRIxCgljb25kaXRpb24YAiABKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb25IAIgBARI6Cgthc3NpZ25tZW50cxgDIAMoCzIlLnNwYXJrLmNvbm5lY3QuTWVyZ2VBY3Rpb24uQXNzaWdubWVudBpeCgpBc3NpZ25tZW50EiYKA2tleRgBIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhIoCgV2YWx1ZRgCIAEoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbiKnAQoKQWN0aW9uVHlwZRIXChNBQ1RJT05fVFlQRV9JTlZBTElEEAASFgoSQUNUSU9OX1RZUEVfREVMRVRFEAESFgoSQUNUSU9OX1RZUEVfSU5TRVJUEAISGwoXQUNUSU9OX1RZUEVfSU5TRVJUX1NUQVIQAxIWChJBQ1RJT05fVFlQRV9VUERBVEUQBBIbChdBQ1RJT05fVFlQRV9VUERBVEVfU1RBUhAFQgwKCl9jb25kaXRpb25iBnByb3RvMw", [file_spark_connect_types]);
 
 /**
  * @generated from message spark.connect.Expression
@@ -119,6 +119,30 @@ export type Expression = Message<"spark.connect.Expression"> & {
      */
     value: CallFunction;
     case: "callFunction";
+  } | {
+    /**
+     * 4.0+: a WHEN [NOT] MATCHED clause of MergeIntoTableCommand.
+     *
+     * @generated from field: spark.connect.MergeAction merge_action = 19;
+     */
+    value: MergeAction;
+    case: "mergeAction";
+  } | {
+    /**
+     * 4.0+: df.scalar(), df.exists(), df.asTable(), col.isin(df); the plan travels in a WithRelations.
+     *
+     * @generated from field: spark.connect.SubqueryExpression subquery_expression = 21;
+     */
+    value: SubqueryExpression;
+    case: "subqueryExpression";
+  } | {
+    /**
+     * 4.1+: df.repartitionById's partition id, used as it is.
+     *
+     * @generated from field: spark.connect.Expression.DirectShufflePartitionID direct_shuffle_partition_id = 22;
+     */
+    value: Expression_DirectShufflePartitionID;
+    case: "directShufflePartitionId";
   } | { case: undefined; value?: undefined };
 };
 
@@ -358,6 +382,23 @@ export const Expression_Literal_StructSchema: GenMessage<Expression_Literal_Stru
   messageDesc(file_spark_connect_expressions, 0, 0, 3);
 
 /**
+ * @generated from message spark.connect.Expression.DirectShufflePartitionID
+ */
+export type Expression_DirectShufflePartitionID = Message<"spark.connect.Expression.DirectShufflePartitionID"> & {
+  /**
+   * @generated from field: spark.connect.Expression child = 1;
+   */
+  child?: Expression | undefined;
+};
+
+/**
+ * Describes the message spark.connect.Expression.DirectShufflePartitionID.
+ * Use `create(Expression_DirectShufflePartitionIDSchema)` to create a new message.
+ */
+export const Expression_DirectShufflePartitionIDSchema: GenMessage<Expression_DirectShufflePartitionID> = /*@__PURE__*/
+  messageDesc(file_spark_connect_expressions, 0, 1);
+
+/**
  * @generated from message spark.connect.Expression.UnresolvedAttribute
  */
 export type Expression_UnresolvedAttribute = Message<"spark.connect.Expression.UnresolvedAttribute"> & {
@@ -384,7 +425,7 @@ export type Expression_UnresolvedAttribute = Message<"spark.connect.Expression.U
  * Use `create(Expression_UnresolvedAttributeSchema)` to create a new message.
  */
 export const Expression_UnresolvedAttributeSchema: GenMessage<Expression_UnresolvedAttribute> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 1);
+  messageDesc(file_spark_connect_expressions, 0, 2);
 
 /**
  * Every column whose name matches a Java regex (df.colRegex), as a quoted identifier like `(a|b)_.*`.
@@ -408,7 +449,7 @@ export type Expression_UnresolvedRegex = Message<"spark.connect.Expression.Unres
  * Use `create(Expression_UnresolvedRegexSchema)` to create a new message.
  */
 export const Expression_UnresolvedRegexSchema: GenMessage<Expression_UnresolvedRegex> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 2);
+  messageDesc(file_spark_connect_expressions, 0, 3);
 
 /**
  * @generated from message spark.connect.Expression.UnresolvedFunction
@@ -440,7 +481,7 @@ export type Expression_UnresolvedFunction = Message<"spark.connect.Expression.Un
  * Use `create(Expression_UnresolvedFunctionSchema)` to create a new message.
  */
 export const Expression_UnresolvedFunctionSchema: GenMessage<Expression_UnresolvedFunction> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 3);
+  messageDesc(file_spark_connect_expressions, 0, 4);
 
 /**
  * A SQL expression parsed by the server.
@@ -459,7 +500,7 @@ export type Expression_ExpressionString = Message<"spark.connect.Expression.Expr
  * Use `create(Expression_ExpressionStringSchema)` to create a new message.
  */
 export const Expression_ExpressionStringSchema: GenMessage<Expression_ExpressionString> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 4);
+  messageDesc(file_spark_connect_expressions, 0, 5);
 
 /**
  * @generated from message spark.connect.Expression.UnresolvedStar
@@ -481,7 +522,7 @@ export type Expression_UnresolvedStar = Message<"spark.connect.Expression.Unreso
  * Use `create(Expression_UnresolvedStarSchema)` to create a new message.
  */
 export const Expression_UnresolvedStarSchema: GenMessage<Expression_UnresolvedStar> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 5);
+  messageDesc(file_spark_connect_expressions, 0, 6);
 
 /**
  * @generated from message spark.connect.Expression.Alias
@@ -508,7 +549,7 @@ export type Expression_Alias = Message<"spark.connect.Expression.Alias"> & {
  * Use `create(Expression_AliasSchema)` to create a new message.
  */
 export const Expression_AliasSchema: GenMessage<Expression_Alias> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 6);
+  messageDesc(file_spark_connect_expressions, 0, 7);
 
 /**
  * @generated from message spark.connect.Expression.Cast
@@ -549,7 +590,7 @@ export type Expression_Cast = Message<"spark.connect.Expression.Cast"> & {
  * Use `create(Expression_CastSchema)` to create a new message.
  */
 export const Expression_CastSchema: GenMessage<Expression_Cast> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 7);
+  messageDesc(file_spark_connect_expressions, 0, 8);
 
 /**
  * @generated from enum spark.connect.Expression.Cast.EvalMode
@@ -580,7 +621,7 @@ export enum Expression_Cast_EvalMode {
  * Describes the enum spark.connect.Expression.Cast.EvalMode.
  */
 export const Expression_Cast_EvalModeSchema: GenEnum<Expression_Cast_EvalMode> = /*@__PURE__*/
-  enumDesc(file_spark_connect_expressions, 0, 7, 0);
+  enumDesc(file_spark_connect_expressions, 0, 8, 0);
 
 /**
  * A function over a window: OVER (PARTITION BY ... ORDER BY ... frame).
@@ -616,7 +657,7 @@ export type Expression_Window = Message<"spark.connect.Expression.Window"> & {
  * Use `create(Expression_WindowSchema)` to create a new message.
  */
 export const Expression_WindowSchema: GenMessage<Expression_Window> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 8);
+  messageDesc(file_spark_connect_expressions, 0, 9);
 
 /**
  * @generated from message spark.connect.Expression.Window.WindowFrame
@@ -643,7 +684,7 @@ export type Expression_Window_WindowFrame = Message<"spark.connect.Expression.Wi
  * Use `create(Expression_Window_WindowFrameSchema)` to create a new message.
  */
 export const Expression_Window_WindowFrameSchema: GenMessage<Expression_Window_WindowFrame> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 8, 0);
+  messageDesc(file_spark_connect_expressions, 0, 9, 0);
 
 /**
  * @generated from message spark.connect.Expression.Window.WindowFrame.FrameBoundary
@@ -682,7 +723,7 @@ export type Expression_Window_WindowFrame_FrameBoundary = Message<"spark.connect
  * Use `create(Expression_Window_WindowFrame_FrameBoundarySchema)` to create a new message.
  */
 export const Expression_Window_WindowFrame_FrameBoundarySchema: GenMessage<Expression_Window_WindowFrame_FrameBoundary> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 8, 0, 0);
+  messageDesc(file_spark_connect_expressions, 0, 9, 0, 0);
 
 /**
  * @generated from enum spark.connect.Expression.Window.WindowFrame.FrameType
@@ -708,7 +749,7 @@ export enum Expression_Window_WindowFrame_FrameType {
  * Describes the enum spark.connect.Expression.Window.WindowFrame.FrameType.
  */
 export const Expression_Window_WindowFrame_FrameTypeSchema: GenEnum<Expression_Window_WindowFrame_FrameType> = /*@__PURE__*/
-  enumDesc(file_spark_connect_expressions, 0, 8, 0, 0);
+  enumDesc(file_spark_connect_expressions, 0, 9, 0, 0);
 
 /**
  * Sets (value_expression given) or drops a struct field: Column.withField / dropFields.
@@ -737,7 +778,7 @@ export type Expression_UpdateFields = Message<"spark.connect.Expression.UpdateFi
  * Use `create(Expression_UpdateFieldsSchema)` to create a new message.
  */
 export const Expression_UpdateFieldsSchema: GenMessage<Expression_UpdateFields> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 9);
+  messageDesc(file_spark_connect_expressions, 0, 10);
 
 /**
  * A lambda for higher-order functions; its body refers to its arguments by their names.
@@ -763,7 +804,7 @@ export type Expression_LambdaFunction = Message<"spark.connect.Expression.Lambda
  * Use `create(Expression_LambdaFunctionSchema)` to create a new message.
  */
 export const Expression_LambdaFunctionSchema: GenMessage<Expression_LambdaFunction> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 10);
+  messageDesc(file_spark_connect_expressions, 0, 11);
 
 /**
  * @generated from message spark.connect.Expression.UnresolvedNamedLambdaVariable
@@ -780,7 +821,7 @@ export type Expression_UnresolvedNamedLambdaVariable = Message<"spark.connect.Ex
  * Use `create(Expression_UnresolvedNamedLambdaVariableSchema)` to create a new message.
  */
 export const Expression_UnresolvedNamedLambdaVariableSchema: GenMessage<Expression_UnresolvedNamedLambdaVariable> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 11);
+  messageDesc(file_spark_connect_expressions, 0, 12);
 
 /**
  * @generated from message spark.connect.Expression.SortOrder
@@ -807,7 +848,7 @@ export type Expression_SortOrder = Message<"spark.connect.Expression.SortOrder">
  * Use `create(Expression_SortOrderSchema)` to create a new message.
  */
 export const Expression_SortOrderSchema: GenMessage<Expression_SortOrder> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 12);
+  messageDesc(file_spark_connect_expressions, 0, 13);
 
 /**
  * @generated from enum spark.connect.Expression.SortOrder.SortDirection
@@ -833,7 +874,7 @@ export enum Expression_SortOrder_SortDirection {
  * Describes the enum spark.connect.Expression.SortOrder.SortDirection.
  */
 export const Expression_SortOrder_SortDirectionSchema: GenEnum<Expression_SortOrder_SortDirection> = /*@__PURE__*/
-  enumDesc(file_spark_connect_expressions, 0, 12, 0);
+  enumDesc(file_spark_connect_expressions, 0, 13, 0);
 
 /**
  * @generated from enum spark.connect.Expression.SortOrder.NullOrdering
@@ -859,7 +900,7 @@ export enum Expression_SortOrder_NullOrdering {
  * Describes the enum spark.connect.Expression.SortOrder.NullOrdering.
  */
 export const Expression_SortOrder_NullOrderingSchema: GenEnum<Expression_SortOrder_NullOrdering> = /*@__PURE__*/
-  enumDesc(file_spark_connect_expressions, 0, 12, 1);
+  enumDesc(file_spark_connect_expressions, 0, 13, 1);
 
 /**
  * @generated from message spark.connect.Expression.UnresolvedExtractValue
@@ -881,7 +922,7 @@ export type Expression_UnresolvedExtractValue = Message<"spark.connect.Expressio
  * Use `create(Expression_UnresolvedExtractValueSchema)` to create a new message.
  */
 export const Expression_UnresolvedExtractValueSchema: GenMessage<Expression_UnresolvedExtractValue> = /*@__PURE__*/
-  messageDesc(file_spark_connect_expressions, 0, 13);
+  messageDesc(file_spark_connect_expressions, 0, 14);
 
 /**
  * @generated from message spark.connect.CommonInlineUserDefinedFunction
@@ -1013,4 +1054,191 @@ export type CallFunction = Message<"spark.connect.CallFunction"> & {
  */
 export const CallFunctionSchema: GenMessage<CallFunction> = /*@__PURE__*/
   messageDesc(file_spark_connect_expressions, 4);
+
+/**
+ * A DataFrame used as an expression; plan_id names a relation in the enclosing WithRelations' references.
+ *
+ * @generated from message spark.connect.SubqueryExpression
+ */
+export type SubqueryExpression = Message<"spark.connect.SubqueryExpression"> & {
+  /**
+   * @generated from field: int64 plan_id = 1;
+   */
+  planId: bigint;
+
+  /**
+   * @generated from field: spark.connect.SubqueryExpression.SubqueryType subquery_type = 2;
+   */
+  subqueryType: SubqueryExpression_SubqueryType;
+
+  /**
+   * @generated from field: optional spark.connect.SubqueryExpression.TableArgOptions table_arg_options = 3;
+   */
+  tableArgOptions?: SubqueryExpression_TableArgOptions | undefined;
+
+  /**
+   * @generated from field: repeated spark.connect.Expression in_subquery_values = 4;
+   */
+  inSubqueryValues: Expression[];
+};
+
+/**
+ * Describes the message spark.connect.SubqueryExpression.
+ * Use `create(SubqueryExpressionSchema)` to create a new message.
+ */
+export const SubqueryExpressionSchema: GenMessage<SubqueryExpression> = /*@__PURE__*/
+  messageDesc(file_spark_connect_expressions, 5);
+
+/**
+ * @generated from message spark.connect.SubqueryExpression.TableArgOptions
+ */
+export type SubqueryExpression_TableArgOptions = Message<"spark.connect.SubqueryExpression.TableArgOptions"> & {
+  /**
+   * @generated from field: repeated spark.connect.Expression partition_spec = 1;
+   */
+  partitionSpec: Expression[];
+
+  /**
+   * @generated from field: repeated spark.connect.Expression.SortOrder order_spec = 2;
+   */
+  orderSpec: Expression_SortOrder[];
+
+  /**
+   * @generated from field: optional bool with_single_partition = 3;
+   */
+  withSinglePartition?: boolean | undefined;
+};
+
+/**
+ * Describes the message spark.connect.SubqueryExpression.TableArgOptions.
+ * Use `create(SubqueryExpression_TableArgOptionsSchema)` to create a new message.
+ */
+export const SubqueryExpression_TableArgOptionsSchema: GenMessage<SubqueryExpression_TableArgOptions> = /*@__PURE__*/
+  messageDesc(file_spark_connect_expressions, 5, 0);
+
+/**
+ * @generated from enum spark.connect.SubqueryExpression.SubqueryType
+ */
+export enum SubqueryExpression_SubqueryType {
+  /**
+   * @generated from enum value: SUBQUERY_TYPE_UNKNOWN = 0;
+   */
+  UNKNOWN = 0,
+
+  /**
+   * @generated from enum value: SUBQUERY_TYPE_SCALAR = 1;
+   */
+  SCALAR = 1,
+
+  /**
+   * @generated from enum value: SUBQUERY_TYPE_EXISTS = 2;
+   */
+  EXISTS = 2,
+
+  /**
+   * @generated from enum value: SUBQUERY_TYPE_TABLE_ARG = 3;
+   */
+  TABLE_ARG = 3,
+
+  /**
+   * @generated from enum value: SUBQUERY_TYPE_IN = 4;
+   */
+  IN = 4,
+}
+
+/**
+ * Describes the enum spark.connect.SubqueryExpression.SubqueryType.
+ */
+export const SubqueryExpression_SubqueryTypeSchema: GenEnum<SubqueryExpression_SubqueryType> = /*@__PURE__*/
+  enumDesc(file_spark_connect_expressions, 5, 0);
+
+/**
+ * @generated from message spark.connect.MergeAction
+ */
+export type MergeAction = Message<"spark.connect.MergeAction"> & {
+  /**
+   * @generated from field: spark.connect.MergeAction.ActionType action_type = 1;
+   */
+  actionType: MergeAction_ActionType;
+
+  /**
+   * @generated from field: optional spark.connect.Expression condition = 2;
+   */
+  condition?: Expression | undefined;
+
+  /**
+   * @generated from field: repeated spark.connect.MergeAction.Assignment assignments = 3;
+   */
+  assignments: MergeAction_Assignment[];
+};
+
+/**
+ * Describes the message spark.connect.MergeAction.
+ * Use `create(MergeActionSchema)` to create a new message.
+ */
+export const MergeActionSchema: GenMessage<MergeAction> = /*@__PURE__*/
+  messageDesc(file_spark_connect_expressions, 6);
+
+/**
+ * @generated from message spark.connect.MergeAction.Assignment
+ */
+export type MergeAction_Assignment = Message<"spark.connect.MergeAction.Assignment"> & {
+  /**
+   * @generated from field: spark.connect.Expression key = 1;
+   */
+  key?: Expression | undefined;
+
+  /**
+   * @generated from field: spark.connect.Expression value = 2;
+   */
+  value?: Expression | undefined;
+};
+
+/**
+ * Describes the message spark.connect.MergeAction.Assignment.
+ * Use `create(MergeAction_AssignmentSchema)` to create a new message.
+ */
+export const MergeAction_AssignmentSchema: GenMessage<MergeAction_Assignment> = /*@__PURE__*/
+  messageDesc(file_spark_connect_expressions, 6, 0);
+
+/**
+ * @generated from enum spark.connect.MergeAction.ActionType
+ */
+export enum MergeAction_ActionType {
+  /**
+   * @generated from enum value: ACTION_TYPE_INVALID = 0;
+   */
+  INVALID = 0,
+
+  /**
+   * @generated from enum value: ACTION_TYPE_DELETE = 1;
+   */
+  DELETE = 1,
+
+  /**
+   * @generated from enum value: ACTION_TYPE_INSERT = 2;
+   */
+  INSERT = 2,
+
+  /**
+   * @generated from enum value: ACTION_TYPE_INSERT_STAR = 3;
+   */
+  INSERT_STAR = 3,
+
+  /**
+   * @generated from enum value: ACTION_TYPE_UPDATE = 4;
+   */
+  UPDATE = 4,
+
+  /**
+   * @generated from enum value: ACTION_TYPE_UPDATE_STAR = 5;
+   */
+  UPDATE_STAR = 5,
+}
+
+/**
+ * Describes the enum spark.connect.MergeAction.ActionType.
+ */
+export const MergeAction_ActionTypeSchema: GenEnum<MergeAction_ActionType> = /*@__PURE__*/
+  enumDesc(file_spark_connect_expressions, 6, 0);
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { onSpark35 } from "../../../helpers/spark-line.js";
-import { avg, col, count, expr, lit, max, sum, DataFrame, Observation, SparkSession, StorageLevel, Types } from "../../../../src/index.js";
+import { avg, col, count, expr, lit, max, spark_partition_id, sum, DataFrame, Observation, SparkSession, StorageLevel, Types } from "../../../../src/index.js";
 
 let spark: SparkSession;
 let people: DataFrame;
@@ -281,5 +281,74 @@ describe("observe, caching, results", () => {
       if (firsts.length === 3) break;
     }
     expect(firsts).toEqual([0n, 1n, 2n]);
+  });
+});
+
+describe("subqueries, lateral joins, repartitionById, mergeInto, toJSON, executionInfo", () => {
+  // pyspark 4.1.4's Connect client, same jobs, same server.
+  const SUBQUERY = {
+    scalar: [[1, 7], [2, 7], [3, 7]],
+    corrScalar: [[1, 11], [2, null], [3, 7]],
+    exists: [[1, 10], [3, null]],
+    notExists: [[2, 20]],
+    isin: [[1, 10], [3, null]],
+    lateral: [[1, 10, 0], [2, 20, 0], [2, 20, 1], [3, null, 0], [3, null, 1], [3, null, 2]],
+    lateralLeft: [[1, 10, 1, 5], [1, 10, 1, 6], [2, 20, null, null], [3, null, 3, 7]],
+    byId: [[0, 0], [1, 1], [2, 2], [3, 0], [4, 1], [5, 2], [6, 0], [7, 1], [8, 2], [9, 0]],
+    // pyspark's toJSON raises NOT_IMPLEMENTED; these are its select(to_json(struct("*")).alias("value")).
+    json: [['{"k":1,"v":10}'], ['{"k":2,"v":20}'], ['{"k":3}']],
+    metricsText: "+- WholeStageCodegen (1)()\n+- Filter(numOutputRows: 3 (sum))\n+- Range(numOutputRows: 5 (sum))\n",
+    // pyspark's [("m", {"rows": 5})]; a long is a bigint here, as collect() gives it.
+    flows: [["m", { rows: 5n }]],
+    mergeError: /\[UNSUPPORTED_FEATURE.TABLE_OPERATION\] The feature is not supported: Table `unknown` does not support MERGE INTO TABLE/,
+  };
+  const frames = () => {
+    const t = spark.createDataFrame([{ k: 1, v: 10 }, { k: 2, v: 20 }, { k: 3, v: null }], "k INT, v INT");
+    const u = spark.createDataFrame([{ k: 1, w: 5 }, { k: 1, w: 6 }, { k: 3, w: 7 }], "k INT, w INT");
+    return { t, u, a: t.alias("a"), b: u.alias("b") };
+  };
+
+  it.skipIf(onSpark35)("scalar/exists/isin subqueries, lateral joins, repartitionById and MERGE give pyspark's results", async () => {
+    const { t, u, a, b } = frames();
+    const matching = b.where(col("b.k").eq(col("a.k").outer()));
+    const got = await Promise.all([
+      rows(t.select("k", u.select(max("w")).scalar().alias("top")).orderBy("k")),
+      rows(a.select("a.k", matching.select(sum("b.w")).scalar().alias("s")).orderBy("k")),
+      rows(a.where(matching.exists()).orderBy("k")),
+      rows(a.where(matching.exists().not()).orderBy("k")),
+      rows(t.where(col("k").isin(u.select("k"))).orderBy("k")),
+      rows(a.lateralJoin(spark.range(3).alias("r").where(col("r.id").lt(col("a.k").outer())).select(col("r.id").alias("rid"))).orderBy("k", "rid")),
+      rows(a.lateralJoin(b, col("a.k").eq(col("b.k")), "left").orderBy("a.k", "w")),
+      rows(spark.range(10).repartitionById(3, col("id").mod(3).cast("int")).select("id", spark_partition_id().alias("p")).orderBy("id")),
+    ]);
+    expect(got).toEqual([SUBQUERY.scalar, SUBQUERY.corrScalar, SUBQUERY.exists, SUBQUERY.notExists, SUBQUERY.isin, SUBQUERY.lateral, SUBQUERY.lateralLeft, SUBQUERY.byId]);
+    // The built-in catalog has no MERGE; the server says so (Delta/Iceberg tables accept the same command).
+    await t.createOrReplaceTempView("merge_tgt");
+    const merge = t.alias("s").mergeInto("merge_tgt", col("s.k").eq(col("merge_tgt.k"))).whenMatched().updateAll().merge();
+    await expect(merge).rejects.toThrow(SUBQUERY.mergeError);
+  });
+
+  it("toJSON rows are pyspark's to_json(struct(*)); executionInfo holds the last action's metrics and observations", async () => {
+    const { t } = frames();
+    const filtered = spark.range(5).filter("id > 1");
+    const obs = new Observation("m");
+    const observed = spark.range(5).observe(obs, count(lit(1)).alias("rows"));
+    const [json] = await Promise.all([rows(t.toJSON().orderBy("value")), filtered.collect(), observed.collect()]);
+    expect(json).toEqual(SUBQUERY.json);
+    const outputRows = Object.fromEntries(filtered.executionInfo!.metrics!.plans.map((p) => [p.name, p.metrics.find((m) => m.name === "numOutputRows")?.value]));
+    expect([outputRows.Range, outputRows.Filter]).toEqual([5, 3]);
+    if (!onSpark35) expect(filtered.executionInfo!.metrics!.toText()).toBe(SUBQUERY.metricsText);
+    expect(observed.executionInfo!.flows).toEqual(SUBQUERY.flows);
+  });
+
+  it.runIf(onSpark35)("on 3.5 each of them names the Spark version it needs", () => {
+    const { t, u } = frames();
+    expect(() => u.scalar()).toThrow(/scalar\(\) needs Spark 4.0\+; this server runs Spark 3\.5/);
+    expect(() => u.exists()).toThrow(/exists\(\) needs Spark 4.0\+/);
+    expect(() => u.asTable()).toThrow(/asTable\(\) needs Spark 4.0\+/);
+    expect(() => col("k").isin(u)).toThrow(/isin\(DataFrame\) needs Spark 4.0\+/);
+    expect(() => t.lateralJoin(u)).toThrow(/lateralJoin\(\) needs Spark 4.0\+/);
+    expect(() => t.mergeInto("x", col("a"))).toThrow(/mergeInto\(\) needs Spark 4.0\+/);
+    expect(() => t.repartitionById(2, "k")).toThrow(/repartitionById\(\) needs Spark 4.1\+; this server runs Spark 3\.5/);
   });
 });
