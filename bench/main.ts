@@ -1,5 +1,5 @@
 // npm run bench: spark-autobundle against its rivals, on seeded synthetic Python trees.
-// Usage: tsx bench/main.ts [--quick] [--only=a,b,c,d,e,f,g] [--trees=small,medium,large]
+// Usage: tsx bench/main.ts [--quick] [--only=a,b,c,d,e,f,g,h] [--trees=small,medium,large]
 //                          [--runs=N] [--warmup=N] [--out=bench/results.json] [--keep]
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -20,6 +20,7 @@ import { peakRssRows } from "./rss.js";
 import { TREE_SIZES, type TreeName } from "./tree.js";
 import { prepareTree } from "./trees.js";
 import { uploadRows } from "./upload.js";
+import { rerunRows } from "./rerun.js";
 
 const SECTIONS: Record<Section, (ctx: BenchContext) => Promise<Row[]>> = {
   a: overheadRows,
@@ -29,10 +30,11 @@ const SECTIONS: Record<Section, (ctx: BenchContext) => Promise<Row[]>> = {
   e: loopRows,
   f: peakRssRows,
   g: depsRows,
+  h: rerunRows,
 };
 
 function usage(message: string): never {
-  console.error(`bench: ${message}\nUsage: tsx bench/main.ts [--quick] [--only=a,b,c,d,e,f,g] [--trees=small,medium,large] [--runs=N] [--warmup=N] [--out=PATH] [--keep]`);
+  console.error(`bench: ${message}\nUsage: tsx bench/main.ts [--quick] [--only=a,b,c,d,e,f,g,h] [--trees=small,medium,large] [--runs=N] [--warmup=N] [--out=PATH] [--keep]`);
   process.exit(2);
 }
 
@@ -50,7 +52,7 @@ function parseOptions() {
   });
   const quick = values.quick!;
   const sections = (values.only?.split(",") ?? Object.keys(SECTIONS)) as Section[];
-  for (const s of sections) if (!(s in SECTIONS)) usage(`unknown section "${s}" in --only; use letters a-g`);
+  for (const s of sections) if (!(s in SECTIONS)) usage(`unknown section "${s}" in --only; use letters a-h`);
   const trees = (values.trees?.split(",") ?? (quick ? ["small", "medium"] : Object.keys(TREE_SIZES))) as TreeName[];
   for (const t of trees) if (!(t in TREE_SIZES)) usage(`unknown tree "${t}" in --trees; use ${Object.keys(TREE_SIZES).join(", ")}`);
   const count = (text: string | undefined, fallback: number, min: number, name: string) => {

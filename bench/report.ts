@@ -5,7 +5,7 @@ import { median } from "./measure.js";
 import type { MachineInfo, Versions } from "./machine.js";
 
 export type Unit = "ms" | "MB/s" | "MiB" | "bytes";
-export type Section = "a" | "b" | "c" | "d" | "e" | "f" | "g";
+export type Section = "a" | "b" | "c" | "d" | "e" | "f" | "g" | "h";
 
 export interface Contender {
   name: string;
@@ -151,7 +151,7 @@ export function validateResults(data: unknown): string[] {
   need(Array.isArray(r.rows) && r.rows.length > 0, "rows must be a non-empty array");
   for (const row of r.rows ?? []) {
     const where = `row ${row?.id}`;
-    need(typeof row.id === "string" && /^[a-g]$/.test(row.section) && typeof row.title === "string", `${where}: id, section (a-g), title`);
+    need(typeof row.id === "string" && /^[a-h]$/.test(row.section) && typeof row.title === "string", `${where}: id, section (a-h), title`);
     need(["ms", "MB/s", "MiB", "bytes"].includes(row.unit) && ["lower", "higher"].includes(row.better), `${where}: unit, better`);
     need(["ok", "pending", "error"].includes(row.status), `${where}: status`);
     for (const side of [row.ours, row.rival]) {

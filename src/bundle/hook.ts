@@ -1,7 +1,6 @@
 // The session engine: before each job, brings the session up to date with the project's code.
 // A sync runs in phases: hash the project, plan full or overlay (a pure decision), write that
 // archive, upload what the session lacks, re-register what points at older code.
-import { relative, sep } from "node:path";
 import type { SparkSession } from "../connect/session.js";
 import { commandPlan } from "../connect/sql/plans.js";
 import { SparkConnectError } from "../connect/errors.js";
@@ -10,7 +9,7 @@ import { pythonUdfCommand } from "./worker/command.js";
 import { onceEachWarning, openBuild, type BundleEventSink, type BundleResult } from "./archive/build.js";
 import { archiveSha256, BundleCache, defaultCacheDir } from "./archive/cache.js";
 import { buildSettings, projectNameOf, resolveBundleSettings } from "./project/config.js";
-import { findJars, type JarArtifact } from "./jars.js";
+import { SessionJars } from "./jars.js";
 import { loaderEntries } from "./worker/loader.js";
 import { buildVersion, loaderModuleOf, OverlayPlanner, syncedBundle, type SyncedBundle } from "./overlay.js";
 import type { BundleEvent, WatchEvent } from "./events.js";
@@ -24,6 +23,7 @@ import { callerFileFromStack } from "./project/root.js";
 import { watchEnabled } from "./watch/watcher.js";
 import { ChangeTracker } from "./watch/tracker.js";
 import type { BundleSession } from "./session-port.js";
+import { claimSpare, spareStateFile, startSpareMaker, type SpareSeed } from "./spare/spare.js";
 
 export interface AutoBundleOptions extends Omit<BundleOptions, "extraEntries" | "onEvent"> {
   /** The workers' Python "major.minor"; discovered from the server when not given. */
@@ -31,6 +31,11 @@ export interface AutoBundleOptions extends Omit<BundleOptions, "extraEntries" | 
   onEvent?: (event: AutoBundleEvent) => void;
   /** Upload progress of a sync's artifacts (bytes handed to the stream so far, of the total). */
   onUploadProgress?: (sentBytes: number, totalBytes: number) => void;
+  /**
+   * Spare sessions (spare/spare.ts): on the embedded server, a stopped session leaves a warm one for the
+   * project's next run. Default on there (not under a test runner, not in watch mode); false: off.
+   */
+  spareSession?: boolean;
 }
 
 export type AutoBundleEvent =
@@ -40,6 +45,8 @@ export type AutoBundleEvent =
   /** The synced version `hash` is shipped as `artifact`, an overlay on the full upload of `base`. */
   | { type: "overlay"; hash: string; base: string; artifact: string; changed: number; deleted: number }
   | { type: "python-version"; version: string }
+  /** The session continues on a spare the project's previous run left (spare/spare.ts); `holds`: its artifacts. */
+  | { type: "spare"; sessionId: string; holds: string[] }
   /** Jars the session held changed (rebuilt, renamed, removed): the job runs on a new server-side session. */
   | { type: "jar-changed"; jars: string[]; previousSessionId: string; sessionId: string }
   | { type: "deps"; artifact: string | undefined; native: string | undefined; resolvedNow: boolean; shipped: string[]; skipped: string[] }
@@ -91,10 +98,12 @@ export class AutoBundle {
   /** Third-party dependencies (undefined: turned off). */
   readonly deps: DepsSource | undefined;
   private readonly probes: WorkerProbes;
-  /** The option, else package.json's "sparkAutobundle".jars (read once per engine, like root). */
-  private readonly jarPatterns: string[];
-  /** Where each jar name came from, relative to the root, for messages. */
-  private readonly jarPaths = new Map<string, string>();
+  /** The option's jars, else package.json's "sparkAutobundle".jars (read once per engine, like root). */
+  private readonly jars: SessionJars;
+  /** The embedded server's state file, when this session uses and leaves spare sessions. */
+  private readonly spares: string | undefined;
+  /** Claiming a spare and the first sync, started as the session is wrapped: the first job awaits it. */
+  private early: Promise<unknown> | undefined;
 
   /** `probes`: what the engine learns from the workers; a test passes its own (no probe job, no pip). */
   constructor(
@@ -112,7 +121,7 @@ export class AutoBundle {
     // The option, else package.json's "sparkAutobundle".dependencies (read once per engine, like root).
     const dependencies = resolved.settings.dependencies;
     this.projectName = projectNameOf(this.root);
-    this.jarPatterns = resolved.settings.jars ?? [];
+    this.jars = new SessionJars(this.root, resolved.settings.jars ?? []);
     this.overlays = new OverlayPlanner(this.projectName);
     this.tracker = new ChangeTracker({
       scope: { root: this.root, cacheDir: resolved.settings.cacheDir ?? defaultCacheDir(), inputs: requirementsFiles(dependencies) },
@@ -132,7 +141,31 @@ export class AutoBundle {
       this.registeredWith = undefined;
       this.sessionEpoch++;
     });
-    session.onStop(() => void this.close());
+    this.spares = spareStateFile(session, options.spareSession, watchEnabled(options.watch, resolved.settings.watch));
+    session.onStop(() => {
+      void this.close();
+      // Only a project that bundled: one that failed to would fail its spare too.
+      if (this.spares !== undefined && this.current !== undefined) startSpareMaker(this.spares, this.root, this.explicit, this.options.pythonVersion);
+    });
+  }
+
+  /** Claims this project's spare session, then syncs: as the session is wrapped, before the first job. */
+  startEarly(): void {
+    if (this.spares === undefined) return;
+    this.early = claimSpare(this.session, this.spares, this.root).then((seed) => (seed && this.seed(seed), this.sync()));
+    // A failed early sync is not lost: the first job syncs again and reports it.
+    this.early.catch(ignore);
+  }
+
+  /** What this session holds, for a spare made from it (spare/maker.ts). */
+  spareSeed(): SpareSeed {
+    return { artifacts: [...this.held], base: this.overlays.currentBase };
+  }
+
+  private seed(seed: SpareSeed): void {
+    this.options.onEvent?.({ type: "spare", sessionId: this.session.sessionId, holds: seed.artifacts });
+    for (const name of seed.artifacts) this.held.add(name);
+    if (seed.base) this.overlays.seed(seed.base);
   }
 
   /** Full syncs so far (`background`: started by watch mode), for tests and diagnostics. */
@@ -161,6 +194,7 @@ export class AutoBundle {
 
   /** The plan hook: bring the session up to date, then fill every Python UDF placeholder. */
   async beforePlan(message: object): Promise<void> {
+    if (this.early) await this.early.catch(ignore);
     const bundle = await this.upToDate();
     await this.fillPlaceholders(message, bundle);
   }
@@ -185,26 +219,8 @@ export class AutoBundle {
     return this.sync();
   }
 
-  /**
-   * Jars are found anew per job (a glob; hashed only when size or mtime moved): the session must hold
-   * exactly the current ones. A rebuilt jar gets a new content-addressed name.
-   */
-  private async jarsHeld(): Promise<boolean> {
-    const held = this.heldJars();
-    if (this.jarPatterns.length === 0 && held.length === 0) return true;
-    const current = new Set((await this.currentJars()).map((jar) => jar.name));
-    return [...current].every((name) => this.held.has(name)) && held.every((name) => current.has(name));
-  }
-
-  private heldJars(): string[] {
-    return [...this.held].filter((name) => name.startsWith("jars/"));
-  }
-
-  private async currentJars(): Promise<JarArtifact[]> {
-    if (this.jarPatterns.length === 0) return [];
-    const jars = await findJars(this.root, this.jarPatterns);
-    for (const jar of jars) this.jarPaths.set(jar.name, relative(this.root, jar.path).split(sep).join("/"));
-    return jars;
+  private jarsHeld(): Promise<boolean> {
+    return this.jars.allHeld(this.held);
   }
 
   /**
@@ -216,10 +232,7 @@ export class AutoBundle {
    * When the session holds what can't be carried over (temporary views...), the job fails instead.
    */
   private async replaceChangedJars(): Promise<void> {
-    const held = this.heldJars();
-    if (held.length === 0) return;
-    const current = new Set((await this.currentJars()).map((jar) => jar.name));
-    const changed = [...new Set(held.filter((name) => !current.has(name)).map((name) => this.jarPaths.get(name) ?? name))];
+    const changed = await this.jars.changedSince(this.held);
     if (changed.length === 0) return;
     const many = changed.length > 1;
     const moved = await this.session.moveToNewServerSession({
@@ -278,7 +291,7 @@ export class AutoBundle {
     const base = plan.overlay?.base;
     // Held already (so free) unless the server-side session changed since the plan was made.
     if (base) pyfiles.unshift({ name: base.artifact, path: base.zipPath });
-    const jars = await this.currentJars();
+    const jars = await this.jars.current();
     pyfiles.push(...(await this.depsArtifacts()));
     const before = this.counters.bytes;
     // Every file is checked against the hash it was stored under as it streams: a cached archive vouched
@@ -386,6 +399,7 @@ export function installAutoBundle(session: BundleSession, options: AutoBundleOpt
   engines.set(session, engine);
   session.udf.pythonEnabled = true;
   session.addPlanHook((_kind, message) => engine.beforePlan(message));
+  engine.startEarly();
   return engine;
 }
 

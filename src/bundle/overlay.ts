@@ -128,6 +128,11 @@ export class OverlayPlanner {
     if (this.base?.zipPath === zipPath) this.base = undefined;
   }
 
+  /** Starts from a full upload the session is known to hold (a claimed spare session's). */
+  seed(base: OverlayBase): void {
+    this.base = base;
+  }
+
   /** The base later overlays build on, if any. */
   get currentBase(): OverlayBase | undefined {
     return this.base;

@@ -37,6 +37,17 @@ export interface BundleSession {
    * `reason.errorClass` when the session holds state a new one can't be given. For replaced jars.
    */
   moveToNewServerSession(reason: SessionMoveReason): Promise<{ previousSessionId: string; sessionId: string }>;
+  /** The server's Spark version ("4.1.4"); absent on a test's fake. */
+  readonly version?: string;
+  /** The server's id for the session, once a response told it. */
+  readonly serverSessionId?: string | undefined;
+  /**
+   * Continues on a server-side session another process prepared (a spare, see spare/spare.ts); false
+   * when this session holds what can't move there. Absent on a test's fake: no spares.
+   */
+  adoptServerSession?(sessionId: string): Promise<boolean>;
+  /** Releases a server-side session by id (a spare that can't be used). */
+  releaseServerSession?(sessionId: string): Promise<void>;
   /** The engine's own jobs (probes, registering UDFs again): through the hooks they would re-enter the engine. */
   executeWithoutHooks(plan: Plan): AsyncIterable<ExecutePlanResponse>;
 }

@@ -14,6 +14,11 @@ export interface ServerFacts {
   pythonExecutable?: string;
   /** The server's log file. */
   logFile?: string;
+  /**
+   * The embedded server's state file (it names the running server's pid and start time): tools that
+   * keep files per server (spare sessions) keep them beside it.
+   */
+  stateFile?: string;
 }
 
 /** A server a LocalServerLauncher started or found. */

@@ -153,6 +153,27 @@ export class SparkSession implements SessionCore {
     return { previousSessionId, sessionId: this.client.sessionId };
   }
 
+  /**
+   * @internal Continues on the server-side session `sessionId`, which another client of ours prepared
+   * and handed over (a spare session, bundle/spare/): this session's runtime config and Java UDFs are
+   * replayed there and the session it leaves is released. Returns false, changing nothing, when this
+   * session holds what can't be carried over or its id was chosen by the caller.
+   */
+  async adoptServerSession(sessionId: string): Promise<boolean> {
+    this.assertOpen();
+    if (this.client.sessionIdPinned || this.state.unrestorableState.length > 0) return false;
+    const previousSessionId = this.client.moveToNewSession(sessionId);
+    // Not awaited: the job needn't wait for the old session's release; unreleased, it idles out (60 min).
+    this.client.releaseSession(previousSessionId).catch((err: unknown) => debug("releasing session %s failed: %s", previousSessionId, String(err)));
+    await this.state.restore(this.client);
+    return true;
+  }
+
+  /** @internal Releases a server-side session of ours by id (a spare that can't be used). */
+  releaseServerSession(sessionId: string): Promise<void> {
+    return this.client.releaseSession(sessionId);
+  }
+
   /** Called once when stop() begins (e.g. to stop a file watcher). Returns an unsubscribe function. */
   onStop(listener: () => void): () => void {
     this.stopListeners.add(listener);

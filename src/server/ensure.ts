@@ -23,6 +23,7 @@ import { waitForReady } from "./process/ready.js";
 import { ensureProvisioned, findProvisioned, venvRequirements } from "./provision/provision.js";
 import { detectJava, detectPython } from "./provision/requirements.js";
 import { readState, removeState, writeState, type ServerState } from "./home/state.js";
+import { sparesDirOf } from "./home/paths.js";
 import { debugLog } from "../shared/debug.js";
 
 const debug = debugLog("server");
@@ -127,6 +128,8 @@ export async function stopRecorded(state: ServerState, stateFile: string): Promi
     outcome = "stopped";
   }
   removeState(stateFile);
+  // Spare sessions lived in the stopped server: their records name sessions nobody can use now.
+  fs.rmSync(sparesDirOf(stateFile), { recursive: true, force: true });
   return outcome;
 }
 

@@ -3,6 +3,7 @@
 // session, so sc:// users never pay for it.
 import type { LaunchedServer, LocalServerLauncher } from "../connect/builder.js";
 import type { LocalServer } from "./options.js";
+import { homeLayout } from "./home/paths.js";
 
 export const embeddedServerLauncher: LocalServerLauncher = async ({ cores, onProgress }) => {
   const { ensureLocalServer } = await import("./ensure.js");
@@ -13,7 +14,12 @@ export const embeddedServerLauncher: LocalServerLauncher = async ({ cores, onPro
 export function launched(server: LocalServer, url = server.url): LaunchedServer {
   return {
     url,
-    facts: { pythonVersion: server.pythonVersion, pythonExecutable: server.pythonExecutable, logFile: server.logFile },
+    facts: {
+      pythonVersion: server.pythonVersion,
+      pythonExecutable: server.pythonExecutable,
+      logFile: server.logFile,
+      stateFile: homeLayout(server.home, server.spark).stateFile,
+    },
     unreachableFix: `The embedded Spark server stopped answering; its log is ${server.logFile}. Restart it with \`spark-autobundle server start\`.`,
   };
 }

@@ -35,7 +35,7 @@ describe("bench results.json", () => {
     expect(problems).toContain("createdAt must be an ISO date");
     expect(problems).toContain("machine needs cpuModel, cores, memoryBytes, os");
     expect(problems).toContain("versions.node must be a string");
-    expect(problems).toContain("row b.x: id, section (a-g), title");
+    expect(problems).toContain("row b.x: id, section (a-h), title");
     const ok: Results = { ...broken, createdAt: new Date(0).toISOString(), machine: { cpuModel: "cpu", cores: 2, memoryBytes: 1, os: "os", loadStart: 0 }, versions: { node: "v", zlib: "z", pyspark: "p", spark: "s", java: "j", python: "py", zip: "Zip 3.0" }, rows: [row] } as Results;
     expect(validateResults(ok)).toEqual([]);
     expect(markdownTable(ok)).toContain("| b | t | 11 ms | them: 30 ms | 2.73× | target ≥ 1.5×: met |");

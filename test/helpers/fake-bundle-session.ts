@@ -43,7 +43,7 @@ export class FakeBundleSession implements BundleSession, SessionCore {
   onNextStatusCheck: (() => void) | undefined;
   /** What the current server-side session holds: every name uploaded to it, markers included. */
   private serverHolds = new Set<string>();
-  private serverSessionId = "server-session-1";
+  private serverSideId = "server-session-1";
   private readonly hooks: PlanHook[] = [];
   private readonly changeListeners = new Set<(change: SessionChange) => void>();
   private readonly stopListeners = new Set<() => void>();
@@ -82,10 +82,10 @@ export class FakeBundleSession implements BundleSession, SessionCore {
 
   /** The server restarted: a new server-side session, holding nothing, and the listeners told. */
   changeSession(): void {
-    const previous = this.serverSessionId;
-    this.serverSessionId = `server-session-${Number(previous.split("-").pop()) + 1}`;
+    const previous = this.serverSideId;
+    this.serverSideId = `server-session-${Number(previous.split("-").pop()) + 1}`;
     this.serverHolds = new Set();
-    for (const listener of this.changeListeners) listener({ previous, current: this.serverSessionId });
+    for (const listener of this.changeListeners) listener({ previous, current: this.serverSideId });
   }
 
   /** A job: the hooks see (and may fill) `plan`, as SparkSession.execute runs them; then it is recorded. */

@@ -84,11 +84,12 @@ export class SparkConnectClient {
    * Continues under a new client-side session id, so the server opens a new session on the next call
    * (Spark keys sessions by this id; a released id can't be reused on 4.x). Listeners hear the change
    * as they would a restart. Calls already running keep the id they started with. Returns the old id.
+   * `next`: an id whose session another client of ours prepared (a spare session); default a new one.
    */
-  moveToNewSession(): string {
+  moveToNewSession(next: string = randomUUID()): string {
     const previous = this.currentSessionId;
     const previousServerSide = this.serverSideSessionId ?? previous;
-    this.currentSessionId = randomUUID();
+    this.currentSessionId = next;
     this.serverSideSessionId = undefined;
     this.emitChange({ previous: previousServerSide, current: undefined });
     return previous;

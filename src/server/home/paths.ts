@@ -55,6 +55,11 @@ export interface HomeLayout {
   ivyDir: string;
 }
 
+/** Spare sessions (bundle/spare/) are recorded beside a server's state file, and go when it stops. */
+export function sparesDirOf(stateFile: string): string {
+  return path.join(path.dirname(stateFile), "spares");
+}
+
 export function homeLayout(userHome: string, sparkLine: SparkLine = DEFAULT_SPARK_LINE): HomeLayout {
   const line = sparkLineSpec(sparkLine);
   // Each line keeps its own venv, state, lock, token and logs, so both can run at once.
