@@ -3,7 +3,7 @@
 // distributions) before anything is uploaded, so a probe's UDF is built only from what every worker
 // already has: the standard library, and source code carried inside the pickled command itself.
 import { create } from "@bufbuild/protobuf";
-import { tableFromIPC } from "apache-arrow";
+import { withDecoder } from "../../connect/arrow/lazy.js";
 import type { Plan } from "../../gen/spark/connect/base_pb.js";
 import { PlanSchema } from "../../gen/spark/connect/base_pb.js";
 import { SQL_BATCHED_UDF } from "../../connect/python/udf.js";
@@ -57,9 +57,10 @@ export async function runProbe(session: ProbeSession, job: ProbeJob): Promise<st
     },
   });
   // Not session.execute: the bundle hook must not run (it is what asked).
-  for await (const response of session.executeWithoutHooks(plan)) {
+  const { decode, responses } = await withDecoder(session.executeWithoutHooks(plan));
+  for await (const response of responses) {
     if (response.responseType.case !== "arrowBatch") continue;
-    const table = tableFromIPC(response.responseType.value.data);
+    const table = decode.tableFromIPC(response.responseType.value.data);
     if (table.numRows > 0) return String(table.getChildAt(0)!.get(0));
   }
   throw job.noRows();

@@ -1,7 +1,8 @@
 import { DateUnit, IntervalUnit, Precision, Schema, Table, tableFromIPC, TimeUnit, Type, Vector, type Data, type RecordBatch } from "apache-arrow";
 import type { Date_, Decimal, FixedSizeList, Float, Int, Interval, Timestamp } from "apache-arrow";
 import type { ExecutePlanResponse } from "../../gen/spark/connect/base_pb.js";
-import { toArrowSchema } from "./types.js";
+import * as Arrow from "apache-arrow";
+import { arrowTypeMapping } from "./types.js";
 import { fromProto } from "../types/datatypes.js";
 
 /**
@@ -9,6 +10,11 @@ import { fromProto } from "../types/datatypes.js";
  * stream (schema + batches); their batches are concatenated. With no batch at all, the table is empty
  * with the schema from `response.schema` when the server sent one.
  */
+const { toArrowSchema } = arrowTypeMapping(Arrow);
+
+/** apache-arrow's own IPC reader, for callers that load this module lazily (arrow/lazy.ts). */
+export { tableFromIPC };
+
 export async function readArrowTable(responses: AsyncIterable<ExecutePlanResponse>): Promise<Table> {
   const batches: RecordBatch[] = [];
   let schema: Schema | undefined;

@@ -1,10 +1,25 @@
-import { Field, makeData, RecordBatch, Struct, Table, tableToIPC, type Data, type DataType as ArrowDataType } from "apache-arrow";
+import { createRequire } from "node:module";
+import type { Data, DataType as ArrowDataType, Field, Struct } from "apache-arrow";
 import { inferSchema, type Row } from "./infer.js";
-import { toArrowSchema, toArrowType } from "./types.js";
+import { arrowTypeMapping, type ArrowModule } from "./types.js";
 import { simpleString, type SparkDataType, type StructType } from "../types/datatypes.js";
 import { describeJsValue, isPlainObject } from "../types/literal.js";
 
 export type { Row } from "./infer.js";
+
+// apache-arrow is ~150 modules, about a third of this package's import time (issue 19), and only
+// createDataFrame encodes rows. createDataFrame is synchronous, like pyspark's, so the encoder can't
+// await an ESM import: it requires apache-arrow's CommonJS build on first use. Only IPC bytes leave this
+// module, so its Arrow objects never meet the ESM instance that decodes results (arrow/decode.ts).
+const requireCjs = createRequire(import.meta.url);
+let loaded: (ArrowModule & ReturnType<typeof arrowTypeMapping>) | undefined;
+function arrow(): ArrowModule & ReturnType<typeof arrowTypeMapping> {
+  if (loaded === undefined) {
+    const module = requireCjs("apache-arrow") as ArrowModule;
+    loaded = { ...module, ...arrowTypeMapping(module) };
+  }
+  return loaded;
+}
 
 /**
  * Rows → one Arrow IPC stream for a LocalRelation. Values are converted explicitly to the Arrow layout
@@ -36,6 +51,7 @@ export function encodeRows(rows: readonly Row[], schema?: StructType): { ipc: Ui
   rows.forEach((row, r) => splitRow(row, r, struct, columns));
   const rowIndexes = rows.map((_, r) => r);
   const children = columns.map(({ field, values }) => build(field.dataType, values, rowIndexes, field.name, field.nullable));
+  const { toArrowSchema, makeData, Struct, tableToIPC, Table, RecordBatch } = arrow();
   const arrowSchema = toArrowSchema(struct);
   const data = makeData({ type: new Struct(arrowSchema.fields as Field[]), length: rows.length, nullCount: 0, children });
   return { ipc: tableToIPC(new Table([new RecordBatch(arrowSchema, data)]), "stream"), schema: struct };
@@ -83,7 +99,7 @@ function build(type: SparkDataType, values: readonly unknown[], rows: readonly n
       `createDataFrame: column "${path}", row ${rows[i]}: ${describeJsValue(values[i])} cannot be stored as ${simpleString(type)}; ` +
         `expected ${accepted}.`,
     );
-  const arrowType = toArrowType(type);
+  const arrowType = arrow().toArrowType(type);
   const base = { type: arrowType, length, nullCount, nullBitmap } as const;
   const fixed = <A extends { [i: number]: unknown }>(array: A, convert: (v: unknown, i: number) => A[number]): A => {
     for (let i = 0; i < length; i++) if (present(i)) array[i] = convert(values[i], i);
@@ -205,7 +221,7 @@ function build(type: SparkDataType, values: readonly unknown[], rows: readonly n
       const keys = build(type.keyType, childKeys, childRows, `${path}.key`, false);
       const vals = build(type.valueType, childValues, childRows, `${path}.value`, type.valueContainsNull);
       const entriesType = arrowType.children[0]!.type as Struct;
-      const entries = makeData({ type: entriesType, length: childValues.length, nullCount: 0, children: [keys, vals] });
+      const entries = arrow().makeData({ type: entriesType, length: childValues.length, nullCount: 0, children: [keys, vals] });
       return arrowData({ ...base, valueOffsets, child: entries });
     }
     case "struct": {
@@ -278,5 +294,6 @@ function writeInt128(words: Uint32Array, index: number, value: bigint): void {
 
 // makeData's overloads need a concrete Arrow type; here the type is chosen at run time from the Spark type.
 function arrowData(props: { type: ArrowDataType; length: number } & Record<string, unknown>): Data {
+  const { makeData } = arrow();
   return makeData(props as Parameters<typeof makeData>[0]);
 }

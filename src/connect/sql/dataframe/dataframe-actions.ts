@@ -1,9 +1,10 @@
 import { create } from "@bufbuild/protobuf";
-import { tableFromIPC, type Table } from "apache-arrow";
+import type { Table } from "apache-arrow";
 import { AnalyzePlanRequest_SchemaSchema } from "../../../gen/spark/connect/base_pb.js";
 import { Aggregate_GroupType } from "../../../gen/spark/connect/relations_pb.js";
 import type { Relation } from "../../../gen/spark/connect/relations_pb.js";
-import { batchToRows, readArrowTable, tableToRows, type RowsAs } from "../../arrow/decode.js";
+import type { RowsAs } from "../../arrow/decode.js";
+import { withDecoder } from "../../arrow/lazy.js";
 import { call, toExpr } from "../column/column.js";
 import type { SessionCore } from "../../core.js";
 import { fromProto, type StructType } from "../../types/datatypes.js";
@@ -28,12 +29,15 @@ export interface CollectOptions extends ActionOptions {
   rowsAs?: RowsAs;
 }
 
-export function executeToArrow(core: SessionCore, relation: Relation, options: RunOptions = {}): Promise<Table> {
-  return readArrowTable(executePlan(core, rootPlan(relation), options.signal, options.onExecutionInfo));
+export async function executeToArrow(core: SessionCore, relation: Relation, options: RunOptions = {}): Promise<Table> {
+  const { decode, responses } = await withDecoder(executePlan(core, rootPlan(relation), options.signal, options.onExecutionInfo));
+  return await decode.readArrowTable(responses);
 }
 
 export async function collectRows(core: SessionCore, relation: Relation, options: CollectOptions & RunOptions = {}): Promise<Record<string, unknown>[] | unknown[][]> {
-  return tableToRows(await executeToArrow(core, relation, options), rowsAsOption(options));
+  const rowsAs = rowsAsOption(options);
+  const { decode, responses } = await withDecoder(executePlan(core, rootPlan(relation), options.signal, options.onExecutionInfo));
+  return decode.tableToRows(await decode.readArrowTable(responses), rowsAs);
 }
 
 /**
@@ -42,9 +46,10 @@ export async function collectRows(core: SessionCore, relation: Relation, options
  */
 export async function* localIterator(core: SessionCore, relation: Relation, options: CollectOptions & RunOptions = {}): AsyncGenerator<Record<string, unknown> | unknown[]> {
   const rowsAs = rowsAsOption(options);
-  for await (const response of executePlan(core, rootPlan(relation), options.signal, options.onExecutionInfo)) {
+  const { decode, responses } = await withDecoder(executePlan(core, rootPlan(relation), options.signal, options.onExecutionInfo));
+  for await (const response of responses) {
     if (response.responseType.case !== "arrowBatch") continue;
-    for (const batch of tableFromIPC(response.responseType.value.data).batches) yield* batchToRows(batch, rowsAs);
+    for (const batch of decode.tableFromIPC(response.responseType.value.data).batches) yield* decode.batchToRows(batch, rowsAs);
   }
 }
 

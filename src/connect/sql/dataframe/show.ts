@@ -6,7 +6,7 @@ import {
   type AnalyzePlanResponse,
 } from "../../../gen/spark/connect/base_pb.js";
 import type { Relation } from "../../../gen/spark/connect/relations_pb.js";
-import { readArrowTable } from "../../arrow/decode.js";
+import { withDecoder } from "../../arrow/lazy.js";
 import type { SessionCore } from "../../core.js";
 import { executePlan, newRelation, rootPlan } from "../plans.js";
 import type { ExecutionInfoSink } from "./observation.js";
@@ -39,7 +39,8 @@ export async function showString(
   if (typeof vertical !== "boolean") throw new TypeError(`show(vertical) must be a boolean, got ${typeof vertical}.`);
   const truncateChars = truncate === true ? 20 : truncate === false ? 0 : truncate;
   const relation = newRelation(core, { case: "showString", value: { input, numRows, truncate: truncateChars, vertical } });
-  const table = await readArrowTable(executePlan(core, rootPlan(relation), signal, onExecutionInfo));
+  const { decode, responses } = await withDecoder(executePlan(core, rootPlan(relation), signal, onExecutionInfo));
+  const table = await decode.readArrowTable(responses);
   const cell = table.getChildAt(0)?.get(0) as unknown;
   if (typeof cell !== "string") throw new Error("The server's ShowString result had no string cell; is the server a Spark Connect 3.4+ server?");
   return cell;
