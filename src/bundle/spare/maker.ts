@@ -7,7 +7,7 @@ import { SparkSession } from "../../connect/session.js";
 import { col } from "../../connect/sql/column/functions.js";
 import { withLock } from "../../server/home/lock.js";
 import { autoBundleOf, withAutoBundle } from "../hook.js";
-import { putSpare, serverIdentity, serverUrl, spareFile, takeSpare } from "./store.js";
+import { putSpare, serverIdentity, serverPythonVersion, serverUrl, spareFile, takeSpare } from "./store.js";
 import type { SpareJob } from "./spare.js";
 
 /** A warm-up stuck on a busy server must not linger: the next run simply finds no spare. */
@@ -26,7 +26,9 @@ async function main(): Promise<void> {
 async function make(job: SpareJob, server: string, url: string): Promise<void> {
   const started = Date.now();
   const spark = await SparkSession.builder().remote(url).create();
-  withAutoBundle(spark, { ...job.options, root: job.root, watch: false, spareSession: false });
+  // The workers' Python from the server's state, as remote("local") gets it: no probe job in the warm-up.
+  const pythonVersion = job.options.pythonVersion ?? serverPythonVersion(job.stateFile);
+  withAutoBundle(spark, { ...job.options, pythonVersion, root: job.root, watch: false, spareSession: false });
   const basename = spark.udf.python("os.path:basename", "string");
   await spark.range(1).selectExpr("'warm/up' AS s").select(basename(col("s"))).collect();
   const engine = autoBundleOf(spark)!;

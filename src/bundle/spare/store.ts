@@ -44,6 +44,12 @@ export function serverIdentity(stateFile: string): string | undefined {
   return read.kind === "ok" ? `${read.state.pid}@${read.state.startedAt}` : undefined;
 }
 
+/** The recorded embedded server's Python workers' "major.minor", or undefined. */
+export function serverPythonVersion(stateFile: string): string | undefined {
+  const read = readState(stateFile);
+  return read.kind === "ok" && read.state.pythonVersion ? read.state.pythonVersion : undefined;
+}
+
 /** The sc:// URL of the recorded embedded server (with its token), or undefined. */
 export function serverUrl(stateFile: string): string | undefined {
   const read = readState(stateFile);
