@@ -25,6 +25,10 @@ export { Catalog, type CatalogMetadata, type CatalogDatabase, type CatalogTable,
 export type { ActionOptions, CollectOptions } from "./connect/sql/dataframe/dataframe-actions.js";
 export { DataFrameReader } from "./connect/sql/reader.js";
 export { DataFrameWriter, DataFrameWriterV2 } from "./connect/sql/writer.js";
+export { DataStreamReader, type StreamLoadOptions, type StreamFormatOptions } from "./connect/sql/streaming/reader.js";
+export { DataStreamWriter, type TriggerOptions, type StartOptions } from "./connect/sql/streaming/writer.js";
+export { StreamingQuery, type StreamingQueryStatus, type StreamingQueryProgress } from "./connect/sql/streaming/query.js";
+export { StreamingQueryManager } from "./connect/sql/streaming/manager.js";
 export { Column, col, type ColumnOrName } from "./connect/sql/column/column.js";
 export * from "./connect/sql/column/functions.js";
 export { Window, WindowSpec } from "./connect/sql/column/window.js";

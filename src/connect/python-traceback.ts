@@ -1,7 +1,7 @@
 // Python tracebacks from Spark's workers, made to read like the user's own: frames inside a bundle
 // zip ("…/userFiles-…/pricetag-2be6f4690436.zip/pricetag/amounts.py") rewritten to the file on the
 // user's disk (noting when the disk no longer holds the version that ran), frames inside a deps zip or
-// native archive named by package and version, Spark's and the loader's own frames hidden, and the
+// native archive named by package and version, Spark's frames and spark-autobundle's own hidden, and the
 // exception line first.
 //
 // errors.ts formats with it; what the bundle engine shipped comes from traceback-registry.ts, which it
@@ -39,8 +39,9 @@ function frameLine(frame: RegExpExecArray, target: FrameTarget): string {
 }
 
 // Frames no user edits: pyspark's worker (from pyspark.zip or a site-packages install), importlib's
-// machinery (Python hides these itself for import errors), and spark-autobundle's loader and overlay stub.
-const HIDDEN = /[\\/]pyspark[\\/]|^<frozen importlib\.|[\\/]_sab_loader_[0-9a-f]{12}\.py$/;
+// machinery (Python hides these itself for import errors), spark-autobundle's loader and overlay stub,
+// and the code it compiles into a command under a "<spark-autobundle …>" name (foreach's wrappers).
+const HIDDEN = /[\\/]pyspark[\\/]|^<frozen importlib\.|[\\/]_sab_loader_[0-9a-f]{12}\.py$|^<spark-autobundle [^>]+>$/;
 const TRACEBACK_HEAD = "Traceback (most recent call last):";
 // What pyspark puts before the traceback on some versions: it says nothing the class name doesn't.
 const BOILERPLATE = /^(\[PYTHON_EXCEPTION\] )?An exception was thrown from the Python worker\. Please see the stack trace below\.$/;
@@ -82,7 +83,7 @@ export function formatPythonFailure(text: string, mapping: TracebackMapping): st
   }
   const exception = body.splice(afterFrames).join("\n").trim();
   const preamble = lines.slice(0, start).filter((line) => line.trim() !== "" && !BOILERPLATE.test(line.trim()));
-  if (hidden > 0) body.push(`  (${hidden} frame${hidden === 1 ? "" : "s"} of Spark's worker and spark-autobundle's loader not shown: see err.pythonTraceback)`);
+  if (hidden > 0) body.push(`  (${hidden} frame${hidden === 1 ? "" : "s"} of Spark's worker and spark-autobundle's own code not shown: see err.pythonTraceback)`);
   return [exception || "Python exception", ...preamble, ...body].join("\n");
 }
 

@@ -62,6 +62,13 @@ export class SessionState {
       case "writeOperation":
       case "writeOperationV2":
         return; // re-registered by the bundle hook, or persistent (tables, files)
+      case "writeStreamOperationStart":
+        // A running query is the session's: it stops with it, and its checkpoint alone can't restart it here.
+        this.lose(`streaming query${command.value.queryName ? ` "${command.value.queryName}"` : ""}`);
+        return;
+      case "streamingQueryCommand":
+      case "streamingQueryManagerCommand":
+        return; // asks about (or stops) a query the session already holds
       default:
         this.lose(`a ${command.case ?? "unknown"} command`);
     }

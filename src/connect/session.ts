@@ -10,6 +10,8 @@ import { isSessionChanged, SESSION_CHANGED, SESSION_STOPPED, SparkConnectError }
 import { SessionState, sessionStateLostError, type SessionLostPolicy } from "./session-state.js";
 import { toLiteral } from "./types/literal.js";
 import { DataFrameReader } from "./sql/reader.js";
+import { DataStreamReader } from "./sql/streaming/reader.js";
+import { StreamingQueryManager } from "./sql/streaming/manager.js";
 import { Catalog } from "./sql/catalog.js";
 import { commandPlan, localRelationFromRows, rangeRelation, tableRelation } from "./sql/plans.js";
 import { requireFilledPlaceholders, UDFRegistration } from "./python/udf.js";
@@ -347,6 +349,15 @@ export class SparkSession implements SessionCore {
 
   get read(): DataFrameReader {
     return new DataFrameReader(this);
+  }
+
+  /** Structured Streaming sources: `spark.readStream.format("rate").load()`. */
+  get readStream(): DataStreamReader {
+    return new DataStreamReader(this);
+  }
+  /** The session's streaming queries (active, get, awaitAnyTermination, resetTerminated); each call asks the server. */
+  get streams(): StreamingQueryManager {
+    return new StreamingQueryManager(this);
   }
 
   /** Databases, tables, functions and table caching (pyspark's spark.catalog); every method returns a Promise. */

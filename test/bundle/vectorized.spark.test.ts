@@ -204,6 +204,10 @@ describe("foreach, cogroup, udf()/pandas_udf()/udtf() and catalog.registerFuncti
     const err = await rows(true).foreach("vectorlib.effects:record").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SparkConnectError);
     expect((err as Error).message).toContain("row 3 refused");
+    // The project's frame on disk; foreach's wrapper (compiled as "<spark-autobundle foreach.py>") hidden like the loader.
+    expect((err as Error).message).toMatch(/\n {2}File "[^"]+\/vectorlib\/effects\.py", line 10, in record\n/);
+    expect((err as Error).message).not.toContain("<spark-autobundle");
+    expect((err as SparkConnectError).pythonTraceback).toContain('File "<spark-autobundle foreach.py>", line 11, in foreach_row');
 
     const left = await s.sql("SELECT id % 2 AS k, id AS v FROM range(5)");
     const right = await s.sql("SELECT id % 3 AS k, CAST(id AS DOUBLE) AS w FROM range(3)");

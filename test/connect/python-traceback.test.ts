@@ -54,8 +54,28 @@ ModuleNotFoundError: No module named 'nothere'`;
       "Traceback (most recent call last):",
       `  File "/home/ana/pricetag/pricetag/labels.py", line 3, in <module>`,
       "    import nothere",
-      "  (3 frames of Spark's worker and spark-autobundle's loader not shown: see err.pythonTraceback)",
+      "  (3 frames of Spark's worker and spark-autobundle's own code not shown: see err.pythonTraceback)",
     ]);
+  });
+
+  it("hides foreach's wrapper frames, compiled under a <spark-autobundle …> name, like the loader's", () => {
+    // df.foreach("pricetag.effects:record") raising in the project's function, with a pyspark worker frame as some versions print one.
+    const text = `Traceback (most recent call last):
+  File "/opt/spark/python/lib/pyspark.zip/pyspark/worker.py", line 3327, in main
+    process()
+  File "<spark-autobundle foreach.py>", line 11, in foreach_row
+  File "${USER}/pricetag-793dfea563b4.zip/pricetag/effects.py", line 9, in record
+    raise ValueError("row 3 refused")
+ValueError: row 3 refused`;
+    expect(formatPythonFailure(text, project).split("\n")).toEqual([
+      "ValueError: row 3 refused",
+      "Traceback (most recent call last):",
+      `  File "/home/ana/pricetag/pricetag/effects.py", line 9, in record`,
+      '    raise ValueError("row 3 refused")',
+      "  (2 frames of Spark's worker and spark-autobundle's own code not shown: see err.pythonTraceback)",
+    ]);
+    // Only spark-autobundle's own names: another <…> frame (a user's exec'd code) stays.
+    expect(formatPythonFailure(text.replace("<spark-autobundle foreach.py>", "<string>"), project)).toContain('File "<string>", line 11, in foreach_row');
   });
 
   it("keeps chained exceptions in order, the last one first", () => {

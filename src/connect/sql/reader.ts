@@ -23,9 +23,7 @@ export class DataFrameReader extends OptionsBuilder {
   }
   /** "name string, n int", or a struct type object. */
   schema(schema: DataTypeInput): this {
-    if (typeof schema === "string") this.schemaText = schema;
-    else if (schema?.type === "struct") this.schemaText = toJSON(schema);
-    else throw new TypeError('schema(): pass a DDL string like "a int, b string" or a struct type object.');
+    this.schemaText = schemaText(schema, "schema()");
     return this;
   }
 
@@ -62,4 +60,11 @@ export class DataFrameReader extends OptionsBuilder {
   table(name: string): DataFrame {
     return new DataFrame(this.core, tableRelation(this.core, name, { ...this.options_ }));
   }
+}
+
+/** A reader's schema as the server takes it: the DDL string as given, or a struct type as Spark JSON. */
+export function schemaText(schema: DataTypeInput, method: string): string {
+  if (typeof schema === "string") return schema;
+  if (schema?.type === "struct") return toJSON(schema);
+  throw new TypeError(`${method}: pass a DDL string like "a int, b string" or a struct type object.`);
 }

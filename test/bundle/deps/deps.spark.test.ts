@@ -6,7 +6,7 @@ import { join, relative } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { useWheelhouse } from "../../helpers/wheelhouse.js";
 import { onSpark35 } from "../../helpers/spark-line.js";
-import { lit, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../../src/index.js";
+import { lit, SparkConnectError, SparkSession, withAutoBundle, type AutoBundleEvent } from "../../../src/index.js";
 import { RACY_WINDOW_MS } from "../../../src/bundle/watch/freshness.js";
 import { copyFixture, tempDir } from "../helpers.js";
 import { resolveDeps } from "../../../src/bundle/deps/resolve.js";
@@ -58,6 +58,24 @@ describe("dependency shipping on a real server", () => {
       expect(depsEvents(events).every((e) => !e.resolvedNow)).toBe(true);
       expect(uploaded(events)).toEqual([]);
     }
+
+    // humanize itself raising (float("not a size"), line 87 of its filesize.py in 4.12.3): that frame
+    // names the package and version, the project's calling frame is the file on disk with its source.
+    const sizeOf = s.udf.python("textfmt.sizes:natural_size", "string");
+    const err = (await s.range(1).select(sizeOf(lit("not a size"))).collect().catch((e: unknown) => e)) as SparkConnectError;
+    expect(err).toBeInstanceOf(SparkConnectError);
+    expect(err.message.split("\n")[0]).toBe("PythonException: ValueError: could not convert string to float: 'not a size'");
+    const frames = err.message.split("\n").filter((line) => !/^\s*[~^]+\s*$/.test(line)); // without Python's caret lines
+    expect(frames.join("\n")).toContain(
+      [
+        `  File "${join(root, "textfmt", "sizes.py")}", line 6, in natural_size`,
+        "    return humanize.naturalsize(n)",
+        '  File "humanize 4.12.3: humanize/filesize.py", line 87, in naturalsize',
+        "    bytes_ = float(value)",
+      ].join("\n"),
+    );
+    expect(err.message).not.toContain("sab-deps-");
+    expect(err.pythonTraceback).toMatch(/sab-deps-[0-9a-f]{12}\.zip\/humanize\/filesize\.py", line 87/);
 
     // A new engine with the same cache: the resolution is read from disk, pip does not run.
     const events2: AutoBundleEvent[] = [];
@@ -158,6 +176,14 @@ describe("dependency shipping on a real server", () => {
     const rows = await s.range(0, 4, 1, 4).select(escaped(lit("<a&b>")).alias("v")).collect();
     for (const { v } of rows) expect(v).toMatch(/^&lt;a&amp;b&gt;\|.*\/sab-native-[0-9a-f]{12}\/markupsafe\/_speedups\.[^/]*\.so$/);
     expect(await size(s)).toBe("3.0 MB"); // the pure zip beside it
+    // markupsafe's own Python code raising (Markup.join of an int): its frame, in the unpacked archive, names the package.
+    const joined = s.udf.python("textfmt.markup:joined", "string");
+    const err = (await s.range(1).select(joined(lit(5))).collect().catch((e: unknown) => e)) as SparkConnectError;
+    expect(err).toBeInstanceOf(SparkConnectError);
+    expect(err.message.split("\n")[0]).toBe("PythonException: TypeError: 'int' object is not iterable");
+    expect(err.message).toContain(`File "${join(root, "textfmt", "markup.py")}", line 11, in joined`);
+    expect(err.message).toMatch(/\n {2}File "markupsafe 3\.0\.2: markupsafe\/__init__\.py", line \d+, in join\n/);
+    expect(err.message).not.toContain("sab-native-");
     const [deps] = depsEvents(events);
     expect(deps?.resolvedNow).toBe(true);
     expect([...deps!.shipped].sort()).toEqual(["humanize==4.12.3", "markupsafe==3.0.2"]);

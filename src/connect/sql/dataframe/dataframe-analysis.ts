@@ -14,6 +14,7 @@ import type { DataFrame } from "./dataframe.js";
 import type { RelTypeInit } from "../plans.js";
 import { rootPlan } from "../plans.js";
 import { expectResult, explainString, treeString, type ExplainModeName } from "./show.js";
+import { DataStreamWriter } from "../streaming/writer.js";
 
 /**
  * What the server can tell about a DataFrame's plan without running it (AnalyzePlan calls): schema,
@@ -58,6 +59,10 @@ export abstract class DataFrameAnalysis {
   async isStreaming(): Promise<boolean> {
     const response = await this.core.analyze({ case: "isStreaming", value: create(AnalyzePlanRequest_IsStreamingSchema, { plan: rootPlan(this.relation) }) });
     return expectResult(response, "isStreaming").isStreaming;
+  }
+  /** Structured Streaming's writer for a streaming DataFrame (from spark.readStream); each access starts a fresh one. */
+  get writeStream(): DataStreamWriter {
+    return new DataStreamWriter(this.core, this.relation);
   }
   /** The files the plan reads (best effort, as Spark's inputFiles). */
   async inputFiles(): Promise<string[]> {

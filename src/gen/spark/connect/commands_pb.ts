@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file spark/connect/commands.proto.
  */
 export const file_spark_connect_commands: GenFile = /*@__PURE__*/
-  fileDesc("ChxzcGFyay9jb25uZWN0L2NvbW1hbmRzLnByb3RvEg1zcGFyay5jb25uZWN0IpEFCgdDb21tYW5kEksKEXJlZ2lzdGVyX2Z1bmN0aW9uGAEgASgLMi4uc3BhcmsuY29ubmVjdC5Db21tb25JbmxpbmVVc2VyRGVmaW5lZEZ1bmN0aW9uSAASOAoPd3JpdGVfb3BlcmF0aW9uGAIgASgLMh0uc3BhcmsuY29ubmVjdC5Xcml0ZU9wZXJhdGlvbkgAEkoKFWNyZWF0ZV9kYXRhZnJhbWVfdmlldxgDIAEoCzIpLnNwYXJrLmNvbm5lY3QuQ3JlYXRlRGF0YUZyYW1lVmlld0NvbW1hbmRIABI9ChJ3cml0ZV9vcGVyYXRpb25fdjIYBCABKAsyHy5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uVjJIABIwCgtzcWxfY29tbWFuZBgFIAEoCzIZLnNwYXJrLmNvbm5lY3QuU3FsQ29tbWFuZEgAElYKF3JlZ2lzdGVyX3RhYmxlX2Z1bmN0aW9uGAogASgLMjMuc3BhcmsuY29ubmVjdC5Db21tb25JbmxpbmVVc2VyRGVmaW5lZFRhYmxlRnVuY3Rpb25IABJQChRyZWdpc3Rlcl9kYXRhX3NvdXJjZRgMIAEoCzIwLnNwYXJrLmNvbm5lY3QuQ29tbW9uSW5saW5lVXNlckRlZmluZWREYXRhU291cmNlSAASPgoSY2hlY2twb2ludF9jb21tYW5kGA4gASgLMiAuc3BhcmsuY29ubmVjdC5DaGVja3BvaW50Q29tbWFuZEgAEkgKGG1lcmdlX2ludG9fdGFibGVfY29tbWFuZBgQIAEoCzIkLnNwYXJrLmNvbm5lY3QuTWVyZ2VJbnRvVGFibGVDb21tYW5kSABCDgoMY29tbWFuZF90eXBlItEBCgpTcWxDb21tYW5kEgsKA3NxbBgBIAEoCRIxCgRhcmdzGAIgAygLMiMuc3BhcmsuY29ubmVjdC5TcWxDb21tYW5kLkFyZ3NFbnRyeRIzCghwb3NfYXJncxgDIAMoCzIhLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsGk4KCUFyZ3NFbnRyeRILCgNrZXkYASABKAkSMAoFdmFsdWUYAiABKAsyIS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbDoCOAEi5QIKFU1lcmdlSW50b1RhYmxlQ29tbWFuZBIZChF0YXJnZXRfdGFibGVfbmFtZRgBIAEoCRIyChFzb3VyY2VfdGFibGVfcGxhbhgCIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SMgoPbWVyZ2VfY29uZGl0aW9uGAMgASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEjAKDW1hdGNoX2FjdGlvbnMYBCADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SNgoTbm90X21hdGNoZWRfYWN0aW9ucxgFIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhJACh1ub3RfbWF0Y2hlZF9ieV9zb3VyY2VfYWN0aW9ucxgGIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhIdChV3aXRoX3NjaGVtYV9ldm9sdXRpb24YByABKAgidgoaQ3JlYXRlRGF0YUZyYW1lVmlld0NvbW1hbmQSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEgwKBG5hbWUYAiABKAkSEQoJaXNfZ2xvYmFsGAMgASgIEg8KB3JlcGxhY2UYBCABKAgi/gYKDldyaXRlT3BlcmF0aW9uEiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhITCgZzb3VyY2UYAiABKAlIAYgBARIOCgRwYXRoGAMgASgJSAASOAoFdGFibGUYBCABKAsyJy5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uLlNhdmVUYWJsZUgAEjQKBG1vZGUYBSABKA4yJi5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uLlNhdmVNb2RlEhkKEXNvcnRfY29sdW1uX25hbWVzGAYgAygJEhwKFHBhcnRpdGlvbmluZ19jb2x1bW5zGAcgAygJEjkKCWJ1Y2tldF9ieRgIIAEoCzImLnNwYXJrLmNvbm5lY3QuV3JpdGVPcGVyYXRpb24uQnVja2V0QnkSOwoHb3B0aW9ucxgJIAMoCzIqLnNwYXJrLmNvbm5lY3QuV3JpdGVPcGVyYXRpb24uT3B0aW9uc0VudHJ5Gi4KDE9wdGlvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGusBCglTYXZlVGFibGUSEgoKdGFibGVfbmFtZRgBIAEoCRJMCgtzYXZlX21ldGhvZBgCIAEoDjI3LnNwYXJrLmNvbm5lY3QuV3JpdGVPcGVyYXRpb24uU2F2ZVRhYmxlLlRhYmxlU2F2ZU1ldGhvZCJ8Cg9UYWJsZVNhdmVNZXRob2QSIQodVEFCTEVfU0FWRV9NRVRIT0RfVU5TUEVDSUZJRUQQABIjCh9UQUJMRV9TQVZFX01FVEhPRF9TQVZFX0FTX1RBQkxFEAESIQodVEFCTEVfU0FWRV9NRVRIT0RfSU5TRVJUX0lOVE8QAho8CghCdWNrZXRCeRIbChNidWNrZXRfY29sdW1uX25hbWVzGAEgAygJEhMKC251bV9idWNrZXRzGAIgASgFIokBCghTYXZlTW9kZRIZChVTQVZFX01PREVfVU5TUEVDSUZJRUQQABIUChBTQVZFX01PREVfQVBQRU5EEAESFwoTU0FWRV9NT0RFX09WRVJXUklURRACEh0KGVNBVkVfTU9ERV9FUlJPUl9JRl9FWElTVFMQAxIUChBTQVZFX01PREVfSUdOT1JFEARCCwoJc2F2ZV90eXBlQgkKB19zb3VyY2UisAUKEFdyaXRlT3BlcmF0aW9uVjISJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEhIKCnRhYmxlX25hbWUYAiABKAkSFQoIcHJvdmlkZXIYAyABKAlIAIgBARI3ChRwYXJ0aXRpb25pbmdfY29sdW1ucxgEIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhI9CgdvcHRpb25zGAUgAygLMiwuc3BhcmsuY29ubmVjdC5Xcml0ZU9wZXJhdGlvblYyLk9wdGlvbnNFbnRyeRJOChB0YWJsZV9wcm9wZXJ0aWVzGAYgAygLMjQuc3BhcmsuY29ubmVjdC5Xcml0ZU9wZXJhdGlvblYyLlRhYmxlUHJvcGVydGllc0VudHJ5EjIKBG1vZGUYByABKA4yJC5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uVjIuTW9kZRI2ChNvdmVyd3JpdGVfY29uZGl0aW9uGAggASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uGi4KDE9wdGlvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjYKFFRhYmxlUHJvcGVydGllc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEinwEKBE1vZGUSFAoQTU9ERV9VTlNQRUNJRklFRBAAEg8KC01PREVfQ1JFQVRFEAESEgoOTU9ERV9PVkVSV1JJVEUQAhIdChlNT0RFX09WRVJXUklURV9QQVJUSVRJT05TEAMSDwoLTU9ERV9BUFBFTkQQBBIQCgxNT0RFX1JFUExBQ0UQBRIaChZNT0RFX0NSRUFURV9PUl9SRVBMQUNFEAZCCwoJX3Byb3ZpZGVyIqcBChFDaGVja3BvaW50Q29tbWFuZBIpCghyZWxhdGlvbhgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SDQoFbG9jYWwYAiABKAgSDQoFZWFnZXIYAyABKAgSNwoNc3RvcmFnZV9sZXZlbBgEIAEoCzIbLnNwYXJrLmNvbm5lY3QuU3RvcmFnZUxldmVsSACIAQFCEAoOX3N0b3JhZ2VfbGV2ZWwiUAoXQ2hlY2twb2ludENvbW1hbmRSZXN1bHQSNQoIcmVsYXRpb24YASABKAsyIy5zcGFyay5jb25uZWN0LkNhY2hlZFJlbW90ZVJlbGF0aW9uYgZwcm90bzM", [file_spark_connect_common, file_spark_connect_expressions, file_spark_connect_relations]);
+  fileDesc("ChxzcGFyay9jb25uZWN0L2NvbW1hbmRzLnByb3RvEg1zcGFyay5jb25uZWN0IoQHCgdDb21tYW5kEksKEXJlZ2lzdGVyX2Z1bmN0aW9uGAEgASgLMi4uc3BhcmsuY29ubmVjdC5Db21tb25JbmxpbmVVc2VyRGVmaW5lZEZ1bmN0aW9uSAASOAoPd3JpdGVfb3BlcmF0aW9uGAIgASgLMh0uc3BhcmsuY29ubmVjdC5Xcml0ZU9wZXJhdGlvbkgAEkoKFWNyZWF0ZV9kYXRhZnJhbWVfdmlldxgDIAEoCzIpLnNwYXJrLmNvbm5lY3QuQ3JlYXRlRGF0YUZyYW1lVmlld0NvbW1hbmRIABI9ChJ3cml0ZV9vcGVyYXRpb25fdjIYBCABKAsyHy5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uVjJIABIwCgtzcWxfY29tbWFuZBgFIAEoCzIZLnNwYXJrLmNvbm5lY3QuU3FsQ29tbWFuZEgAElAKHHdyaXRlX3N0cmVhbV9vcGVyYXRpb25fc3RhcnQYBiABKAsyKC5zcGFyay5jb25uZWN0LldyaXRlU3RyZWFtT3BlcmF0aW9uU3RhcnRIABJHChdzdHJlYW1pbmdfcXVlcnlfY29tbWFuZBgHIAEoCzIkLnNwYXJrLmNvbm5lY3QuU3RyZWFtaW5nUXVlcnlDb21tYW5kSAASVgofc3RyZWFtaW5nX3F1ZXJ5X21hbmFnZXJfY29tbWFuZBgJIAEoCzIrLnNwYXJrLmNvbm5lY3QuU3RyZWFtaW5nUXVlcnlNYW5hZ2VyQ29tbWFuZEgAElYKF3JlZ2lzdGVyX3RhYmxlX2Z1bmN0aW9uGAogASgLMjMuc3BhcmsuY29ubmVjdC5Db21tb25JbmxpbmVVc2VyRGVmaW5lZFRhYmxlRnVuY3Rpb25IABJQChRyZWdpc3Rlcl9kYXRhX3NvdXJjZRgMIAEoCzIwLnNwYXJrLmNvbm5lY3QuQ29tbW9uSW5saW5lVXNlckRlZmluZWREYXRhU291cmNlSAASPgoSY2hlY2twb2ludF9jb21tYW5kGA4gASgLMiAuc3BhcmsuY29ubmVjdC5DaGVja3BvaW50Q29tbWFuZEgAEkgKGG1lcmdlX2ludG9fdGFibGVfY29tbWFuZBgQIAEoCzIkLnNwYXJrLmNvbm5lY3QuTWVyZ2VJbnRvVGFibGVDb21tYW5kSABCDgoMY29tbWFuZF90eXBlItEBCgpTcWxDb21tYW5kEgsKA3NxbBgBIAEoCRIxCgRhcmdzGAIgAygLMiMuc3BhcmsuY29ubmVjdC5TcWxDb21tYW5kLkFyZ3NFbnRyeRIzCghwb3NfYXJncxgDIAMoCzIhLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbi5MaXRlcmFsGk4KCUFyZ3NFbnRyeRILCgNrZXkYASABKAkSMAoFdmFsdWUYAiABKAsyIS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24uTGl0ZXJhbDoCOAEi5QIKFU1lcmdlSW50b1RhYmxlQ29tbWFuZBIZChF0YXJnZXRfdGFibGVfbmFtZRgBIAEoCRIyChFzb3VyY2VfdGFibGVfcGxhbhgCIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SMgoPbWVyZ2VfY29uZGl0aW9uGAMgASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uEjAKDW1hdGNoX2FjdGlvbnMYBCADKAsyGS5zcGFyay5jb25uZWN0LkV4cHJlc3Npb24SNgoTbm90X21hdGNoZWRfYWN0aW9ucxgFIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhJACh1ub3RfbWF0Y2hlZF9ieV9zb3VyY2VfYWN0aW9ucxgGIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhIdChV3aXRoX3NjaGVtYV9ldm9sdXRpb24YByABKAgidgoaQ3JlYXRlRGF0YUZyYW1lVmlld0NvbW1hbmQSJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEgwKBG5hbWUYAiABKAkSEQoJaXNfZ2xvYmFsGAMgASgIEg8KB3JlcGxhY2UYBCABKAgi/gYKDldyaXRlT3BlcmF0aW9uEiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhITCgZzb3VyY2UYAiABKAlIAYgBARIOCgRwYXRoGAMgASgJSAASOAoFdGFibGUYBCABKAsyJy5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uLlNhdmVUYWJsZUgAEjQKBG1vZGUYBSABKA4yJi5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uLlNhdmVNb2RlEhkKEXNvcnRfY29sdW1uX25hbWVzGAYgAygJEhwKFHBhcnRpdGlvbmluZ19jb2x1bW5zGAcgAygJEjkKCWJ1Y2tldF9ieRgIIAEoCzImLnNwYXJrLmNvbm5lY3QuV3JpdGVPcGVyYXRpb24uQnVja2V0QnkSOwoHb3B0aW9ucxgJIAMoCzIqLnNwYXJrLmNvbm5lY3QuV3JpdGVPcGVyYXRpb24uT3B0aW9uc0VudHJ5Gi4KDE9wdGlvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGusBCglTYXZlVGFibGUSEgoKdGFibGVfbmFtZRgBIAEoCRJMCgtzYXZlX21ldGhvZBgCIAEoDjI3LnNwYXJrLmNvbm5lY3QuV3JpdGVPcGVyYXRpb24uU2F2ZVRhYmxlLlRhYmxlU2F2ZU1ldGhvZCJ8Cg9UYWJsZVNhdmVNZXRob2QSIQodVEFCTEVfU0FWRV9NRVRIT0RfVU5TUEVDSUZJRUQQABIjCh9UQUJMRV9TQVZFX01FVEhPRF9TQVZFX0FTX1RBQkxFEAESIQodVEFCTEVfU0FWRV9NRVRIT0RfSU5TRVJUX0lOVE8QAho8CghCdWNrZXRCeRIbChNidWNrZXRfY29sdW1uX25hbWVzGAEgAygJEhMKC251bV9idWNrZXRzGAIgASgFIokBCghTYXZlTW9kZRIZChVTQVZFX01PREVfVU5TUEVDSUZJRUQQABIUChBTQVZFX01PREVfQVBQRU5EEAESFwoTU0FWRV9NT0RFX09WRVJXUklURRACEh0KGVNBVkVfTU9ERV9FUlJPUl9JRl9FWElTVFMQAxIUChBTQVZFX01PREVfSUdOT1JFEARCCwoJc2F2ZV90eXBlQgkKB19zb3VyY2UisAUKEFdyaXRlT3BlcmF0aW9uVjISJgoFaW5wdXQYASABKAsyFy5zcGFyay5jb25uZWN0LlJlbGF0aW9uEhIKCnRhYmxlX25hbWUYAiABKAkSFQoIcHJvdmlkZXIYAyABKAlIAIgBARI3ChRwYXJ0aXRpb25pbmdfY29sdW1ucxgEIAMoCzIZLnNwYXJrLmNvbm5lY3QuRXhwcmVzc2lvbhI9CgdvcHRpb25zGAUgAygLMiwuc3BhcmsuY29ubmVjdC5Xcml0ZU9wZXJhdGlvblYyLk9wdGlvbnNFbnRyeRJOChB0YWJsZV9wcm9wZXJ0aWVzGAYgAygLMjQuc3BhcmsuY29ubmVjdC5Xcml0ZU9wZXJhdGlvblYyLlRhYmxlUHJvcGVydGllc0VudHJ5EjIKBG1vZGUYByABKA4yJC5zcGFyay5jb25uZWN0LldyaXRlT3BlcmF0aW9uVjIuTW9kZRI2ChNvdmVyd3JpdGVfY29uZGl0aW9uGAggASgLMhkuc3BhcmsuY29ubmVjdC5FeHByZXNzaW9uGi4KDE9wdGlvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjYKFFRhYmxlUHJvcGVydGllc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEinwEKBE1vZGUSFAoQTU9ERV9VTlNQRUNJRklFRBAAEg8KC01PREVfQ1JFQVRFEAESEgoOTU9ERV9PVkVSV1JJVEUQAhIdChlNT0RFX09WRVJXUklURV9QQVJUSVRJT05TEAMSDwoLTU9ERV9BUFBFTkQQBBIQCgxNT0RFX1JFUExBQ0UQBRIaChZNT0RFX0NSRUFURV9PUl9SRVBMQUNFEAZCCwoJX3Byb3ZpZGVyIqcBChFDaGVja3BvaW50Q29tbWFuZBIpCghyZWxhdGlvbhgBIAEoCzIXLnNwYXJrLmNvbm5lY3QuUmVsYXRpb24SDQoFbG9jYWwYAiABKAgSDQoFZWFnZXIYAyABKAgSNwoNc3RvcmFnZV9sZXZlbBgEIAEoCzIbLnNwYXJrLmNvbm5lY3QuU3RvcmFnZUxldmVsSACIAQFCEAoOX3N0b3JhZ2VfbGV2ZWwiUAoXQ2hlY2twb2ludENvbW1hbmRSZXN1bHQSNQoIcmVsYXRpb24YASABKAsyIy5zcGFyay5jb25uZWN0LkNhY2hlZFJlbW90ZVJlbGF0aW9uIvQDChlXcml0ZVN0cmVhbU9wZXJhdGlvblN0YXJ0EiYKBWlucHV0GAEgASgLMhcuc3BhcmsuY29ubmVjdC5SZWxhdGlvbhIOCgZmb3JtYXQYAiABKAkSRgoHb3B0aW9ucxgDIAMoCzI1LnNwYXJrLmNvbm5lY3QuV3JpdGVTdHJlYW1PcGVyYXRpb25TdGFydC5PcHRpb25zRW50cnkSIQoZcGFydGl0aW9uaW5nX2NvbHVtbl9uYW1lcxgEIAMoCRIiChhwcm9jZXNzaW5nX3RpbWVfaW50ZXJ2YWwYBSABKAlIABIXCg1hdmFpbGFibGVfbm93GAYgASgISAASDgoEb25jZRgHIAEoCEgAEigKHmNvbnRpbnVvdXNfY2hlY2twb2ludF9pbnRlcnZhbBgIIAEoCUgAEhMKC291dHB1dF9tb2RlGAkgASgJEhIKCnF1ZXJ5X25hbWUYCiABKAkSDgoEcGF0aBgLIAEoCUgBEhQKCnRhYmxlX25hbWUYDCABKAlIARIfChdjbHVzdGVyaW5nX2NvbHVtbl9uYW1lcxgPIAMoCRouCgxPcHRpb25zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIJCgd0cmlnZ2VyQhIKEHNpbmtfZGVzdGluYXRpb24irgEKH1dyaXRlU3RyZWFtT3BlcmF0aW9uU3RhcnRSZXN1bHQSOQoIcXVlcnlfaWQYASABKAsyJy5zcGFyay5jb25uZWN0LlN0cmVhbWluZ1F1ZXJ5SW5zdGFuY2VJZBIMCgRuYW1lGAIgASgJEiUKGHF1ZXJ5X3N0YXJ0ZWRfZXZlbnRfanNvbhgDIAEoCUgAiAEBQhsKGV9xdWVyeV9zdGFydGVkX2V2ZW50X2pzb24iNgoYU3RyZWFtaW5nUXVlcnlJbnN0YW5jZUlkEgoKAmlkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCSLzAwoVU3RyZWFtaW5nUXVlcnlDb21tYW5kEjkKCHF1ZXJ5X2lkGAEgASgLMicuc3BhcmsuY29ubmVjdC5TdHJlYW1pbmdRdWVyeUluc3RhbmNlSWQSEAoGc3RhdHVzGAIgASgISAASFwoNbGFzdF9wcm9ncmVzcxgDIAEoCEgAEhkKD3JlY2VudF9wcm9ncmVzcxgEIAEoCEgAEg4KBHN0b3AYBSABKAhIABIfChVwcm9jZXNzX2FsbF9hdmFpbGFibGUYBiABKAhIABJGCgdleHBsYWluGAcgASgLMjMuc3BhcmsuY29ubmVjdC5TdHJlYW1pbmdRdWVyeUNvbW1hbmQuRXhwbGFpbkNvbW1hbmRIABITCglleGNlcHRpb24YCCABKAhIABJZChFhd2FpdF90ZXJtaW5hdGlvbhgJIAEoCzI8LnNwYXJrLmNvbm5lY3QuU3RyZWFtaW5nUXVlcnlDb21tYW5kLkF3YWl0VGVybWluYXRpb25Db21tYW5kSAAaIgoORXhwbGFpbkNvbW1hbmQSEAoIZXh0ZW5kZWQYASABKAgaQQoXQXdhaXRUZXJtaW5hdGlvbkNvbW1hbmQSFwoKdGltZW91dF9tcxgCIAEoA0gAiAEBQg0KC190aW1lb3V0X21zQgkKB2NvbW1hbmQioAcKG1N0cmVhbWluZ1F1ZXJ5Q29tbWFuZFJlc3VsdBI5CghxdWVyeV9pZBgBIAEoCzInLnNwYXJrLmNvbm5lY3QuU3RyZWFtaW5nUXVlcnlJbnN0YW5jZUlkEkkKBnN0YXR1cxgCIAEoCzI3LnNwYXJrLmNvbm5lY3QuU3RyZWFtaW5nUXVlcnlDb21tYW5kUmVzdWx0LlN0YXR1c1Jlc3VsdEgAEloKD3JlY2VudF9wcm9ncmVzcxgDIAEoCzI/LnNwYXJrLmNvbm5lY3QuU3RyZWFtaW5nUXVlcnlDb21tYW5kUmVzdWx0LlJlY2VudFByb2dyZXNzUmVzdWx0SAASSwoHZXhwbGFpbhgEIAEoCzI4LnNwYXJrLmNvbm5lY3QuU3RyZWFtaW5nUXVlcnlDb21tYW5kUmVzdWx0LkV4cGxhaW5SZXN1bHRIABJPCglleGNlcHRpb24YBSABKAsyOi5zcGFyay5jb25uZWN0LlN0cmVhbWluZ1F1ZXJ5Q29tbWFuZFJlc3VsdC5FeGNlcHRpb25SZXN1bHRIABJeChFhd2FpdF90ZXJtaW5hdGlvbhgGIAEoCzJBLnNwYXJrLmNvbm5lY3QuU3RyZWFtaW5nUXVlcnlDb21tYW5kUmVzdWx0LkF3YWl0VGVybWluYXRpb25SZXN1bHRIABpvCgxTdGF0dXNSZXN1bHQSFgoOc3RhdHVzX21lc3NhZ2UYASABKAkSGQoRaXNfZGF0YV9hdmFpbGFibGUYAiABKAgSGQoRaXNfdHJpZ2dlcl9hY3RpdmUYAyABKAgSEQoJaXNfYWN0aXZlGAQgASgIGjQKFFJlY2VudFByb2dyZXNzUmVzdWx0EhwKFHJlY2VudF9wcm9ncmVzc19qc29uGAUgAygJGh8KDUV4cGxhaW5SZXN1bHQSDgoGcmVzdWx0GAEgASgJGpsBCg9FeGNlcHRpb25SZXN1bHQSHgoRZXhjZXB0aW9uX21lc3NhZ2UYASABKAlIAIgBARIYCgtlcnJvcl9jbGFzcxgCIAEoCUgBiAEBEhgKC3N0YWNrX3RyYWNlGAMgASgJSAKIAQFCFAoSX2V4Y2VwdGlvbl9tZXNzYWdlQg4KDF9lcnJvcl9jbGFzc0IOCgxfc3RhY2tfdHJhY2UaLAoWQXdhaXRUZXJtaW5hdGlvblJlc3VsdBISCgp0ZXJtaW5hdGVkGAEgASgIQg0KC3Jlc3VsdF90eXBlIpsCChxTdHJlYW1pbmdRdWVyeU1hbmFnZXJDb21tYW5kEhAKBmFjdGl2ZRgBIAEoCEgAEhMKCWdldF9xdWVyeRgCIAEoCUgAEmcKFWF3YWl0X2FueV90ZXJtaW5hdGlvbhgDIAEoCzJGLnNwYXJrLmNvbm5lY3QuU3RyZWFtaW5nUXVlcnlNYW5hZ2VyQ29tbWFuZC5Bd2FpdEFueVRlcm1pbmF0aW9uQ29tbWFuZEgAEhoKEHJlc2V0X3Rlcm1pbmF0ZWQYBCABKAhIABpEChpBd2FpdEFueVRlcm1pbmF0aW9uQ29tbWFuZBIXCgp0aW1lb3V0X21zGAEgASgDSACIAQFCDQoLX3RpbWVvdXRfbXNCCQoHY29tbWFuZCL4BAoiU3RyZWFtaW5nUXVlcnlNYW5hZ2VyQ29tbWFuZFJlc3VsdBJQCgZhY3RpdmUYASABKAsyPi5zcGFyay5jb25uZWN0LlN0cmVhbWluZ1F1ZXJ5TWFuYWdlckNvbW1hbmRSZXN1bHQuQWN0aXZlUmVzdWx0SAASWQoFcXVlcnkYAiABKAsySC5zcGFyay5jb25uZWN0LlN0cmVhbWluZ1F1ZXJ5TWFuYWdlckNvbW1hbmRSZXN1bHQuU3RyZWFtaW5nUXVlcnlJbnN0YW5jZUgAEmwKFWF3YWl0X2FueV90ZXJtaW5hdGlvbhgDIAEoCzJLLnNwYXJrLmNvbm5lY3QuU3RyZWFtaW5nUXVlcnlNYW5hZ2VyQ29tbWFuZFJlc3VsdC5Bd2FpdEFueVRlcm1pbmF0aW9uUmVzdWx0SAASGgoQcmVzZXRfdGVybWluYXRlZBgEIAEoCEgAGnAKDEFjdGl2ZVJlc3VsdBJgCg5hY3RpdmVfcXVlcmllcxgBIAMoCzJILnNwYXJrLmNvbm5lY3QuU3RyZWFtaW5nUXVlcnlNYW5hZ2VyQ29tbWFuZFJlc3VsdC5TdHJlYW1pbmdRdWVyeUluc3RhbmNlGmkKFlN0cmVhbWluZ1F1ZXJ5SW5zdGFuY2USMwoCaWQYASABKAsyJy5zcGFyay5jb25uZWN0LlN0cmVhbWluZ1F1ZXJ5SW5zdGFuY2VJZBIRCgRuYW1lGAIgASgJSACIAQFCBwoFX25hbWUaLwoZQXdhaXRBbnlUZXJtaW5hdGlvblJlc3VsdBISCgp0ZXJtaW5hdGVkGAEgASgIQg0KC3Jlc3VsdF90eXBlYgZwcm90bzM", [file_spark_connect_common, file_spark_connect_expressions, file_spark_connect_relations]);
 
 /**
  * @generated from message spark.connect.Command
@@ -57,6 +57,26 @@ export type Command = Message<"spark.connect.Command"> & {
      */
     value: SqlCommand;
     case: "sqlCommand";
+  } | {
+    /**
+     * Structured Streaming: df.writeStream...start(), a query's and spark.streams' calls.
+     *
+     * @generated from field: spark.connect.WriteStreamOperationStart write_stream_operation_start = 6;
+     */
+    value: WriteStreamOperationStart;
+    case: "writeStreamOperationStart";
+  } | {
+    /**
+     * @generated from field: spark.connect.StreamingQueryCommand streaming_query_command = 7;
+     */
+    value: StreamingQueryCommand;
+    case: "streamingQueryCommand";
+  } | {
+    /**
+     * @generated from field: spark.connect.StreamingQueryManagerCommand streaming_query_manager_command = 9;
+     */
+    value: StreamingQueryManagerCommand;
+    case: "streamingQueryManagerCommand";
   } | {
     /**
      * @generated from field: spark.connect.CommonInlineUserDefinedTableFunction register_table_function = 10;
@@ -525,4 +545,579 @@ export type CheckpointCommandResult = Message<"spark.connect.CheckpointCommandRe
  */
 export const CheckpointCommandResultSchema: GenMessage<CheckpointCommandResult> = /*@__PURE__*/
   messageDesc(file_spark_connect_commands, 7);
+
+/**
+ * df.writeStream...start(path) / toTable(name). No foreach_writer (13) / foreach_batch (14): not built here.
+ *
+ * @generated from message spark.connect.WriteStreamOperationStart
+ */
+export type WriteStreamOperationStart = Message<"spark.connect.WriteStreamOperationStart"> & {
+  /**
+   * @generated from field: spark.connect.Relation input = 1;
+   */
+  input?: Relation | undefined;
+
+  /**
+   * @generated from field: string format = 2;
+   */
+  format: string;
+
+  /**
+   * @generated from field: map<string, string> options = 3;
+   */
+  options: { [key: string]: string };
+
+  /**
+   * @generated from field: repeated string partitioning_column_names = 4;
+   */
+  partitioningColumnNames: string[];
+
+  /**
+   * @generated from oneof spark.connect.WriteStreamOperationStart.trigger
+   */
+  trigger: {
+    /**
+     * @generated from field: string processing_time_interval = 5;
+     */
+    value: string;
+    case: "processingTimeInterval";
+  } | {
+    /**
+     * @generated from field: bool available_now = 6;
+     */
+    value: boolean;
+    case: "availableNow";
+  } | {
+    /**
+     * @generated from field: bool once = 7;
+     */
+    value: boolean;
+    case: "once";
+  } | {
+    /**
+     * @generated from field: string continuous_checkpoint_interval = 8;
+     */
+    value: string;
+    case: "continuousCheckpointInterval";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * @generated from field: string output_mode = 9;
+   */
+  outputMode: string;
+
+  /**
+   * @generated from field: string query_name = 10;
+   */
+  queryName: string;
+
+  /**
+   * @generated from oneof spark.connect.WriteStreamOperationStart.sink_destination
+   */
+  sinkDestination: {
+    /**
+     * @generated from field: string path = 11;
+     */
+    value: string;
+    case: "path";
+  } | {
+    /**
+     * @generated from field: string table_name = 12;
+     */
+    value: string;
+    case: "tableName";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * 4.0+.
+   *
+   * @generated from field: repeated string clustering_column_names = 15;
+   */
+  clusteringColumnNames: string[];
+};
+
+/**
+ * Describes the message spark.connect.WriteStreamOperationStart.
+ * Use `create(WriteStreamOperationStartSchema)` to create a new message.
+ */
+export const WriteStreamOperationStartSchema: GenMessage<WriteStreamOperationStart> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 8);
+
+/**
+ * @generated from message spark.connect.WriteStreamOperationStartResult
+ */
+export type WriteStreamOperationStartResult = Message<"spark.connect.WriteStreamOperationStartResult"> & {
+  /**
+   * @generated from field: spark.connect.StreamingQueryInstanceId query_id = 1;
+   */
+  queryId?: StreamingQueryInstanceId | undefined;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * 4.0+: the QueryStartedEvent for client-side listeners (not used here).
+   *
+   * @generated from field: optional string query_started_event_json = 3;
+   */
+  queryStartedEventJson?: string | undefined;
+};
+
+/**
+ * Describes the message spark.connect.WriteStreamOperationStartResult.
+ * Use `create(WriteStreamOperationStartResultSchema)` to create a new message.
+ */
+export const WriteStreamOperationStartResultSchema: GenMessage<WriteStreamOperationStartResult> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 9);
+
+/**
+ * @generated from message spark.connect.StreamingQueryInstanceId
+ */
+export type StreamingQueryInstanceId = Message<"spark.connect.StreamingQueryInstanceId"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string run_id = 2;
+   */
+  runId: string;
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryInstanceId.
+ * Use `create(StreamingQueryInstanceIdSchema)` to create a new message.
+ */
+export const StreamingQueryInstanceIdSchema: GenMessage<StreamingQueryInstanceId> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 10);
+
+/**
+ * @generated from message spark.connect.StreamingQueryCommand
+ */
+export type StreamingQueryCommand = Message<"spark.connect.StreamingQueryCommand"> & {
+  /**
+   * @generated from field: spark.connect.StreamingQueryInstanceId query_id = 1;
+   */
+  queryId?: StreamingQueryInstanceId | undefined;
+
+  /**
+   * @generated from oneof spark.connect.StreamingQueryCommand.command
+   */
+  command: {
+    /**
+     * @generated from field: bool status = 2;
+     */
+    value: boolean;
+    case: "status";
+  } | {
+    /**
+     * @generated from field: bool last_progress = 3;
+     */
+    value: boolean;
+    case: "lastProgress";
+  } | {
+    /**
+     * @generated from field: bool recent_progress = 4;
+     */
+    value: boolean;
+    case: "recentProgress";
+  } | {
+    /**
+     * @generated from field: bool stop = 5;
+     */
+    value: boolean;
+    case: "stop";
+  } | {
+    /**
+     * @generated from field: bool process_all_available = 6;
+     */
+    value: boolean;
+    case: "processAllAvailable";
+  } | {
+    /**
+     * @generated from field: spark.connect.StreamingQueryCommand.ExplainCommand explain = 7;
+     */
+    value: StreamingQueryCommand_ExplainCommand;
+    case: "explain";
+  } | {
+    /**
+     * @generated from field: bool exception = 8;
+     */
+    value: boolean;
+    case: "exception";
+  } | {
+    /**
+     * @generated from field: spark.connect.StreamingQueryCommand.AwaitTerminationCommand await_termination = 9;
+     */
+    value: StreamingQueryCommand_AwaitTerminationCommand;
+    case: "awaitTermination";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryCommand.
+ * Use `create(StreamingQueryCommandSchema)` to create a new message.
+ */
+export const StreamingQueryCommandSchema: GenMessage<StreamingQueryCommand> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 11);
+
+/**
+ * @generated from message spark.connect.StreamingQueryCommand.ExplainCommand
+ */
+export type StreamingQueryCommand_ExplainCommand = Message<"spark.connect.StreamingQueryCommand.ExplainCommand"> & {
+  /**
+   * @generated from field: bool extended = 1;
+   */
+  extended: boolean;
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryCommand.ExplainCommand.
+ * Use `create(StreamingQueryCommand_ExplainCommandSchema)` to create a new message.
+ */
+export const StreamingQueryCommand_ExplainCommandSchema: GenMessage<StreamingQueryCommand_ExplainCommand> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 11, 0);
+
+/**
+ * @generated from message spark.connect.StreamingQueryCommand.AwaitTerminationCommand
+ */
+export type StreamingQueryCommand_AwaitTerminationCommand = Message<"spark.connect.StreamingQueryCommand.AwaitTerminationCommand"> & {
+  /**
+   * @generated from field: optional int64 timeout_ms = 2;
+   */
+  timeoutMs?: bigint | undefined;
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryCommand.AwaitTerminationCommand.
+ * Use `create(StreamingQueryCommand_AwaitTerminationCommandSchema)` to create a new message.
+ */
+export const StreamingQueryCommand_AwaitTerminationCommandSchema: GenMessage<StreamingQueryCommand_AwaitTerminationCommand> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 11, 1);
+
+/**
+ * @generated from message spark.connect.StreamingQueryCommandResult
+ */
+export type StreamingQueryCommandResult = Message<"spark.connect.StreamingQueryCommandResult"> & {
+  /**
+   * @generated from field: spark.connect.StreamingQueryInstanceId query_id = 1;
+   */
+  queryId?: StreamingQueryInstanceId | undefined;
+
+  /**
+   * @generated from oneof spark.connect.StreamingQueryCommandResult.result_type
+   */
+  resultType: {
+    /**
+     * @generated from field: spark.connect.StreamingQueryCommandResult.StatusResult status = 2;
+     */
+    value: StreamingQueryCommandResult_StatusResult;
+    case: "status";
+  } | {
+    /**
+     * @generated from field: spark.connect.StreamingQueryCommandResult.RecentProgressResult recent_progress = 3;
+     */
+    value: StreamingQueryCommandResult_RecentProgressResult;
+    case: "recentProgress";
+  } | {
+    /**
+     * @generated from field: spark.connect.StreamingQueryCommandResult.ExplainResult explain = 4;
+     */
+    value: StreamingQueryCommandResult_ExplainResult;
+    case: "explain";
+  } | {
+    /**
+     * @generated from field: spark.connect.StreamingQueryCommandResult.ExceptionResult exception = 5;
+     */
+    value: StreamingQueryCommandResult_ExceptionResult;
+    case: "exception";
+  } | {
+    /**
+     * @generated from field: spark.connect.StreamingQueryCommandResult.AwaitTerminationResult await_termination = 6;
+     */
+    value: StreamingQueryCommandResult_AwaitTerminationResult;
+    case: "awaitTermination";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryCommandResult.
+ * Use `create(StreamingQueryCommandResultSchema)` to create a new message.
+ */
+export const StreamingQueryCommandResultSchema: GenMessage<StreamingQueryCommandResult> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 12);
+
+/**
+ * @generated from message spark.connect.StreamingQueryCommandResult.StatusResult
+ */
+export type StreamingQueryCommandResult_StatusResult = Message<"spark.connect.StreamingQueryCommandResult.StatusResult"> & {
+  /**
+   * @generated from field: string status_message = 1;
+   */
+  statusMessage: string;
+
+  /**
+   * @generated from field: bool is_data_available = 2;
+   */
+  isDataAvailable: boolean;
+
+  /**
+   * @generated from field: bool is_trigger_active = 3;
+   */
+  isTriggerActive: boolean;
+
+  /**
+   * @generated from field: bool is_active = 4;
+   */
+  isActive: boolean;
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryCommandResult.StatusResult.
+ * Use `create(StreamingQueryCommandResult_StatusResultSchema)` to create a new message.
+ */
+export const StreamingQueryCommandResult_StatusResultSchema: GenMessage<StreamingQueryCommandResult_StatusResult> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 12, 0);
+
+/**
+ * Answers both last_progress and recent_progress: StreamingQueryProgress JSON, oldest first.
+ *
+ * @generated from message spark.connect.StreamingQueryCommandResult.RecentProgressResult
+ */
+export type StreamingQueryCommandResult_RecentProgressResult = Message<"spark.connect.StreamingQueryCommandResult.RecentProgressResult"> & {
+  /**
+   * @generated from field: repeated string recent_progress_json = 5;
+   */
+  recentProgressJson: string[];
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryCommandResult.RecentProgressResult.
+ * Use `create(StreamingQueryCommandResult_RecentProgressResultSchema)` to create a new message.
+ */
+export const StreamingQueryCommandResult_RecentProgressResultSchema: GenMessage<StreamingQueryCommandResult_RecentProgressResult> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 12, 1);
+
+/**
+ * @generated from message spark.connect.StreamingQueryCommandResult.ExplainResult
+ */
+export type StreamingQueryCommandResult_ExplainResult = Message<"spark.connect.StreamingQueryCommandResult.ExplainResult"> & {
+  /**
+   * @generated from field: string result = 1;
+   */
+  result: string;
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryCommandResult.ExplainResult.
+ * Use `create(StreamingQueryCommandResult_ExplainResultSchema)` to create a new message.
+ */
+export const StreamingQueryCommandResult_ExplainResultSchema: GenMessage<StreamingQueryCommandResult_ExplainResult> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 12, 2);
+
+/**
+ * @generated from message spark.connect.StreamingQueryCommandResult.ExceptionResult
+ */
+export type StreamingQueryCommandResult_ExceptionResult = Message<"spark.connect.StreamingQueryCommandResult.ExceptionResult"> & {
+  /**
+   * "<exception class>: <message>"; absent while the query has not failed.
+   *
+   * @generated from field: optional string exception_message = 1;
+   */
+  exceptionMessage?: string | undefined;
+
+  /**
+   * @generated from field: optional string error_class = 2;
+   */
+  errorClass?: string | undefined;
+
+  /**
+   * @generated from field: optional string stack_trace = 3;
+   */
+  stackTrace?: string | undefined;
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryCommandResult.ExceptionResult.
+ * Use `create(StreamingQueryCommandResult_ExceptionResultSchema)` to create a new message.
+ */
+export const StreamingQueryCommandResult_ExceptionResultSchema: GenMessage<StreamingQueryCommandResult_ExceptionResult> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 12, 3);
+
+/**
+ * @generated from message spark.connect.StreamingQueryCommandResult.AwaitTerminationResult
+ */
+export type StreamingQueryCommandResult_AwaitTerminationResult = Message<"spark.connect.StreamingQueryCommandResult.AwaitTerminationResult"> & {
+  /**
+   * @generated from field: bool terminated = 1;
+   */
+  terminated: boolean;
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryCommandResult.AwaitTerminationResult.
+ * Use `create(StreamingQueryCommandResult_AwaitTerminationResultSchema)` to create a new message.
+ */
+export const StreamingQueryCommandResult_AwaitTerminationResultSchema: GenMessage<StreamingQueryCommandResult_AwaitTerminationResult> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 12, 4);
+
+/**
+ * spark.streams; listener commands (5-7) are not built here.
+ *
+ * @generated from message spark.connect.StreamingQueryManagerCommand
+ */
+export type StreamingQueryManagerCommand = Message<"spark.connect.StreamingQueryManagerCommand"> & {
+  /**
+   * @generated from oneof spark.connect.StreamingQueryManagerCommand.command
+   */
+  command: {
+    /**
+     * @generated from field: bool active = 1;
+     */
+    value: boolean;
+    case: "active";
+  } | {
+    /**
+     * @generated from field: string get_query = 2;
+     */
+    value: string;
+    case: "getQuery";
+  } | {
+    /**
+     * @generated from field: spark.connect.StreamingQueryManagerCommand.AwaitAnyTerminationCommand await_any_termination = 3;
+     */
+    value: StreamingQueryManagerCommand_AwaitAnyTerminationCommand;
+    case: "awaitAnyTermination";
+  } | {
+    /**
+     * @generated from field: bool reset_terminated = 4;
+     */
+    value: boolean;
+    case: "resetTerminated";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryManagerCommand.
+ * Use `create(StreamingQueryManagerCommandSchema)` to create a new message.
+ */
+export const StreamingQueryManagerCommandSchema: GenMessage<StreamingQueryManagerCommand> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 13);
+
+/**
+ * @generated from message spark.connect.StreamingQueryManagerCommand.AwaitAnyTerminationCommand
+ */
+export type StreamingQueryManagerCommand_AwaitAnyTerminationCommand = Message<"spark.connect.StreamingQueryManagerCommand.AwaitAnyTerminationCommand"> & {
+  /**
+   * @generated from field: optional int64 timeout_ms = 1;
+   */
+  timeoutMs?: bigint | undefined;
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryManagerCommand.AwaitAnyTerminationCommand.
+ * Use `create(StreamingQueryManagerCommand_AwaitAnyTerminationCommandSchema)` to create a new message.
+ */
+export const StreamingQueryManagerCommand_AwaitAnyTerminationCommandSchema: GenMessage<StreamingQueryManagerCommand_AwaitAnyTerminationCommand> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 13, 0);
+
+/**
+ * @generated from message spark.connect.StreamingQueryManagerCommandResult
+ */
+export type StreamingQueryManagerCommandResult = Message<"spark.connect.StreamingQueryManagerCommandResult"> & {
+  /**
+   * @generated from oneof spark.connect.StreamingQueryManagerCommandResult.result_type
+   */
+  resultType: {
+    /**
+     * @generated from field: spark.connect.StreamingQueryManagerCommandResult.ActiveResult active = 1;
+     */
+    value: StreamingQueryManagerCommandResult_ActiveResult;
+    case: "active";
+  } | {
+    /**
+     * @generated from field: spark.connect.StreamingQueryManagerCommandResult.StreamingQueryInstance query = 2;
+     */
+    value: StreamingQueryManagerCommandResult_StreamingQueryInstance;
+    case: "query";
+  } | {
+    /**
+     * @generated from field: spark.connect.StreamingQueryManagerCommandResult.AwaitAnyTerminationResult await_any_termination = 3;
+     */
+    value: StreamingQueryManagerCommandResult_AwaitAnyTerminationResult;
+    case: "awaitAnyTermination";
+  } | {
+    /**
+     * @generated from field: bool reset_terminated = 4;
+     */
+    value: boolean;
+    case: "resetTerminated";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryManagerCommandResult.
+ * Use `create(StreamingQueryManagerCommandResultSchema)` to create a new message.
+ */
+export const StreamingQueryManagerCommandResultSchema: GenMessage<StreamingQueryManagerCommandResult> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 14);
+
+/**
+ * @generated from message spark.connect.StreamingQueryManagerCommandResult.ActiveResult
+ */
+export type StreamingQueryManagerCommandResult_ActiveResult = Message<"spark.connect.StreamingQueryManagerCommandResult.ActiveResult"> & {
+  /**
+   * @generated from field: repeated spark.connect.StreamingQueryManagerCommandResult.StreamingQueryInstance active_queries = 1;
+   */
+  activeQueries: StreamingQueryManagerCommandResult_StreamingQueryInstance[];
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryManagerCommandResult.ActiveResult.
+ * Use `create(StreamingQueryManagerCommandResult_ActiveResultSchema)` to create a new message.
+ */
+export const StreamingQueryManagerCommandResult_ActiveResultSchema: GenMessage<StreamingQueryManagerCommandResult_ActiveResult> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 14, 0);
+
+/**
+ * @generated from message spark.connect.StreamingQueryManagerCommandResult.StreamingQueryInstance
+ */
+export type StreamingQueryManagerCommandResult_StreamingQueryInstance = Message<"spark.connect.StreamingQueryManagerCommandResult.StreamingQueryInstance"> & {
+  /**
+   * @generated from field: spark.connect.StreamingQueryInstanceId id = 1;
+   */
+  id?: StreamingQueryInstanceId | undefined;
+
+  /**
+   * @generated from field: optional string name = 2;
+   */
+  name?: string | undefined;
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryManagerCommandResult.StreamingQueryInstance.
+ * Use `create(StreamingQueryManagerCommandResult_StreamingQueryInstanceSchema)` to create a new message.
+ */
+export const StreamingQueryManagerCommandResult_StreamingQueryInstanceSchema: GenMessage<StreamingQueryManagerCommandResult_StreamingQueryInstance> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 14, 1);
+
+/**
+ * @generated from message spark.connect.StreamingQueryManagerCommandResult.AwaitAnyTerminationResult
+ */
+export type StreamingQueryManagerCommandResult_AwaitAnyTerminationResult = Message<"spark.connect.StreamingQueryManagerCommandResult.AwaitAnyTerminationResult"> & {
+  /**
+   * @generated from field: bool terminated = 1;
+   */
+  terminated: boolean;
+};
+
+/**
+ * Describes the message spark.connect.StreamingQueryManagerCommandResult.AwaitAnyTerminationResult.
+ * Use `create(StreamingQueryManagerCommandResult_AwaitAnyTerminationResultSchema)` to create a new message.
+ */
+export const StreamingQueryManagerCommandResult_AwaitAnyTerminationResultSchema: GenMessage<StreamingQueryManagerCommandResult_AwaitAnyTerminationResult> = /*@__PURE__*/
+  messageDesc(file_spark_connect_commands, 14, 2);
 
