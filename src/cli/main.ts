@@ -11,6 +11,7 @@ import { errorJson, styleFor, writeJson } from "./output.js";
 import { pushCommand } from "./commands/push.js";
 import { serverCommand } from "./commands/server.js";
 import { watchCommand } from "./commands/watch.js";
+import { packageVersion as ownPackageVersion } from "../shared/package-root.js";
 
 /** The command table. */
 export const COMMANDS: readonly CliCommand[] = [lsCommand, bundleCommand, pushCommand, watchCommand, serverCommand, doctorCommand];
@@ -35,10 +36,9 @@ function topLevelHelp(): string {
   ].join("\n");
 }
 
-/** The package's version, from its package.json (two levels up from both src/cli/ and dist/cli/). */
+/** The package's version, from its package.json. */
 export function packageVersion(): string {
-  const pkg = JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
+  return ownPackageVersion();
 }
 
 /** Options every verb takes, wherever they appear: taken out before the verb parses its own. */

@@ -1,9 +1,10 @@
-import { fileURLToPath } from "node:url";
+import { pathToFileURL } from "node:url";
 import { fromBinary } from "@bufbuild/protobuf";
 import { ErrorInfoSchema, StatusSchema } from "../gen/google/rpc/status_pb.js";
 import type { FetchErrorDetailsResponse } from "../gen/spark/connect/base_pb.js";
 import { formatPythonFailure, hasPythonTraceback, registeredBundles } from "./python-traceback.js";
 import { debugEnabled } from "../shared/debug.js";
+import { ownCodeDirectories } from "../shared/package-root.js";
 
 /** gRPC status codes we name in code; the numbers are gRPC's. */
 export const GrpcCode = {
@@ -127,10 +128,9 @@ function field(error: SparkConnectError, key: string, value: unknown, enumerable
   Object.defineProperty(error, key, { value, enumerable, writable: false, configurable: true });
 }
 
-// The library's own folder (src/ when run from source, dist/ when installed), as stack frames show it:
+// The library's own folders (src/ when run from source, dist/ when installed), as stack frames show them:
 // a path (CommonJS-style loaders, vitest) or a file: URL (Node's ESM).
-const LIBRARY_ROOT = new URL("../", import.meta.url);
-const LIBRARY_PATHS = [fileURLToPath(LIBRARY_ROOT), LIBRARY_ROOT.href];
+const LIBRARY_PATHS = ownCodeDirectories().flatMap((dir) => [dir, pathToFileURL(dir).href]);
 /** Deeper than any chain of the library's own async frames, so the caller's are always reached. */
 const STACK_FRAMES = 64;
 

@@ -1,12 +1,12 @@
 // The vitest plugin: wires the globalSetup and makes `vitest --watch` re-run on Python edits.
-import { extname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { configDefaults, type Plugin } from "vitest/config";
+import { ownEntryFile } from "../shared/package-root.js";
 import { OPTIONS_KEY, validateVitestOptions, type SparkVitestOptions } from "./options.js";
 import { isInside, pythonWatchTargets, resolveVitestProject, type PythonWatchTargets } from "./project.js";
 
-/** The globalSetup module next to this one (setup.ts from source, setup.js once built). */
-export const sparkGlobalSetup = fileURLToPath(new URL(`./setup${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+/** The globalSetup module (src/vitest/setup.ts from source, dist/vitest/setup.js once built). */
+export const sparkGlobalSetup = ownEntryFile("vitest/setup");
 
 /** testTimeout unless the config sets one. */
 export const DEFAULT_TEST_TIMEOUT_MS = 60_000;

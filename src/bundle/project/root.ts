@@ -5,6 +5,7 @@ import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BundleError } from "../errors.js";
 import { CONFIG_FIELD } from "../defaults.js";
+import { ownCodeDirectories as sharedOwnCodeDirectories } from "../../shared/package-root.js";
 
 export const PROJECT_MARKERS = ["package.json", "pyproject.toml", "setup.py", "setup.cfg", ".git"] as const;
 
@@ -40,7 +41,7 @@ export function findProjectRoot(opts: { root?: string; callerFile?: string }): s
  * dotfile (and fail on some unreadable one with advice that fixes nothing). Said plainly instead.
  */
 function refuseWholeTree(root: string, how: "is" | "was found at"): string {
-  const what = dirname(root) === root ? "the file system root" : resolve(root) === resolve(homedir()) ? "your home directory" : undefined;
+  const what = dirname(root) === root ? "the file system root" : resolve(root) === resolve(homeDirectory()) ? "your home directory" : undefined;
   if (what === undefined) return root;
   const found = how === "is" ? "" : ` (the nearest ${PROJECT_MARKERS.join(", ")} above the calling file is there)`;
   throw new BundleError(
@@ -72,11 +73,7 @@ let ownDirsMemo: string[] | undefined;
 
 /** This package's own code lives in <package>/src or <package>/dist; frames there are not "the caller". */
 export function ownCodeDirectories(): string[] {
-  if (ownDirsMemo) return ownDirsMemo;
-  const here = dirname(fileURLToPath(import.meta.url));
-  let pkg = here;
-  while (!existsSync(join(pkg, "package.json")) && dirname(pkg) !== pkg) pkg = dirname(pkg);
-  ownDirsMemo = [join(pkg, "src") + sep, join(pkg, "dist") + sep];
+  ownDirsMemo ??= sharedOwnCodeDirectories();
   return ownDirsMemo;
 }
 
@@ -147,4 +144,12 @@ export function fileFromStackLine(line: string): string | undefined {
   const bare = /^at (?:async )?(.*):\d+:\d+$/.exec(trimmed);
   const location = inParens?.[1] ?? bare?.[1];
   return location === undefined ? undefined : frameFileToPath(location);
+}
+
+/**
+ * $HOME as this thread sees it, else the OS's answer: os.homedir() reads the process's environment, which
+ * a worker thread's process.env (a copy) doesn't change. The same value on the main thread.
+ */
+function homeDirectory(): string {
+  return process.env.HOME || homedir();
 }

@@ -17,12 +17,12 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { heldMarker } from "../upload.js";
 import type { BundleSession } from "../session-port.js";
 import type { OverlayBase } from "../overlay.js";
 import type { HashedFile } from "../archive/hash.js";
 import { debugLog } from "../../shared/debug.js";
+import { ownEntryFile } from "../../shared/package-root.js";
 import { serverIdentity, takeSpare, unusableBecause, type SpareRecord } from "./store.js";
 import type { BundleConfig, BundleOptions } from "../options.js";
 
@@ -100,8 +100,7 @@ function releaseQuietly(session: BundleSession, sessionId: string): void {
 export function startSpareMaker(stateFile: string, root: string, options: BundleOptions, pythonVersion: string | undefined): void {
   const { include, exclude, pythonRoots, jars, cacheDir, maxFileBytes, maxBundleBytes, dependencies } = options;
   const job: SpareJob = { stateFile, root, options: { include, exclude, pythonRoots, jars, cacheDir, maxFileBytes, maxBundleBytes, dependencies, pythonVersion } };
-  const here = fileURLToPath(import.meta.url);
-  const maker = path.join(path.dirname(here), `maker${path.extname(here)}`);
+  const maker = ownEntryFile("bundle/spare/maker");
   const logFile = path.join(path.dirname(job.stateFile), "logs", "spare.log");
   try {
     fs.mkdirSync(path.dirname(logFile), { recursive: true });

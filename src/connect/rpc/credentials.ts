@@ -1,16 +1,15 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { isIPv6 } from "node:net";
 import { CallCredentials, ChannelCredentials, Metadata, type ChannelOptions } from "@grpc/grpc-js";
 import { assertTokenTransportAllowed, type ConnectionConfig } from "./connection.js";
 import { SparkConnectError } from "../errors.js";
+import { packageVersion as ownPackageVersion } from "../../shared/package-root.js";
 
 /** pyspark's default for both directions (ChannelBuilder.GRPC_MAX_MESSAGE_LENGTH_DEFAULT). */
 export const DEFAULT_GRPC_MAX_MESSAGE_SIZE = 128 * 1024 * 1024;
 
-// Resolves from src/connect and dist/connect alike.
-const packageVersion = (createRequire(import.meta.url)("../../../package.json") as { version: string }).version;
+const packageVersion = ownPackageVersion();
 
 /**
  * Our client identity, sent as the gRPC user agent and as client_type in requests:
