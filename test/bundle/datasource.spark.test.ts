@@ -2,7 +2,7 @@
 // Projects are temp copies of fixtures/vectorlib, so tests can edit its modules.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, describe, expect, inject, it } from "vitest";
 import { onSpark35 } from "../helpers/spark-line.js";
 import { SparkConnectError, SparkSession, withAutoBundle } from "../../src/index.js";
 import { copyFixture, tempDir } from "./helpers.js";
@@ -17,6 +17,14 @@ async function session(root: string) {
   sessions.push(s);
   return s;
 }
+
+// Tests that don't edit the project share one session: each new session starts a Python daemon (~5 s a
+// session in CI). The edit test gets its own.
+let shared: Promise<SparkSession> | undefined;
+const sharedSession = () => (shared ??= SparkSession.builder().remote(inject("sparkRemote")).create().then((s) => withAutoBundle(s, { root: copyFixture("vectorlib"), cacheDir: tempDir("sab-cache-") })));
+afterAll(async () => {
+  await (await shared)?.stop();
+});
 
 const read = async (s: SparkSession, name: string, count: number) =>
   (await s.read.format(name).option("count", String(count)).load().collect()).map((r) => `${r.id}:${r.text}`).sort();
@@ -34,7 +42,7 @@ describe.runIf(onSpark35)("spark.dataSource.register on Spark 3.5", () => {
 
 describe.skipIf(onSpark35)("spark.dataSource.register by reference", () => {
   it("registers under the class's own name() and reads its rows", async () => {
-    const s = await session(copyFixture("vectorlib"));
+    const s = await sharedSession();
     expect(await s.dataSource.register("vectorlib.sources:Greetings")).toBe("greetings");
     expect(await read(s, "greetings", 3)).toEqual(["0:hello 0", "1:hello 1", "2:hello 2"]);
   });
@@ -50,13 +58,13 @@ describe.skipIf(onSpark35)("spark.dataSource.register by reference", () => {
   });
 
   it("takes the inherited name() (the class name) when the class has none of its own", async () => {
-    const s = await session(copyFixture("vectorlib"));
+    const s = await sharedSession();
     expect(await s.dataSource.register("vectorlib.sources:Unnamed")).toBe("Unnamed");
     expect(await read(s, "Unnamed", 5)).toEqual(["0:hello 0"]);
   });
 
   it("names the reference when the class is missing", async () => {
-    const s = await session(copyFixture("vectorlib"));
+    const s = await sharedSession();
     const err = await s.dataSource.register("vectorlib.sources:Nope").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SparkConnectError);
     expect((err as Error).message).toContain("Nope");

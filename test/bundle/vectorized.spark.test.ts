@@ -31,7 +31,7 @@ async function session(root: string) {
 }
 
 // Tests that don't edit the project share one session: each new session starts a Python daemon whose
-// workers import pandas again (~3 s a session on 2 cores, measured in CI). Tests that edit get their own.
+// workers import pandas again (~3 s a session on 2 cores, measured in CI). The edits share one of their own.
 let sharedSession: Promise<SparkSession> | undefined;
 function shared(): Promise<SparkSession> {
   sharedSession ??= SparkSession.builder()
@@ -54,17 +54,6 @@ describe("spark.udf.pandas by reference", () => {
     expect(rows.map((r) => r.gross)).toEqual([0, 12.1, 24.2, 36.3]);
     const labelled = await (await prices(s)).withColumn("label", s.udf.pandas("vectorlib.prices:label", "string")("net")).collect();
     expect(labelled.map((r) => r.label)).toEqual(["EUR 0.00", "EUR 10.00", "EUR 20.00", "EUR 30.00"]);
-  });
-
-  it("runs the edited code on the next job", async () => {
-    const root = copyFixture("vectorlib");
-    const s = await session(root);
-    const withVat = s.udf.pandas("vectorlib.prices:with_vat", "double");
-    const gross = async () => (await (await prices(s)).select(withVat("net").alias("g")).collect()).map((r) => r.g);
-    expect(await gross()).toEqual([0, 12.1, 24.2, 36.3]);
-    const file = join(root, "vectorlib/prices.py");
-    writeFileSync(file, readFileSync(file, "utf8").replace("VAT = 0.21", "VAT = 0.09"));
-    expect(await gross()).toEqual([0, 10.9, 21.8, 32.7]);
   });
 
   it("names the reference when the module or the function is missing", async () => {
@@ -123,16 +112,6 @@ describe("mapInPandas, mapInArrow, applyInPandas and applyInArrow by reference",
     ]);
   });
 
-  it("runs the edited code on the next job", async () => {
-    const root = copyFixture("vectorlib");
-    const s = await session(root);
-    const tags = async () => [...new Set((await (await prices(s)).mapInPandas("vectorlib.batches:keep_big", "net double, tag string").collect()).map((r) => r.tag))];
-    expect(await tags()).toEqual(["big"]);
-    const file = join(root, "vectorlib/batches.py");
-    writeFileSync(file, readFileSync(file, "utf8").replace('TAG = "big"', 'TAG = "large"'));
-    expect(await tags()).toEqual(["large"]);
-  });
-
   it.skipIf(onSpark35)("names the reference when the function is missing, and refuses a non-struct schema", async () => {
     const s = await shared();
     const err = await (await prices(s)).mapInPandas("vectorlib.batches:nope", "net double").collect().catch((e: unknown) => e);
@@ -143,6 +122,32 @@ describe("mapInPandas, mapInArrow, applyInPandas and applyInArrow by reference",
 });
 
 
+describe("edits reach vectorized functions", () => {
+  // One session for the three kinds (each new session starts a Python daemon that imports pandas again,
+  // ~5 s a session here): every edit must reach its own kind on the very next job.
+  it("runs the edited code on the next job: a pandas UDF, mapInPandas, and a UDTF class", async () => {
+    const root = copyFixture("vectorlib");
+    const s = await session(root);
+    const edit = (rel: string, from: string, to: string) => writeFileSync(join(root, rel), readFileSync(join(root, rel), "utf8").replace(from, to));
+
+    const withVat = s.udf.pandas("vectorlib.prices:with_vat", "double");
+    const gross = async () => (await (await prices(s)).select(withVat("net").alias("g")).collect()).map((r) => r.g);
+    expect(await gross()).toEqual([0, 12.1, 24.2, 36.3]);
+    edit("vectorlib/prices.py", "VAT = 0.21", "VAT = 0.09");
+    expect(await gross()).toEqual([0, 10.9, 21.8, 32.7]);
+
+    const tags = async () => [...new Set((await (await prices(s)).mapInPandas("vectorlib.batches:keep_big", "net double, tag string").collect()).map((r) => r.tag))];
+    expect(await tags()).toEqual(["big"]);
+    edit("vectorlib/batches.py", 'TAG = "big"', 'TAG = "large"');
+    expect(await tags()).toEqual(["large"]);
+
+    const squares = s.udtf.python("vectorlib.tables:Squares", "n int, square int");
+    expect((await squares(lit(2)).collect()).map((r) => r.n)).toEqual([1, 2]);
+    edit("vectorlib/tables.py", "START = 1", "START = 2");
+    expect((await squares(lit(3)).collect()).map((r) => r.n)).toEqual([2, 3]);
+  });
+});
+
 describe("spark.udtf.python by reference", () => {
   it("returns the handler's rows as a DataFrame, row-wise and with Arrow", async () => {
     const s = await shared();
@@ -150,16 +155,6 @@ describe("spark.udtf.python by reference", () => {
       const squares = s.udtf.python("vectorlib.tables:Squares", "n int, square int", { useArrow });
       expect(await squares(lit(3)).collect()).toEqual([{ n: 1, square: 1 }, { n: 2, square: 4 }, { n: 3, square: 9 }]);
     }
-  });
-
-  it("runs the edited class on the next job", async () => {
-    const root = copyFixture("vectorlib");
-    const s = await session(root);
-    const squares = s.udtf.python("vectorlib.tables:Squares", "n int, square int");
-    expect((await squares(lit(2)).collect()).map((r) => r.n)).toEqual([1, 2]);
-    const file = join(root, "vectorlib/tables.py");
-    writeFileSync(file, readFileSync(file, "utf8").replace("START = 1", "START = 2"));
-    expect((await squares(lit(3)).collect()).map((r) => r.n)).toEqual([2, 3]);
   });
 
   it.skipIf(onSpark35)("names the reference when the class is missing, and refuses a non-struct schema", async () => {
