@@ -3,11 +3,10 @@
 // archive, upload what the session lacks, re-register what points at older code.
 import type { SparkSession } from "../connect/session.js";
 import { commandPlan } from "../connect/sql/plans.js";
-import { SparkConnectError } from "../connect/errors.js";
 import { pythonUdfPlaceholders } from "../connect/python/udf.js";
 import { pythonUdfCommand } from "./worker/command.js";
 import { onceEachWarning, openBuild, type BundleEventSink, type BundleResult } from "./archive/build.js";
-import { archiveSha256, BundleCache, defaultCacheDir } from "./archive/cache.js";
+import { archiveSha256, BundleCache, damagedArchive, defaultCacheDir } from "./archive/cache.js";
 import { buildSettings, projectNameOf, resolveBundleSettings } from "./project/config.js";
 import { SessionJars } from "./jars.js";
 import { loaderEntries } from "./worker/loader.js";
@@ -15,7 +14,7 @@ import { buildVersion, loaderModuleOf, OverlayPlanner, syncedBundle, type Synced
 import type { BundleEvent, WatchEvent } from "./events.js";
 import type { BundleOptions } from "./options.js";
 import { discoverPythonVersion } from "./worker/pyver.js";
-import { DEFAULT_REQUIREMENTS, type DependencyOptions } from "./deps/declared.js";
+import { requirementsFiles, type DependencyOptions } from "./deps/declared.js";
 import { DepsShipper } from "./deps/shipper.js";
 import { depsZipSha12 } from "./deps/wheels.js";
 import { uploadMissing, type UploadCounters } from "./upload.js";
@@ -362,19 +361,6 @@ export class AutoBundle {
 }
 
 const ignore = () => undefined;
-
-/** The path of a cache archive the upload found damaged (ARTIFACT_DAMAGED), if that is what `err` is. */
-function damagedArchive(err: unknown): string | undefined {
-  if (!(err instanceof SparkConnectError) || err.errorClass !== "ARTIFACT_DAMAGED") return undefined;
-  const path = err.messageParameters?.path;
-  return path !== undefined && archiveSha256(path) !== undefined ? path : undefined;
-}
-
-/** The requirements files a dependency resolution reads, so editing one counts as a change. */
-function requirementsFiles(options: DependencyOptions | false | undefined): string[] {
-  if (options === false) return [];
-  return (options?.requirements ?? [DEFAULT_REQUIREMENTS]).map((rel) => rel.split("\\").join("/").replace(/^\.\//, ""));
-}
 
 const engines = new WeakMap<BundleSession, AutoBundle>();
 

@@ -6,8 +6,9 @@ import { SessionContinuity } from "./continuity.js";
 import { RuntimeConfig } from "./conf.js";
 import type { SessionCore } from "./core.js";
 import { DataFrame } from "./sql/dataframe/dataframe.js";
-import { isSessionChanged, SESSION_CHANGED, SESSION_STOPPED, SparkConnectError } from "./errors.js";
-import { SessionState, sessionStateLostError, type SessionLostPolicy } from "./session-state.js";
+import { SESSION_CHANGED, SESSION_STOPPED, SparkConnectError } from "./errors.js";
+import { SessionState, type SessionLostPolicy } from "./session-state.js";
+import { SessionRenewal } from "./session-renewal.js";
 import { toLiteral } from "./types/literal.js";
 import { DataFrameReader } from "./sql/reader.js";
 import { DataStreamReader } from "./sql/streaming/reader.js";
@@ -69,20 +70,20 @@ export class SparkSession implements SessionCore {
   private stopped = false;
   private readonly continuity: SessionContinuity;
   private readonly state = new SessionState();
-  /** Session-lost errors already reported to the caller, never renewed twice. */
-  private readonly settledLosses = new WeakSet<object>();
+  private readonly renewal: SessionRenewal;
 
   /** @internal Use SparkSession.builder(). */
   constructor(
     readonly client: SparkConnectClient,
     version: string,
     private readonly forgetActive: () => void = () => {},
-    private readonly sessionLostPolicy: SessionLostPolicy = "renew",
+    sessionLostPolicy: SessionLostPolicy = "renew",
     serverFacts?: ServerFacts,
   ) {
     this.version = version;
     this.serverFacts = serverFacts;
-    this.conf = new RuntimeConfig(client, this.state, (op) => this.renewing(op));
+    this.renewal = new SessionRenewal(client, this.state, sessionLostPolicy);
+    this.conf = new RuntimeConfig(client, this.state, (op) => this.renewal.renewing(op));
     this.udf = new UDFRegistration(this);
     this.udtf = new UDTFRegistration(this);
     this.dataSource = new DataSourceRegistration(this);
@@ -122,7 +123,7 @@ export class SparkSession implements SessionCore {
       `The Spark Connect server at ${this.client.displayUrl} (Spark ${this.version}, which reports no session ids) no longer holds this session: it restarted, or the session was released.`,
       { errorClass: SESSION_CHANGED, fix: "Re-run the job: the next call uses a new server-side session." },
     );
-    await this.renewAfter(lost);
+    await this.renewal.renewAfter(lost);
   }
 
   /**
@@ -135,22 +136,15 @@ export class SparkSession implements SessionCore {
    */
   async moveToNewServerSession(reason: SessionMoveReason): Promise<{ previousSessionId: string; sessionId: string }> {
     this.assertOpen();
-    const blockers = [...this.state.unrestorableState];
-    if (this.client.sessionIdPinned) blockers.push(`its session id ${this.client.sessionId}, which was chosen by the caller (other clients may use it)`);
+    const blockers = this.moveBlockers();
     if (blockers.length) {
       throw new SparkConnectError(`${reason.why} Moving to a new session would lose what this one holds: ${blockers.join(", ")}. The job was not run.`, {
         errorClass: reason.errorClass,
         fix: reason.fix,
       });
     }
-    const previousSessionId = this.client.moveToNewSession();
-    try {
-      await this.client.releaseSession(previousSessionId);
-    } catch (err) {
-      // The old session holds only what the new one was given again; unreleased, the server drops it
-      // after its idle timeout (spark.connect.session.manager.defaultSessionTimeout, 60 min by default).
-      debug("releasing session %s failed: %s", previousSessionId, String(err));
-    }
+    const { previousSessionId, released } = this.switchServerSession();
+    await released;
     await this.state.restore(this.client);
     return { previousSessionId, sessionId: this.client.sessionId };
   }
@@ -163,12 +157,27 @@ export class SparkSession implements SessionCore {
    */
   async adoptServerSession(sessionId: string): Promise<boolean> {
     this.assertOpen();
-    if (this.client.sessionIdPinned || this.state.unrestorableState.length > 0) return false;
-    const previousSessionId = this.client.moveToNewSession(sessionId);
-    // Not awaited: the job needn't wait for the old session's release; unreleased, it idles out (60 min).
-    this.client.releaseSession(previousSessionId).catch((err: unknown) => debug("releasing session %s failed: %s", previousSessionId, String(err)));
+    if (this.moveBlockers().length > 0) return false;
+    // The old session's release is not awaited: the job needn't wait for it.
+    this.switchServerSession(sessionId);
     await this.state.restore(this.client);
     return true;
+  }
+
+  /** What keeps this session from moving to another server-side session: state that can't move, a pinned id. */
+  private moveBlockers(): string[] {
+    const blockers = [...this.state.unrestorableState];
+    if (this.client.sessionIdPinned) blockers.push(`its session id ${this.client.sessionId}, which was chosen by the caller (other clients may use it)`);
+    return blockers;
+  }
+
+  /** Continues under client-side id `next` (a new one by default); `released`: the old session's release, never failing. */
+  private switchServerSession(next?: string): { previousSessionId: string; released: Promise<void> } {
+    const previousSessionId = this.client.moveToNewSession(next);
+    // The old session holds only what the new one is given again; unreleased, the server drops it after
+    // its idle timeout (spark.connect.session.manager.defaultSessionTimeout, 60 min by default).
+    const released = this.client.releaseSession(previousSessionId).catch((err: unknown) => debug("releasing session %s failed: %s", previousSessionId, String(err)));
+    return { previousSessionId, released };
   }
 
   /** @internal Releases a server-side session of ours by id (a spare that can't be used). */
@@ -230,8 +239,8 @@ export class SparkSession implements SessionCore {
         // stop() cut it short, at whatever step (a hook's build, upload or probe; the run): say that.
         if (this.stopped) throw stoppedError(err);
         // Once the server answered, the job ran there: never run it twice.
-        if (answered || attempt > 1) throw await this.renewedForNextCall(err);
-        await this.renewAfter(err);
+        if (answered || attempt > 1) throw await this.renewal.renewedForNextCall(err);
+        await this.renewal.renewAfter(err);
       }
     }
   }
@@ -239,7 +248,7 @@ export class SparkSession implements SessionCore {
   async analyze(analyze: AnalyzeInit): Promise<AnalyzePlanResponse> {
     this.assertOpen();
     try {
-      return await this.renewing(async () => {
+      return await this.renewal.renewing(async () => {
         if (!CODE_FREE_ANALYSES.has(analyze.case ?? "")) {
           for (const hook of this.hooks) await hook("analyze", analyze);
           if (!this.udf.pythonEnabled) requireFilledPlaceholders(analyze);
@@ -249,70 +258,6 @@ export class SparkSession implements SessionCore {
       });
     } catch (err) {
       throw this.stopped ? stoppedError(err) : err;
-    }
-  }
-
-  /** Runs `op`; when it fails because the server lost the session, renews it (or throws) and runs `op` once more. */
-  private async renewing<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } catch (err) {
-      await this.renewAfter(err);
-    }
-    try {
-      return await op();
-    } catch (err) {
-      throw await this.renewedForNextCall(err);
-    }
-  }
-
-  /**
-   * For a lost session the caller hears about as it is (the job ran there, or ran once more already):
-   * the client forgot the old server-side id with the error, so the server takes the next call on its
-   * new session without complaint; what can be replayed is replayed now, or that call would silently
-   * run without it. Returns `err`, for the caller to throw.
-   */
-  private async renewedForNextCall(err: unknown): Promise<unknown> {
-    if (!isSessionChanged(err) || this.settledLosses.has(err)) return err;
-    this.settledLosses.add(err);
-    if (this.sessionLostPolicy === "fail") this.state.forget();
-    else {
-      // What can't be replayed (views, SQL SET effects) went with the old session, as `err` says. A replay
-      // that fails too (the server went away again) is named with it, never dropped: the config is missing.
-      try {
-        const lost = await this.state.restore(this.client);
-        if (lost.length) {
-          // The job died with the old session (a kill mid-job): its one error names what went with it.
-          const error = sessionStateLostError(lost, this.state.describeRestorable(), err, "The job running there was lost with it.");
-          this.settledLosses.add(error);
-          return error;
-        }
-      } catch (replayError) {
-        const error = new SparkConnectError(
-          `${(err as Error).message}\nReplaying the runtime config onto the new session failed too: ${(replayError as Error).message.split("\n")[0]}`,
-          { errorClass: SESSION_CHANGED, fix: `Set the runtime config again (${this.state.describeRestorable()}), then re-run the job.`, cause: err },
-        );
-        this.settledLosses.add(error);
-        return error;
-      }
-    }
-    return err;
-  }
-
-  /** Returns when the session was renewed without loss (the caller retries); throws otherwise. */
-  private async renewAfter(err: unknown): Promise<void> {
-    // Already decided (e.g. thrown by a hook's confirmSessionHeld): a retry must not swallow it.
-    if (!isSessionChanged(err) || this.settledLosses.has(err)) throw err;
-    if (this.sessionLostPolicy === "fail") {
-      this.state.forget();
-      this.settledLosses.add(err);
-      throw err;
-    }
-    const lost = await this.state.restore(this.client);
-    if (lost.length) {
-      const error = sessionStateLostError(lost, this.state.describeRestorable(), err);
-      this.settledLosses.add(error);
-      throw error;
     }
   }
 

@@ -8,6 +8,7 @@ import { pipeline } from "node:stream/promises";
 import { DEFAULTS } from "../defaults.js";
 import { FileChangedError } from "./hash.js";
 import { cacheFailed } from "./cache-dir.js";
+import { SparkConnectError } from "../../connect/errors.js";
 
 export const DEFAULT_CACHE_MAX_BYTES = DEFAULTS.cacheMaxBytes;
 export const EVICTION_GRACE_MS = DEFAULTS.evictionGraceMs;
@@ -37,6 +38,13 @@ const ARCHIVE_NAME = /^([0-9a-f]{64})-(\d+)-([0-9a-f]{64})\.zip$/;
 /** The SHA-256 a cache archive's bytes must have, from its name; undefined for a file the cache didn't name. */
 export function archiveSha256(path: string): string | undefined {
   return ARCHIVE_NAME.exec(basename(path))?.[3];
+}
+
+/** The path of a cache archive an upload found damaged (ARTIFACT_DAMAGED), if that is what `err` is. */
+export function damagedArchive(err: unknown): string | undefined {
+  if (!(err instanceof SparkConnectError) || err.errorClass !== "ARTIFACT_DAMAGED") return undefined;
+  const path = err.messageParameters?.path;
+  return path !== undefined && archiveSha256(path) !== undefined ? path : undefined;
 }
 
 /**

@@ -31,6 +31,12 @@ export interface DependencyOptions {
 /** Read when it exists and no requirements files are configured. */
 export const DEFAULT_REQUIREMENTS = DEFAULTS.requirementsFile;
 
+/** The requirements files a dependency resolution reads, so editing one counts as a change. */
+export function requirementsFiles(options: DependencyOptions | false | undefined): string[] {
+  if (options === false) return [];
+  return (options?.requirements ?? [DEFAULT_REQUIREMENTS]).map((rel) => rel.split("\\").join("/").replace(/^\.\//, ""));
+}
+
 export interface DeclaredDeps {
   /** Requirement lines, trimmed, in source order, duplicates dropped (a line may end in `--hash=…` options). */
   requirements: string[];

@@ -6,25 +6,36 @@ import { newRelation, tableRelation } from "./plans.js";
 import { OptionsBuilder } from "./writer.js";
 
 /**
- * `spark.read`: a DataSource read, built like pyspark's Connect reader. The schema is sent as given
- * (a DDL string) or as Spark JSON (an object), and the server parses it.
+ * What spark.read and spark.readStream share: a source format, options, and a schema sent as given (a
+ * DDL string) or as Spark JSON (an object), which the server parses.
  */
-export class DataFrameReader extends OptionsBuilder {
-  private source?: string;
-  private schemaText?: string;
+export abstract class SourceReader extends OptionsBuilder {
+  protected source?: string;
 
-  constructor(private readonly core: SessionCore) {
+  /** `schemaText`: what is sent when no schema is given; `schemaMethod`: how errors name schema(). */
+  constructor(
+    protected schemaText: string | undefined,
+    private readonly schemaMethod: string,
+  ) {
     super();
   }
 
+  /** The source: "json", "parquet", "jdbc", a table format... */
   format(source: string): this {
     this.source = source;
     return this;
   }
   /** "name string, n int", or a struct type object. */
   schema(schema: DataTypeInput): this {
-    this.schemaText = schemaText(schema, "schema()");
+    this.schemaText = schemaText(schema, this.schemaMethod);
     return this;
+  }
+}
+
+/** `spark.read`: a DataSource read, built like pyspark's Connect reader. */
+export class DataFrameReader extends SourceReader {
+  constructor(private readonly core: SessionCore) {
+    super(undefined, "schema()");
   }
 
   /** Reads `path` (or several paths); without a path the source reads from its options. */

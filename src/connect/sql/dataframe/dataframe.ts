@@ -13,16 +13,13 @@ import {
   type CollectOptions,
 } from "./dataframe-actions.js";
 import { flatColumns, sortOrders, type ColumnArgs } from "./dataframe-physical.js";
-import { DataFrameReshape } from "./dataframe-reshape.js";
+import { DataFramePython } from "./dataframe-python.js";
 import { Observation, registerObservation } from "./observation.js";
-import type { DataTypeInput } from "../../types/datatypes.js";
 import { expr } from "../column/functions.js";
 import { GroupedData } from "../grouped.js";
 import { describeJsValue } from "../../types/literal.js";
 import { newRelation, requireServerVersion, type RelTypeInit } from "../plans.js";
 import { requireInt32, showString } from "./show.js";
-import { SQL_MAP_ARROW_ITER_UDF, SQL_MAP_PANDAS_ITER_UDF, vectorizedFunction } from "../../python/vectorized.js";
-import { foreachPartition, foreachRow } from "../../python/foreach.js";
 import { DataFrameWriter, DataFrameWriterV2 } from "../writer.js";
 
 /** pyspark's join type names (after lower-casing and dropping "_") → the protocol's join types. */
@@ -50,7 +47,7 @@ const JOIN_TYPE_NAMES =
  * DataFrames without contacting the server; actions (collect, count, show, write...) execute the plan.
  * Built as pyspark's Connect client builds its plans (see its dataframe.py / plan.py).
  */
-export class DataFrame extends DataFrameReshape {
+export class DataFrame extends DataFramePython {
   constructor(
     readonly core: SessionCore,
     readonly relation: Relation,
@@ -66,34 +63,6 @@ export class DataFrame extends DataFrameReshape {
   /** This plan's id; columns from `df.col()` carry it so self-joins resolve to the right side. */
   get planId(): bigint | undefined {
     return this.relation.common?.planId;
-  }
-
-  /**
-   * A project function over each partition, by reference: it takes an iterator of pandas.DataFrame
-   * batches and yields pandas.DataFrames of `schema` ("id long, label string").
-   */
-  mapInPandas(ref: string, schema: DataTypeInput, options: { barrier?: boolean } = {}): DataFrame {
-    return this.mapPartitions("mapInPandas", ref, schema, SQL_MAP_PANDAS_ITER_UDF, options.barrier);
-  }
-
-  /** Like mapInPandas, with an iterator of pyarrow.RecordBatch in and out. */
-  mapInArrow(ref: string, schema: DataTypeInput, options: { barrier?: boolean } = {}): DataFrame {
-    return this.mapPartitions("mapInArrow", ref, schema, SQL_MAP_ARROW_ITER_UDF, options.barrier);
-  }
-
-  /** Runs the project's function `ref` on each row (a pyspark Row) on the workers, for its side effects. */
-  foreach(ref: string, options: ActionOptions = {}): Promise<void> {
-    return foreachRow(this, ref, options);
-  }
-
-  /** Runs the project's function `ref` once per partition, with an iterator of the partition's rows. */
-  foreachPartition(ref: string, options: ActionOptions = {}): Promise<void> {
-    return foreachPartition(this, ref, options);
-  }
-
-  private mapPartitions(api: string, ref: string, schema: DataTypeInput, evalType: number, isBarrier?: boolean): DataFrame {
-    const func = vectorizedFunction(this.core, api, ref, schema, evalType);
-    return this.derive({ case: "mapPartitions", value: { input: this.relation, func, isBarrier } });
   }
 
   /** @internal A DataFrame for a new relation of this session. */

@@ -6,8 +6,8 @@ import type { SessionCore } from "../../core.js";
 import { DataFrame } from "../dataframe/dataframe.js";
 import type { DataTypeInput } from "../../types/datatypes.js";
 import { newRelation } from "../plans.js";
-import { OptionsBuilder, type OptionValue } from "../writer.js";
-import { schemaText } from "../reader.js";
+import type { OptionValue } from "../writer.js";
+import { SourceReader } from "../reader.js";
 
 type ReadType = NonNullable<Exclude<MessageInitShape<typeof ReadSchema>, Read>["readType"]>;
 
@@ -16,25 +16,12 @@ export type StreamLoadOptions = { format?: string; schema?: DataTypeInput } & Re
 /** A shorthand's keywords (json's multiLine, csv's header, ...): `schema`, and source options. */
 export type StreamFormatOptions = { schema?: DataTypeInput } & Record<string, OptionValue | DataTypeInput>;
 
-export class DataStreamReader extends OptionsBuilder {
-  private source?: string;
-  // pyspark sends an empty schema when none is given; so do we, for the same plan.
-  private schemaText = "";
-
+/** Sources include "rate", "socket" and "kafka"; file sources need a schema (or spark.sql.streaming.schemaInference). */
+export class DataStreamReader extends SourceReader {
   /** @internal Use spark.readStream. */
   constructor(private readonly core: SessionCore) {
-    super();
-  }
-
-  /** The source: "rate", "json", "parquet", "kafka", "socket", a table format... */
-  format(source: string): this {
-    this.source = source;
-    return this;
-  }
-  /** "name string, n int", or a struct type object. File sources need one (or spark.sql.streaming.schemaInference). */
-  schema(schema: DataTypeInput): this {
-    this.schemaText = schemaText(schema, "readStream.schema()");
-    return this;
+    // pyspark sends an empty schema when none is given; so do we, for the same plan.
+    super("", "readStream.schema()");
   }
 
   /** A streaming DataFrame over `path` (a directory for file sources), or over what the options name. */

@@ -15,6 +15,7 @@ import { DataFrame } from "../../../../src/connect/sql/dataframe/dataframe.js";
 import { CollectedMetrics, Observation } from "../../../../src/connect/sql/dataframe/observation.js";
 import { rangeRelation, tableRelation } from "../../../../src/connect/sql/plans.js";
 import { arrowBatch, RecordingCore } from "../../../helpers/recording-core.js";
+import { normalizedPlanIds } from "../../../helpers/plan-json.js";
 
 const PYSPARK = JSON.parse(readFileSync(new URL("./pyspark/plans.json", import.meta.url), "utf8")) as Record<string, unknown>;
 
@@ -22,23 +23,7 @@ let core: RecordingCore;
 const range = (n: number) => new DataFrame(core, rangeRelation(core, 0n, BigInt(n), 1n));
 const table = (name: string) => new DataFrame(core, tableRelation(core, name));
 
-/** Plan ids renumbered 0, 1, 2... in order of appearance (keys sorted), so both clients' counters compare. */
-function normalized(json: unknown): unknown {
-  const ids = new Map<string, string>();
-  const walk = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(walk);
-    if (node === null || typeof node !== "object") return node;
-    const entries = Object.entries(node).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return Object.fromEntries(
-      entries.map(([k, v]) => {
-        if (k !== "planId") return [k, walk(v)];
-        if (!ids.has(String(v))) ids.set(String(v), String(ids.size));
-        return [k, ids.get(String(v))];
-      }),
-    );
-  };
-  return walk(json);
-}
+const normalized = normalizedPlanIds;
 const ours = (df: DataFrame) => normalized(toJson(RelationSchema, df.relation));
 const theirs = (name: string) => normalized(PYSPARK[name]);
 

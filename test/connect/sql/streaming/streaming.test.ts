@@ -14,23 +14,14 @@ import { StreamingQueryManager } from "../../../../src/connect/sql/streaming/man
 import { SessionState } from "../../../../src/connect/session-state.js";
 import { SparkConnectError } from "../../../../src/connect/errors.js";
 import { RecordingCore } from "../../../helpers/recording-core.js";
+import { normalizedPlanIds } from "../../../helpers/plan-json.js";
 
 type Entry = { json: unknown; binary: string };
 const PYSPARK = JSON.parse(readFileSync(new URL("./pyspark/plans.json", import.meta.url), "utf8")) as Record<string, Entry>;
 const ID = "8a3c0b7e-0000-4000-8000-000000000001";
 const RUN_ID = "8a3c0b7e-0000-4000-8000-000000000002";
 
-/** Plan ids renumbered 0, 1, 2... in order of appearance (keys sorted), so both clients' counters compare. */
-function normalized(json: unknown): unknown {
-  const ids = new Map<string, string>();
-  const walk = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(walk);
-    if (node === null || typeof node !== "object") return node;
-    const entries = Object.entries(node).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return Object.fromEntries(entries.map(([k, v]) => (k === "planId" ? [k, ids.get(String(v)) ?? (ids.set(String(v), String(ids.size)), String(ids.size - 1))] : [k, walk(v)])));
-  };
-  return walk(json);
-}
+const normalized = normalizedPlanIds;
 const base64 = (text: string) => Uint8Array.from(Buffer.from(text, "base64"));
 function expectRelation(df: DataFrame, name: string): void {
   const ours = normalized(toJson(RelationSchema, df.relation));
