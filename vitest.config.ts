@@ -16,7 +16,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/**/*.test.ts"],
-          exclude: [...configDefaults.exclude, ...SERVER_TESTS, "test/cluster/**", "test/spark35/**"],
+          exclude: [...configDefaults.exclude, ...SERVER_TESTS, "test/cluster/**", "test/spark35/**", "test/lines/**"],
           // No server: these run first and fail fast. Worker threads, two files at a time: 81 s for the
           // 93 files, against 141 s one at a time in threads and 170 s one at a time in forked processes
           // (measured on this 2-core machine; with forks, two at a time had been no faster). Tests that
@@ -32,7 +32,7 @@ export default defineConfig({
           name: "local",
           include: SERVER_TESTS,
           // Suites with servers of their own live in their own projects below.
-          exclude: [...configDefaults.exclude, "test/cluster/**", "test/spark35/**"],
+          exclude: [...configDefaults.exclude, "test/cluster/**", "test/spark35/**", "test/lines/**"],
           // Starts (or reuses) one embedded Spark Connect server for the whole run.
           globalSetup: ["test/setup/spark.ts"],
         },
@@ -58,6 +58,15 @@ export default defineConfig({
             "test/spark35/**/*.test.ts",
           ],
           globalSetup: ["test/setup/spark35.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "lines",
+          // A smoke set on each line that is neither the default nor 3.5, each on its own embedded server.
+          include: ["test/lines/**/*.test.ts"],
+          globalSetup: ["test/setup/lines.ts"],
         },
       },
     ],

@@ -4,15 +4,16 @@
 // to every run (e.g. `npm test -- test/bundle`); a project with no matching file is skipped.
 // The per-project JSON reports are merged into .test-results.json, which .ci/run summarises.
 //
-// A full run (no arguments) starts each embedded server in the background one project early: 4.1 while
-// the unit project runs, 3.5 while the cluster project runs. Their JVM start-up (~20 s each on this
-// 2-core machine) then overlaps tests, and the projects' global setups find them running. Each is
-// stopped as soon as its project is done, if this run started it, so at most the cluster's JVMs and one
-// embedded server run at once.
+// A full run (no arguments) starts each embedded server in the background one project early: the default
+// line while the unit project runs, 3.5 while the cluster project runs, and the first smoke-tested line
+// while the spark35 project runs (the lines project starts each further line during the one before).
+// Their JVM start-up (~20 s each on this 2-core machine) then overlaps tests, and the projects find them
+// running. Each is stopped as soon as its project is done, if this run started it, so at most two
+// embedded servers (or the cluster's JVMs and one) run at once.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 
-const PROJECTS = ["unit", "local", "cluster", "spark35"];
+const PROJECTS = ["unit", "local", "cluster", "spark35", "lines"];
 const args = process.argv.slice(2);
 const merged = { numTotalTests: 0, numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, numTodoTests: 0, success: true, projects: {}, testResults: [] };
 let status = 0;
@@ -39,9 +40,18 @@ function stopServer(line) {
 }
 
 const prestarting = args.length === 0 && !process.env.SPARK_REMOTE;
+const { defaultLine, smokeLines } = sparkLines();
 /** Which line to start in the background as a project begins, and which line's project it is. */
-const START_DURING = { unit: "4.1", cluster: "3.5" };
-const USES = { local: "4.1", spark35: "3.5" };
+const START_DURING = { unit: defaultLine, cluster: "3.5", spark35: smokeLines[0] };
+const USES = { local: defaultLine, spark35: "3.5", lines: smokeLines[0] };
+
+/** The default line and the smoke-tested ones, from the source (test/setup/lines.ts chooses the same). */
+function sparkLines() {
+  const code = `import("./src/server/provision/spark-lines.ts").then((m) => console.log(JSON.stringify({ defaultLine: m.DEFAULT_SPARK_LINE, lines: m.SPARK_LINES })))`;
+  const run = spawnSync(process.execPath, ["--import", "tsx", "-e", code], { encoding: "utf8" });
+  const { defaultLine, lines } = JSON.parse(run.stdout);
+  return { defaultLine, smokeLines: lines.filter((l) => l !== defaultLine && l !== "3.5") };
+}
 /** Line → whether this run started its server (a promise while the start is under way). */
 const prestarted = {};
 

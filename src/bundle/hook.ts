@@ -3,7 +3,7 @@
 // archive, upload what the session lacks, re-register what points at older code.
 import type { SparkSession } from "../connect/session.js";
 import { commandPlan } from "../connect/sql/plans.js";
-import { pythonUdfPlaceholders } from "../connect/python/udf.js";
+import { pythonUdfPlaceholders, requireEvalTypesSupported } from "../connect/python/udf.js";
 import { pythonUdfCommand } from "./worker/command.js";
 import { onceEachWarning, openBuild, type BundleEventSink, type BundleResult } from "./archive/build.js";
 import { archiveSha256, BundleCache, damagedArchive, defaultCacheDir } from "./archive/cache.js";
@@ -250,6 +250,7 @@ export class AutoBundle {
   private async fillPlaceholders(message: object, bundle: BundleResult): Promise<void> {
     const placeholders = pythonUdfPlaceholders(message);
     if (placeholders.length === 0) return;
+    requireEvalTypesSupported(placeholders, this.session.version);
     const pythonVer = await this.workerPythonVersion();
     const loaderModule = loaderModuleOf(bundle);
     const importFrom = this.depsImportFrom();

@@ -43,8 +43,12 @@ function frameLine(frame: RegExpExecArray, target: FrameTarget): string {
 // and the code it compiles into a command under a "<spark-autobundle …>" name (foreach's wrappers).
 const HIDDEN = /[\\/]pyspark[\\/]|^<frozen importlib\.|[\\/]_sab_loader_[0-9a-f]{12}\.py$|^<spark-autobundle [^>]+>$/;
 const TRACEBACK_HEAD = "Traceback (most recent call last):";
-// What pyspark puts before the traceback on some versions: it says nothing the class name doesn't.
-const BOILERPLATE = /^(\[PYTHON_EXCEPTION\] )?An exception was thrown from the Python worker\. Please see the stack trace below\.$/;
+// What Spark puts before the traceback: it says nothing the class name doesn't. 4.1 ends it with
+// ". Please see the stack trace below." on a line of its own; 4.2 and 4.3 end it with ":" and start the
+// traceback on the same line.
+const BOILERPLATE = /^(\[PYTHON_EXCEPTION\] )?An exception was thrown from the Python worker(\. Please see the stack trace below\.|:)$/;
+// 4.2 and 4.3 append the SQL state on a line of its own; the error carries it as sqlState.
+const SQLSTATE_LINE = /^\s*SQLSTATE: [0-9A-Z]{5}\s*$/;
 
 /**
  * A Python worker's failure as the message leads with it: the exception line(s) first, then the
@@ -52,7 +56,11 @@ const BOILERPLATE = /^(\[PYTHON_EXCEPTION\] )?An exception was thrown from the P
  * with no traceback comes back with only its frames rewritten.
  */
 export function formatPythonFailure(text: string, mapping: TracebackMapping): string {
-  const lines = text.replace(/\s+$/, "").split("\n");
+  const lines = text
+    .replace(/\s+$/, "")
+    .split("\n")
+    .flatMap((line) => (line.endsWith(TRACEBACK_HEAD) && line !== TRACEBACK_HEAD ? [line.slice(0, -TRACEBACK_HEAD.length).trim(), TRACEBACK_HEAD] : [line]))
+    .filter((line) => !SQLSTATE_LINE.test(line));
   const start = lines.indexOf(TRACEBACK_HEAD);
   if (start < 0) return rewriteTraceback(text, mapping);
   const body: string[] = [];

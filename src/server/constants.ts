@@ -1,17 +1,21 @@
-/** The pyspark release provisioned into the local venv; its jars are the Spark the server runs. */
-export const PYSPARK_VERSION = "4.1.4";
+import { DEFAULT_SPARK_LINE, sparkLineSpec } from "./provision/spark-lines.js";
+
+const DEFAULT_LINE = sparkLineSpec(DEFAULT_SPARK_LINE);
+/** The default line's pyspark release; its jars are the Spark the server runs (other lines: spark-lines.ts). */
+export const PYSPARK_VERSION = DEFAULT_LINE.pysparkVersion;
 /**
  * Installed beside pyspark so pandas/Arrow UDFs, mapInArrow and applyInPandas work out of the box on the
  * workers. Pinned (numpy too) so every machine's workers run the same code.
  */
-export const WORKER_PACKAGES: readonly string[] = ["pandas==2.3.3", "pyarrow==22.0.0", "numpy==2.2.6"];
+export const WORKER_PACKAGES: readonly string[] = DEFAULT_LINE.workerPackages;
 
-export const DEFAULT_CONNECT_PORT = 15002;
+/** The default line's port; each line has its own (spark-lines.ts). */
+export const DEFAULT_CONNECT_PORT = DEFAULT_LINE.defaultPort;
 export const LOOPBACK_HOST = "127.0.0.1";
 
 export const MIN_JAVA_MAJOR = 17;
-/** pyspark 4.1 declares Requires-Python >=3.10, so an older python cannot install it. */
-export const MIN_PYTHON: readonly [number, number] = [3, 10];
+/** The default line's Python floor (pyspark 4.3 declares Requires-Python >=3.11); each line has its own. */
+export const MIN_PYTHON: readonly [number, number] = DEFAULT_LINE.minPython;
 
 export const CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer";
 /** Spark 4 reads the pre-shared token from this env var; passing it by env keeps it out of `ps`. */
@@ -31,6 +35,6 @@ export const ENV = {
   port: "SPARK_AUTOBUNDLE_PORT",
   python: "SPARK_AUTOBUNDLE_PYTHON",
   keepServer: "SPARK_AUTOBUNDLE_KEEP_SERVER",
-  /** "3.5" or "4.1": the Spark line of the embedded server when no option names one. */
+  /** "3.5", "4.0", "4.1", "4.2" or "4.3": the Spark line of the embedded server when no option names one. */
   spark: "SPARK_AUTOBUNDLE_SPARK",
 } as const;

@@ -1,12 +1,13 @@
 import { stopRecorded } from "./ensure.js";
 import { checkHealth, HealthCheckError } from "./process/health.js";
 import { withLock } from "./home/lock.js";
+import { resolveMatch } from "./match.js";
 import { isConnectServerProcess, resolveOptions, toLocalServer, type LocalServer, type LocalServerOptions } from "./options.js";
 import { isPidAlive } from "./process/processes.js";
 import { readState, removeState } from "./home/state.js";
 import { otherServerUsers } from "./users.js";
 
-type ControlOptions = Pick<LocalServerOptions, "home" | "env" | "onProgress" | "spark">;
+type ControlOptions = Pick<LocalServerOptions, "home" | "env" | "onProgress" | "spark" | "matchRemote">;
 
 export interface StopResult {
   home: string;
@@ -26,7 +27,8 @@ export interface StopOptions extends ControlOptions {
 }
 
 /** Stops the server recorded in this home's state file, if it runs, and removes the state file. */
-export async function stopLocalServer(options: StopOptions = {}): Promise<StopResult> {
+export async function stopLocalServer(given: StopOptions = {}): Promise<StopResult> {
+  const { options } = await resolveMatch(given);
   const { layout, endProgress } = resolveOptions({ onProgress: () => undefined, ...options });
   try {
     return await withLock(layout.lockFile, async () => {
@@ -40,7 +42,9 @@ export async function stopLocalServer(options: StopOptions = {}): Promise<StopRe
       if (options.pid !== undefined && options.pid !== pid) {
         return { home: layout.home, stopped: false, pid, port, reason: `the recorded server is pid ${pid}, not ${options.pid}` };
       }
-      const others = options.ifUnused ? otherServerUsers(layout.home) : [];
+      // Users register in the user home, before they know which line they'll get (vitest's acquireServer):
+      // so a user of any line keeps this one too. Only careful stops ask; an over-kept server costs memory, never a run.
+      const others = options.ifUnused ? otherServerUsers(layout.userHome) : [];
       if (others.length > 0) {
         return { home: layout.home, stopped: false, pid, port, reason: `still used by pid ${others.join(", ")}` };
       }
@@ -68,7 +72,8 @@ export type LocalServerStatus =
   | { state: "stopped"; home: string; reason: string };
 
 /** Reports what runs for this home without changing anything (no lock, no cleanup). */
-export async function localServerStatus(options: ControlOptions = {}): Promise<LocalServerStatus> {
+export async function localServerStatus(given: ControlOptions = {}): Promise<LocalServerStatus> {
+  const { options } = await resolveMatch(given);
   const { layout } = resolveOptions({ onProgress: () => undefined, ...options });
   const home = layout.home;
   const read = readState(layout.stateFile);

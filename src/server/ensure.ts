@@ -8,6 +8,7 @@ import { LocalServerError, ServerStartError } from "./errors.js";
 import { checkHealth, HealthCheckError } from "./process/health.js";
 import { spawnServer } from "./process/launch.js";
 import { withLock } from "./home/lock.js";
+import { resolveMatch } from "./match.js";
 import {
   isConnectServerProcess,
   resolveOptions,
@@ -33,9 +34,11 @@ const debug = debugLog("server");
  * state file, pid and health check agree, else a new one (provisioning pyspark on first use).
  * A lock in the home directory keeps concurrent callers from starting two servers.
  */
-export async function ensureLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
+export async function ensureLocalServer(given: LocalServerOptions = {}): Promise<LocalServer> {
+  const { options, matched } = await resolveMatch(given);
   const resolved = resolveOptions(options);
   const { layout, progress } = resolved;
+  if (matched) progress(`spark-autobundle: matched Spark ${matched.version} at ${matched.remote} → line ${matched.line}`);
   try {
     return await withLock(
       layout.lockFile,
@@ -137,7 +140,7 @@ async function startServer(resolved: ResolvedOptions, options: LocalServerOption
   const { layout, progress, env, port, cores } = resolved;
   const java = await detectJava(env);
   const spark =
-    findProvisioned(layout) ?? (await ensureProvisioned(layout, await detectPython(env), progress, env));
+    findProvisioned(layout) ?? (await ensureProvisioned(layout, await detectPython(env, layout.line.minPython), progress, env));
   await assertPortFree(port, layout.serverLog);
 
   const token = serverToken(layout.tokenFile);

@@ -4,18 +4,22 @@ import { homeLayout, resolveHome, type HomeLayout } from "./home/paths.js";
 import { resolvePort } from "./process/port.js";
 import { processCommandLine } from "./process/processes.js";
 import { stderrProgress, type ProgressCallback } from "./process/progress.js";
-import { parseSparkLine, type SparkLine } from "./provision/spark-lines.js";
+import { DEFAULT_SPARK_LINE, parseSparkLine, type SparkLine } from "./provision/spark-lines.js";
 import type { ServerState } from "./home/state.js";
 
 export interface LocalServerOptions {
   /**
-   * Which Spark the server runs: "4.1" (default) or "3.5"; default `$SPARK_AUTOBUNDLE_SPARK`.
-   * Each line has its own venv, state, token and port.
+   * Which Spark line the server runs: "3.5", "4.0", "4.1", "4.2" or "4.3" (the default); default
+   * `$SPARK_AUTOBUNDLE_SPARK`. Each line has its own venv, state, token and port. "match" (also as
+   * `SPARK_AUTOBUNDLE_SPARK=match`) runs the line of the server `matchRemote` names: its version is read
+   * with one round trip each time the line is needed, so that server must answer.
    */
-  spark?: SparkLine;
+  spark?: SparkLine | "match";
+  /** The server whose line "match" runs: an sc:// URL; default `$SPARK_REMOTE`. */
+  matchRemote?: string;
   /** Spark master cores: `local[cores]`; default "*" (all cores). */
   cores?: Cores;
-  /** Default `$SPARK_AUTOBUNDLE_PORT`, else 15002 (15003 for Spark 3.5). */
+  /** Default `$SPARK_AUTOBUNDLE_PORT`, else the line's own port: 15002 for 4.1, 15003 for 3.5, 15004 for 4.0, 15005 for 4.2, 15006 for 4.3. */
   port?: number;
   /** Default `$SPARK_AUTOBUNDLE_HOME`, else the platform cache dir + `/spark-autobundle`. */
   home?: string;
@@ -47,7 +51,7 @@ export interface LocalServer {
   pythonExecutable: string;
   /** "3.11" */
   pythonVersion: string;
-  /** The spark-autobundle home (for Spark 3.5 the server's files are in its `spark-3.5/`). */
+  /** The spark-autobundle home (the server's files are in its `spark-<line>/`, except 4.1's). */
   home: string;
   /** The Spark line the server runs. */
   spark: SparkLine;
@@ -70,10 +74,18 @@ export interface ResolvedOptions {
   endProgress: () => void;
 }
 
+/** The line from the option, else `$SPARK_AUTOBUNDLE_SPARK`, else the default. */
+export function resolveSparkLine(options: Pick<LocalServerOptions, "spark" | "env">): SparkLine {
+  const fromEnv = (options.env ?? process.env)[ENV.spark]?.trim();
+  const line = options.spark ?? (fromEnv ? (fromEnv.toLowerCase() === "match" ? "match" : parseSparkLine(fromEnv)) : DEFAULT_SPARK_LINE);
+  // "match" needs a round trip, so the async entry points resolve it first (match.ts resolveMatch).
+  if (line === "match") throw new Error(`Spark "match" reached resolveSparkLine unresolved: call resolveMatch(options) first.`);
+  return line;
+}
+
 export function resolveOptions(options: LocalServerOptions = {}): ResolvedOptions {
   const env = options.env ?? process.env;
-  const fromEnv = env[ENV.spark]?.trim();
-  const line = options.spark ?? (fromEnv ? parseSparkLine(fromEnv) : undefined);
+  const line = resolveSparkLine(options);
   const layout = homeLayout(options.home ?? resolveHome({ env }), line);
   const { port, explicit } = resolvePort(options.port, env, layout.line.defaultPort);
   const base = { env, layout, port, portExplicit: explicit, cores: validateCores(options.cores), coresExplicit: options.cores !== undefined };

@@ -3,8 +3,8 @@ import path from "node:path";
 import { isPidAlive } from "./process/processes.js";
 
 /**
- * Processes that currently rely on the home's server (one empty file per pid), so one test run
- * finishing does not stop the server another concurrent run reused.
+ * Processes that currently rely on one of the home's servers (one empty file per pid, in the user home
+ * whatever the line), so one test run finishing does not stop the server another concurrent run reused.
  */
 function usersDir(home: string): string {
   return path.join(home, "users");

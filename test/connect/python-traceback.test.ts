@@ -37,6 +37,16 @@ describe("formatPythonFailure", () => {
     expect(lines).toHaveLength(7);
   });
 
+  it("reads Spark 4.2/4.3's form: the traceback on the boilerplate's line, the SQL state on a line after it", () => {
+    // Verbatim shape from the embedded 4.3.0 server (4.2.1 sends the same).
+    const text = `[PYTHON_EXCEPTION] An exception was thrown from the Python worker: ${SPARK_41.trimEnd()}\n SQLSTATE: 38000`;
+    const lines = formatPythonFailure(text, project).split("\n");
+    expect(lines[0]).toBe("ValueError: cannot parse 'x'");
+    expect(lines[1]).toBe("Traceback (most recent call last):");
+    expect(lines.join("\n")).not.toMatch(/PYTHON_EXCEPTION|SQLSTATE|userFiles-/);
+    expect(lines).toEqual(formatPythonFailure(SPARK_41, project).split("\n"));
+  });
+
   it("hides pyspark's, importlib's and the loader's frames, and says how many", () => {
     const text = `An exception was thrown from the Python worker. Please see the stack trace below.
 Traceback (most recent call last):

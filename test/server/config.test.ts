@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseLocalRemote, resolveHome } from "../../src/server/index.js";
+import { parseLocalRemote, resolveHome, SPARK_LINES, sparkLineSpec } from "../../src/server/index.js";
 import { firstErrorLines, quoteLogTail, readLogTail } from "../../src/server/errors.js";
 import { homeLayout } from "../../src/server/home/paths.js";
 import { resolvePort } from "../../src/server/process/port.js";
@@ -57,15 +57,27 @@ describe("resolveHome", () => {
   });
 
   it("keeps the venv under a directory named for the pinned pyspark", () => {
-    expect(path.basename(homeLayout("/h").venvDir)).toBe("venv-pyspark-4.1.4");
+    expect(path.basename(homeLayout("/h").venvDir)).toBe("venv-pyspark-4.3.0");
+  });
+
+  it("gives each line its own directory, except 4.1, which keeps the home it had before lines existed", () => {
+    expect(homeLayout("/h").home).toBe(path.join("/h", "spark-4.3"));
+    expect(homeLayout("/h", "4.1").home).toBe("/h");
+    expect(homeLayout("/h", "4.1").venvDir).toBe(path.join("/h", "venv-pyspark-4.1.4"));
+    const homes = SPARK_LINES.map((line) => homeLayout("/h", line).stateFile);
+    expect(new Set(homes).size).toBe(SPARK_LINES.length);
   });
 });
 
 describe("resolvePort", () => {
-  it("prefers the option, then SPARK_AUTOBUNDLE_PORT, then 15002", () => {
+  it("prefers the option, then SPARK_AUTOBUNDLE_PORT, then the default line's port", () => {
     expect(resolvePort(16000, { SPARK_AUTOBUNDLE_PORT: "17000" })).toEqual({ port: 16000, explicit: true });
     expect(resolvePort(undefined, { SPARK_AUTOBUNDLE_PORT: "17000" })).toEqual({ port: 17000, explicit: true });
-    expect(resolvePort(undefined, {})).toEqual({ port: 15002, explicit: false });
+    expect(resolvePort(undefined, {})).toEqual({ port: 15006, explicit: false });
+  });
+
+  it("gives every line a port of its own, fixed whichever line is the default", () => {
+    expect(Object.fromEntries(SPARK_LINES.map((l) => [l, sparkLineSpec(l).defaultPort]))).toEqual({ "3.5": 15003, "4.0": 15004, "4.1": 15002, "4.2": 15005, "4.3": 15006 });
   });
 
   it("names the bad source", () => {

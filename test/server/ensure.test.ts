@@ -142,8 +142,8 @@ describe.skipIf(process.platform !== "linux")("ensureLocalServer", () => {
     const python = "/nonexistent/python3";
     const error = await ensure({ port, env: fake.env("serve", { SPARK_AUTOBUNDLE_PYTHON: python }) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RequirementError);
-    expect((error as Error).message).toMatch(new RegExp(`^SPARK_AUTOBUNDLE_PYTHON is set to ${python}, but that is not an executable file\\. Install Python 3\\.10 or newer`));
-    expect(progress[0]).toContain("stopping the running server (pyspark 4.1.4, venv out of date)");
+    expect((error as Error).message).toMatch(new RegExp(`^SPARK_AUTOBUNDLE_PYTHON is set to ${python}, but that is not an executable file\\. Install Python 3\\.11 or newer`));
+    expect(progress[0]).toContain(`stopping the running server (pyspark ${fake.layout.line.pysparkVersion}, venv out of date)`);
     for (const pid of oldTree) expect(isLive(pid)).toBe(false);
     expect(fs.existsSync(fake.layout.stateFile)).toBe(false);
     expect(fs.existsSync(fake.sparkSubmit)).toBe(true);
@@ -158,7 +158,7 @@ describe.skipIf(process.platform !== "linux")("ensureLocalServer", () => {
     const before = fs.readFileSync(fake.layout.stateFile, "utf8");
     const tree = processTree(child.pid!).sort();
     const expected =
-      `A local Spark Connect server from ${fake.home} already runs on port ${port} (pid ${state.pid}), but port ${other} was requested. ` +
+      `A local Spark Connect server from ${fake.layout.home} already runs on port ${port} (pid ${state.pid}), but port ${other} was requested. ` +
       `Use port ${port}, or stop it first with \`spark-autobundle server stop\`.\nServer log: ${fake.layout.serverLog}`;
 
     for (const options of [{ port: other }, { port: undefined, env: fake.env("serve", { SPARK_AUTOBUNDLE_PORT: String(other) }) }]) {

@@ -20,7 +20,7 @@ import { autoBundleOf, lit, SparkConnectError, SparkSession, withAutoBundle } fr
 import { freePort, privateHome } from "../helpers/private-home.js";
 
 // Real Java, real pyspark, real server — in a private home and on a free port, so the machine's
-// shared server (default home, port 15002) is never touched. The home borrows the provisioned venv
+// shared servers (default home, their own ports) are never touched. The home borrows the provisioned venv
 // (privateHome): installing pyspark afresh cost this file 4-7 minutes of every run and proved nothing
 // the provisioning tests don't.
 const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -66,7 +66,7 @@ describe.skipIf(process.platform === "win32")("local Spark Connect server", () =
     const port = await freePort();
     const server: LocalServer = await ensureLocalServer({ home, port, cores: 1, onProgress });
     expect(server.reused).toBe(false);
-    expect(server.sparkVersion).toBe("4.1.4");
+    expect(server.sparkVersion).toBe(layout.line.pysparkVersion);
     expect(server.url).toBe(`sc://127.0.0.1:${port}/;token=${server.token}`);
     expect(server.token).toMatch(/^[0-9a-f]{64}$/);
     expect(server.pythonExecutable).toBe(path.join(layout.venvDir, "bin", "python"));
@@ -97,7 +97,7 @@ describe.skipIf(process.platform === "win32")("local Spark Connect server", () =
     const cli = await runCli(["server", "status", "--json", "--home", home]);
     expect(cli.code).toBe(0);
     const json = JSON.parse(cli.stdout) as { state: string; server: { pid: number; port: number; sparkVersion: string } };
-    expect(json).toMatchObject({ state: "running", server: { pid: server.pid, port, sparkVersion: "4.1.4" } });
+    expect(json).toMatchObject({ state: "running", server: { pid: server.pid, port, sparkVersion: layout.line.pysparkVersion } });
 
     // Another process still using it (e.g. a concurrent test run) keeps it alive for a careful stop.
     const otherUser = spawn("sleep", ["60"], { stdio: "ignore" });
@@ -116,7 +116,7 @@ describe.skipIf(process.platform === "win32")("local Spark Connect server", () =
 
     const after = await runCli(["server", "status", "--json", "--home", home]);
     expect(after.code).toBe(1);
-    expect(JSON.parse(after.stdout)).toMatchObject({ state: "stopped", home });
+    expect(JSON.parse(after.stdout)).toMatchObject({ state: "stopped", home: layout.home });
   });
 
   /** The server the renewal case left running, for the next restart case. */

@@ -5,6 +5,7 @@
 import { statSync } from "node:fs";
 import type { SparkSession } from "../../connect/session.js";
 import { detectPython } from "../../server/provision/requirements.js";
+import { LOWEST_PYTHON_FLOOR } from "../../server/provision/spark-lines.js";
 import { Fingerprint, RACY_WINDOW_MS } from "../watch/freshness.js";
 import { readDeclaredDeps, normalizeName, type DeclaredDeps, type DependencyOptions } from "./declared.js";
 import { lockError, type Lockfile } from "./lockfile-common.js";
@@ -68,7 +69,8 @@ export class DepsShipper {
     // Memoized: this engine resolved it before, so no pip ran for this call.
     if (pending) return (this.last = { ...(await pending), resolvedNow: false });
     {
-      pending = detectPython().then((py) => resolveDeps(py.executable, requirements, target, this.cacheDir, Date.now(), pip)).then(registerShippedDeps);
+      // This python only drives pip, which resolves for the workers' Python (target), so any line's floor will do.
+      pending = detectPython(undefined, LOWEST_PYTHON_FLOOR).then((py) => resolveDeps(py.executable, requirements, target, this.cacheDir, Date.now(), pip)).then(registerShippedDeps);
       pending.catch(() => this.resolved.delete(key));
       this.resolved.set(key, pending);
     }

@@ -43,13 +43,15 @@ export interface SpareSeed {
 
 /**
  * The embedded server's state file when this session may use and make spares, else undefined: the
- * embedded server on Spark 4.x, not turned off, not under a test runner, not in watch mode.
+ * embedded server when it reports server-side session ids (Spark 4.x), not turned off, not under a test runner, not in watch mode.
  */
 export function spareStateFile(session: BundleSession, option: boolean | undefined, watch: boolean, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const stateFile = session.serverFacts?.stateFile;
   if (stateFile === undefined || option === false || watch) return undefined;
   if (env.SPARK_AUTOBUNDLE_SPARE === "0" || (env.VITEST !== undefined && option !== true)) return undefined;
-  if (session.adoptServerSession === undefined || !/^[4-9]\./.test(session.version ?? "")) return undefined;
+  // By capability, not version: a spare is proven untouched by its server-side session id, which only
+  // servers that report one can show (4.x do in every response, 3.5 never does).
+  if (session.adoptServerSession === undefined || session.serverSessionId === undefined) return undefined;
   return stateFile;
 }
 

@@ -3,19 +3,45 @@ import { defaultCacheDir } from "../../bundle/archive/cache.js";
 import { COMMON_OPTIONS, parseVerbArgs } from "../args.js";
 import { checkCache } from "./cache-check.js";
 import type { CliCommand, CliContext } from "../command.js";
-import { checkJava, checkPip, checkPyspark, checkPython, checkServer, checkWorkerPython, type CheckResult } from "./doctor-checks.js";
+import {
+  checkJava,
+  checkPip,
+  checkPyspark,
+  checkPython,
+  checkServer,
+  checkSparkLine,
+  checkWorkerPython,
+  embeddedLine,
+  lineSetting,
+  type CheckResult,
+} from "./doctor-checks.js";
+import { DEFAULT_SPARK_LINE, SPARK_LINES, sparkLineSpec } from "../../server/provision/spark-lines.js";
 import { EXIT_CODES_HELP, ExitCode } from "../exit-codes.js";
 import { styleFor, writeJson } from "../output.js";
+
+/** "3.9+ for 3.5 and 4.0, 3.10+ for 4.1 and 4.2, 3.11+ for 4.3", from the lines' specs. */
+const PYTHON_FLOORS = (() => {
+  const byFloor = new Map<string, string[]>();
+  for (const line of SPARK_LINES) {
+    const floor = sparkLineSpec(line).minPython.join(".");
+    byFloor.set(floor, [...(byFloor.get(floor) ?? []), line]);
+  }
+  return [...byFloor].map(([floor, lines]) => `${floor}+ for ${lines.join(" and ")}`).join(", ");
+})();
 
 const HELP = `Usage: spark-autobundle doctor [--remote URL] [--cache-dir DIR] [--json]
 
 Check what spark-autobundle needs, each check reporting ok, warn or fail with a cause and a fix:
   java           Java 17+ (for the embedded server; only a warning when --remote is a cluster)
-  python         Python 3.10+ (likewise)
+  python         the Python the embedded server's Spark line needs (likewise):
+                 ${PYTHON_FLOORS}
   pip            pip for that Python, which resolves the project's third-party dependencies (a warning)
-  pyspark        the embedded server's venv: installed, complete, pyspark importable at the pinned version
+  pyspark        the line's venv: installed, complete, pyspark importable at the line's pinned version
   server         the server answers: --remote, else $SPARK_REMOTE, else the embedded one if it runs
                  (doctor never starts a server)
+  spark-line     the embedded server's line ($SPARK_AUTOBUNDLE_SPARK, else ${DEFAULT_SPARK_LINE}) against the
+                 remote's Spark version: a warning when they differ, or the remote's line is not one
+                 the embedded server runs
   worker-python  the Python version UDFs will state (override, embedded venv, or a probe job) vs the
                  local python's
   cache          the bundle cache: exists/creatable, writable, archives intact, no leftover temp
@@ -32,7 +58,7 @@ ${EXIT_CODES_HELP}`;
 
 export const doctorCommand: CliCommand = {
   name: "doctor",
-  summary: "check Java, Python, pyspark, the server, the workers' Python and the bundle cache",
+  summary: "check Java, Python, pyspark, the server, its Spark line, the workers' Python and the bundle cache",
   help: HELP,
   async run(args, context) {
     const values = parseVerbArgs(args, { ...COMMON_OPTIONS, remote: { type: "string" }, "cache-dir": { type: "string" } }, HELP, context);
@@ -47,15 +73,21 @@ export const doctorCommand: CliCommand = {
 
 async function runChecks(remote: string | undefined, cacheDirFlag: string | undefined, context: CliContext): Promise<CheckResult[]> {
   const env = context.env;
-  const server = await checkServer(remote, env);
+  const setting = lineSetting(env);
+  const server = await checkServer(remote, env, setting.kind === "line" ? setting.line : undefined);
   try {
-    const python = await checkPython(env, server.embeddedTarget);
+    // The version the server check already read: a remote's, when one answered.
+    const remoteVersion = server.remote !== undefined ? server.session?.version : undefined;
+    // An invalid or unmatched setting is the spark-line check's finding; the rest check the default line.
+    const line = embeddedLine(setting, remoteVersion) ?? DEFAULT_SPARK_LINE;
+    const python = await checkPython(env, server.embeddedTarget, line);
     const checks = [
       await checkJava(env, server.embeddedTarget),
       python,
       await checkPip(python.executable, env),
-      await checkPyspark(env),
+      await checkPyspark(env, line),
       server.result,
+      checkSparkLine(setting, server, remoteVersion),
       await checkWorkerPython(server, python.version, env),
       await checkCache(cacheDirFlag !== undefined ? resolve(context.cwd, cacheDirFlag) : defaultCacheDir(env)),
     ];

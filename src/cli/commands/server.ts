@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import {
-  DEFAULT_CLUSTER_PORT,
-  DEFAULT_CONNECT_PORT,
+  DEFAULT_SPARK_LINE,
+  SPARK_LINE_CHOICES,
   ensureLocalCluster,
   ensureLocalServer,
   localClusterStatus,
@@ -9,10 +9,16 @@ import {
   stopLocalCluster,
   type LocalCluster,
   localServerStatus,
+  matchRemoteLine,
+  wantsMatch,
+  SERVER_ENV,
+  SparkLineMatchError,
   stopLocalServer,
+  type MatchedLine,
   type Cores,
   type LocalServer,
   type LocalServerOptions,
+  type SparkLine,
 } from "../../server/index.js";
 import { stderrProgress } from "../../server/process/progress.js";
 import { COMMON_OPTIONS, parseCommandArgs } from "../args.js";
@@ -32,11 +38,14 @@ Subcommands:
            3 when its process lives but does not answer.
 
 Options:
-  --port N      Port to listen on (default $SPARK_AUTOBUNDLE_PORT, else ${DEFAULT_CONNECT_PORT}; 15003 for 3.5;
-                ${DEFAULT_CLUSTER_PORT} for a cluster).
+  --port N      Port to listen on (default $SPARK_AUTOBUNDLE_PORT, else the line's own: 15002 for 4.1,
+                15003 for 3.5, 15004 for 4.0, 15005 for 4.2, 15006 for 4.3; a cluster 10 above).
   --cores N     Cores for local[N]; "*" for all (default). Only used when starting.
-  --spark V     Spark line: 4.1 (default) or 3.5 (default $SPARK_AUTOBUNDLE_SPARK). Each line has
-                its own venv, server, token and port, so both can run at once.
+  --spark V     Spark line: 3.5, 4.0, 4.1, 4.2 or 4.3 (default $SPARK_AUTOBUNDLE_SPARK, else
+                ${DEFAULT_SPARK_LINE}). Each line has its own venv, server, token and port, so lines
+                run side by side. "match": the line of the server --remote (else $SPARK_REMOTE)
+                names, read from its version; stop and status then act on that line too.
+  --remote URL  With --spark match: the sc:// server whose line to run (default $SPARK_REMOTE).
   --cluster N   Act on the home's local cluster of N workers (1 core, 2 GB each) instead of the
                 local[N] server. stop and status take --cluster without a count.
   --home DIR    State/cache directory (default $SPARK_AUTOBUNDLE_HOME, else the user cache dir).
@@ -63,20 +72,23 @@ export const serverCommand: CliCommand = {
     if (values.port !== undefined) options.port = parsePort(values.port);
     if (values.cores !== undefined) options.cores = parseCores(values.cores);
     if (values.spark !== undefined) options.spark = parseSpark(values.spark);
-    const json = values.json === true;
-    if (values.cluster !== undefined) {
-      if (values.cores !== undefined) throw new UsageError("--cores is for the local[N] server; a cluster's workers have one core each (use --cluster N)");
-      return await clusterAction(action, options, parseWorkers(values.cluster, action), json, context);
+    if (!["start", "stop", "status"].includes(action)) throw new UsageError(`unknown subcommand ${JSON.stringify(action)}: use start, stop or status`);
+    const workers = values.cluster !== undefined ? parseWorkers(values.cluster, action) : undefined;
+    if (values.cluster !== undefined && values.cores !== undefined) {
+      throw new UsageError("--cores is for the local[N] server; a cluster's workers have one core each (use --cluster N)");
     }
+    // After every check of the command line: matching costs a round trip to the remote.
+    const report: Report = { json: values.json === true, context, matched: await matchLine(options, values.remote, values.spark !== undefined, context) };
+    if (values.cluster !== undefined) return await clusterAction(action, options, workers, report);
 
     try {
       switch (action) {
         case "start":
-          return await start(options, json, context);
+          return await start(options, report);
         case "stop":
-          return await stop(options, json, context);
+          return await stop(options, report);
         case "status":
-          return await status(options, json, context);
+          return await status(options, report);
         default:
           throw new UsageError(`unknown subcommand ${JSON.stringify(action)}: use start, stop or status`);
       }
@@ -100,6 +112,7 @@ function parseServerArgs(args: string[]) {
       cores: { type: "string" },
       home: { type: "string" },
       spark: { type: "string" },
+      remote: { type: "string" },
       cluster: { type: "string" },
     },
   });
@@ -113,12 +126,44 @@ function parsePort(text: string): number {
   return port;
 }
 
-function parseSpark(text: string) {
+function parseSpark(text: string): SparkLine | "match" {
+  if (text.trim().toLowerCase() === "match") return "match";
   try {
     return parseSparkLine(text);
   } catch (error) {
-    throw new UsageError(`--spark ${text}: use 4.1 or 3.5`, { cause: error });
+    throw new UsageError(`--spark ${text}: use one of ${SPARK_LINE_CHOICES.replaceAll('"', "")}, or match (default ${DEFAULT_SPARK_LINE})`, { cause: error });
   }
+}
+
+/** How a verb reports: JSON or text, and the remote whose line "match" chose (named in both). */
+interface Report {
+  json: boolean;
+  context: CliContext;
+  matched: MatchedLine | undefined;
+}
+
+/**
+ * `--spark match` (or $SPARK_AUTOBUNDLE_SPARK=match): reads the remote's version once, here, so the verb
+ * can say what it matched, and replaces "match" in the options with the line.
+ */
+async function matchLine(options: LocalServerOptions, remote: string | undefined, flagged: boolean, context: CliContext): Promise<MatchedLine | undefined> {
+  if (!wantsMatch(options)) {
+    if (remote !== undefined) throw new UsageError("--remote names the server whose line --spark match runs; use it with --spark match, or drop it");
+    return undefined;
+  }
+  try {
+    const matched = await matchRemoteLine(remote, { env: context.env, askedBy: flagged ? "--spark match" : `${SERVER_ENV.spark}=match` });
+    options.spark = matched.line;
+    return matched;
+  } catch (error) {
+    // No remote, or one on a line we don't run: settings to change (exit 2). An unreachable one stays exit 3.
+    if (error instanceof SparkLineMatchError && error.reason !== "unreachable") throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+function matchedText(matched: MatchedLine | undefined): string {
+  return matched ? `Matched Spark ${matched.version} at ${matched.remote} → line ${matched.line}\n` : "";
 }
 
 function parseCores(text: string): Cores {
@@ -128,7 +173,7 @@ function parseCores(text: string): Cores {
 }
 
 /** Failures (Java missing, port busy, start timeout) are LocalServerErrors: main maps them to exit code 3. */
-async function start(options: LocalServerOptions, json: boolean, context: CliContext): Promise<number> {
+async function start(options: LocalServerOptions, { json, context, matched }: Report): Promise<number> {
   const progress = stderrProgress(context.stderr as NodeJS.WriteStream);
   let server: LocalServer;
   try {
@@ -136,28 +181,27 @@ async function start(options: LocalServerOptions, json: boolean, context: CliCon
   } finally {
     progress.end();
   }
-  if (json) writeJson(context, { ok: true, server });
-  else context.stdout.write(describeServer(server, server.reused ? "already running (reused)" : "started"));
+  if (json) writeJson(context, { ok: true, ...(matched ? { matched } : {}), server });
+  else context.stdout.write(matchedText(matched) + describeServer(server, server.reused ? "already running (reused)" : "started"));
   return ExitCode.OK;
 }
 
-async function stop(options: LocalServerOptions, json: boolean, context: CliContext): Promise<number> {
+async function stop(options: LocalServerOptions, { json, context, matched }: Report): Promise<number> {
   const result = await stopLocalServer(options);
-  if (json) writeJson(context, { ok: true, ...result });
-  else if (result.stopped) context.stdout.write(`Stopped the Spark Connect server (pid ${result.pid}, port ${result.port}).\n`);
-  else context.stdout.write(`No server was running in ${result.home}: ${result.reason}.\n`);
+  if (json) writeJson(context, { ok: true, ...(matched ? { matched } : {}), ...result });
+  else if (result.stopped) context.stdout.write(`${matchedText(matched)}Stopped the Spark Connect server (pid ${result.pid}, port ${result.port}).\n`);
+  else context.stdout.write(`${matchedText(matched)}No server was running in ${result.home}: ${result.reason}.\n`);
   return ExitCode.OK;
 }
 
-async function status(options: LocalServerOptions, json: boolean, context: CliContext): Promise<number> {
+async function status(options: LocalServerOptions, { json, context, matched }: Report): Promise<number> {
   const result = await localServerStatus(options);
-  if (json) writeJson(context, { ok: result.state === "running", ...result });
-  else if (result.state === "running") context.stdout.write(describeServer(result.server, "running"));
-  else if (result.state === "stopped") context.stdout.write(`Spark Connect server: stopped (${result.reason}).\nHome: ${result.home}\n`);
+  if (json) writeJson(context, { ok: result.state === "running", ...(matched ? { matched } : {}), ...result });
   else {
-    context.stdout.write(
-      `Spark Connect server: ${result.state} (pid ${result.pid}, port ${result.port}): ${result.reason}\nLog: ${result.logFile}\n`,
-    );
+    context.stdout.write(matchedText(matched));
+    if (result.state === "running") context.stdout.write(describeServer(result.server, "running"));
+    else if (result.state === "stopped") context.stdout.write(`Spark Connect server: stopped (${result.reason}).\nHome: ${result.home}\n`);
+    else context.stdout.write(`Spark Connect server: ${result.state} (pid ${result.pid}, port ${result.port}): ${result.reason}\nLog: ${result.logFile}\n`);
   }
   if (result.state === "running") return ExitCode.OK;
   return result.state === "unresponsive" ? ExitCode.UNREACHABLE : ExitCode.FAILURE;
@@ -183,8 +227,10 @@ function parseWorkers(text: string, action: string | undefined): number | undefi
   return Number(text);
 }
 
-async function clusterAction(action: string | undefined, options: LocalServerOptions, workers: number | undefined, json: boolean, context: CliContext): Promise<number> {
+async function clusterAction(action: string | undefined, options: LocalServerOptions, workers: number | undefined, { json, context, matched }: Report): Promise<number> {
   const { cores: _cores, ...rest } = options;
+  const withMatched = matched ? { matched } : {};
+  const text = (line: string) => context.stdout.write(matchedText(matched) + line);
   switch (action) {
     case "start": {
       const progress = stderrProgress(context.stderr as NodeJS.WriteStream);
@@ -194,21 +240,20 @@ async function clusterAction(action: string | undefined, options: LocalServerOpt
       } finally {
         progress.end();
       }
-      if (json) writeJson(context, { ok: true, cluster });
-      else context.stdout.write(describeCluster(cluster, cluster.reused ? "already running (reused)" : "started"));
+      if (json) writeJson(context, { ok: true, ...withMatched, cluster });
+      else text(describeCluster(cluster, cluster.reused ? "already running (reused)" : "started"));
       return ExitCode.OK;
     }
     case "stop": {
       const result = await stopLocalCluster(rest);
-      if (json) writeJson(context, { ok: true, ...result });
-      else if (result.stopped > 0) context.stdout.write(`Stopped the local cluster (${result.stopped} processes: pids ${result.pids.join(", ")}).\n`);
-      else context.stdout.write("No local cluster was running.\n");
+      if (json) writeJson(context, { ok: true, ...withMatched, ...result });
+      else text(result.stopped > 0 ? `Stopped the local cluster (${result.stopped} processes: pids ${result.pids.join(", ")}).\n` : "No local cluster was running.\n");
       return ExitCode.OK;
     }
     case "status": {
       const cluster = await localClusterStatus(rest);
-      if (json) writeJson(context, cluster ? { ok: true, state: "running", cluster } : { ok: false, state: "stopped" });
-      else context.stdout.write(cluster ? describeCluster(cluster, "running") : "Local cluster: stopped (or not healthy).\n");
+      if (json) writeJson(context, cluster ? { ok: true, ...withMatched, state: "running", cluster } : { ok: false, ...withMatched, state: "stopped" });
+      else text(cluster ? describeCluster(cluster, "running") : "Local cluster: stopped (or not healthy).\n");
       return cluster ? ExitCode.OK : ExitCode.FAILURE;
     }
     default:

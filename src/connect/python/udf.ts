@@ -47,6 +47,8 @@ export interface PythonFunctionRef {
 export interface PythonPlaceholder {
   command: Uint8Array;
   pythonVer: string;
+  /** PythonUDF's and PythonUDTF's; a data source's has none. */
+  evalType?: number;
 }
 
 const PLACEHOLDER_TYPES = new Set(["spark.connect.PythonUDF", "spark.connect.PythonUDTF", "spark.connect.PythonDataSource"]);
@@ -77,6 +79,24 @@ export function pythonUdfPlaceholders(root: Plan | object): Array<{ udf: PythonP
   };
   walk(root);
   return found;
+}
+
+// Eval types Spark 4.1 introduced (arrow_udf's three kinds, arrow_udtf). Spark 4.0 doesn't refuse them: it
+// fails planning with "[INTERNAL_ERROR] Cannot generate code for expression" (measured on 4.0.5).
+const SINCE_SPARK_41 = new Set([250, 251, 252, 302]);
+
+/** Refuses, before anything is sent, a placeholder whose kind the server's Spark predates. Unknown versions pass. */
+export function requireEvalTypesSupported(placeholders: ReturnType<typeof pythonUdfPlaceholders>, version: string | undefined): void {
+  const [major = NaN, minor = NaN] = (version ?? "").split(".").map((n) => Number.parseInt(n, 10));
+  if (!Number.isFinite(major) || major > 4 || (major === 4 && minor >= 1)) return;
+  const found = placeholders.find(({ udf }) => SINCE_SPARK_41.has(udf.evalType ?? 0));
+  if (!found) return;
+  const feature = found.udf.evalType === 302 ? "arrow_udtf" : "arrow_udf";
+  throw new SparkConnectError(`${feature}("${found.ref.ref}") needs Spark 4.1+; this server runs Spark ${version}.`, {
+    errorClass: "UNSUPPORTED_BY_SERVER_VERSION",
+    messageParameters: { feature, serverVersion: String(version), minimumVersion: "4.1" },
+    fix: feature === "arrow_udf" ? "Use a Spark 4.1+ server, or pandas_udf with the same function on pandas objects." : "Use a Spark 4.1+ server, or udtf(ref, { useArrow: true }).",
+  });
 }
 
 /**

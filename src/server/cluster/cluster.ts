@@ -5,24 +5,26 @@ import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "../home/atomic-file.js";
 import { daemonsAlive, freeLoopbackPort, MASTER_CLASS, spawnDaemon, stopDaemon, waitForWorkers, WORKER_CLASS } from "./processes.js";
-import { CONNECT_SERVER_CLASS, DEFAULT_READY_TIMEOUT_MS, LOOPBACK_HOST } from "../constants.js";
+import { CONNECT_SERVER_CLASS, DEFAULT_CONNECT_PORT, DEFAULT_READY_TIMEOUT_MS, LOOPBACK_HOST } from "../constants.js";
 import { LocalServerError } from "../errors.js";
 import { checkHealth, HealthCheckError } from "../process/health.js";
 import { spawnServer } from "../process/launch.js";
 import { withLock } from "../home/lock.js";
-import { resolveOptions, toLocalServer, type LocalServer, type LocalServerOptions } from "../options.js";
+import { resolveMatch } from "../match.js";
+import { resolveOptions, resolveSparkLine, toLocalServer, type LocalServer, type LocalServerOptions } from "../options.js";
 import type { HomeLayout } from "../home/paths.js";
 import { assertPortFree } from "../process/port.js";
 import { formatDuration } from "../process/progress.js";
 import { ensureProvisioned, findProvisioned, type ProvisionedSpark } from "../provision/provision.js";
 import { waitForReady } from "../process/ready.js";
 import { detectJava, detectPython } from "../provision/requirements.js";
+import { sparkLineSpec } from "../provision/spark-lines.js";
 import { serverToken } from "../ensure.js";
 import type { ServerState } from "../home/state.js";
 
-export const DEFAULT_CLUSTER_PORT = 15012;
-/** 15012 for 4.1, 15013 for 3.5: beside each line's local server port. */
-const clusterPort = (options: LocalClusterOptions) => (options.spark === "3.5" ? DEFAULT_CLUSTER_PORT + 1 : DEFAULT_CLUSTER_PORT);
+/** 10 above each line's local server port (15012 for 4.1, 15013 for 3.5), so clusters of lines run side by side. */
+const CLUSTER_PORT_OFFSET = 10;
+export const DEFAULT_CLUSTER_PORT = DEFAULT_CONNECT_PORT + CLUSTER_PORT_OFFSET;
 export const DEFAULT_CLUSTER_WORKERS = 2;
 /** Per worker: one core, and memory for one executor of EXECUTOR_MEMORY plus headroom. */
 const WORKER_MEMORY = "2g";
@@ -70,17 +72,18 @@ export function clusterLayout(base: HomeLayout): HomeLayout & { clusterDir: stri
 }
 
 /** Returns the home's running cluster when it is whole and healthy, else starts one. */
-export async function ensureLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+export async function ensureLocalCluster(given: LocalClusterOptions = {}): Promise<LocalCluster> {
+  const { options } = await resolveMatch(given);
   const workers = options.workers ?? DEFAULT_CLUSTER_WORKERS;
   if (!Number.isInteger(workers) || workers < 1 || workers > 16) {
     throw new LocalServerError(`A local cluster needs 1 to 16 workers, not ${workers}.`);
   }
-  const resolved = resolveOptions({ ...options, port: options.port ?? clusterPort(options) });
+  const resolved = resolveOptions({ ...options, port: options.port ?? sparkLineSpec(resolveSparkLine(options)).defaultPort + CLUSTER_PORT_OFFSET });
   const { progress, env } = resolved;
   const layout = clusterLayout(resolved.layout);
   try {
     // The venv is the home's: provisioned under the home's lock, as the local server does.
-    const spark = await withLock(resolved.layout.lockFile, async () => findProvisioned(resolved.layout) ?? (await ensureProvisioned(resolved.layout, await detectPython(env), progress, env)));
+    const spark = await withLock(resolved.layout.lockFile, async () => findProvisioned(resolved.layout) ?? (await ensureProvisioned(resolved.layout, await detectPython(env, resolved.layout.line.minPython), progress, env)));
     return await withLock(layout.lockFile, async () => {
       const running = readClusterState(layout.stateFile);
       if (running && running.workers === workers && (await healthy(running))) return toCluster(running, layout, true);
@@ -176,7 +179,8 @@ async function stopCluster(state: ClusterState, stateFile: string): Promise<numb
   return stopped;
 }
 
-export async function stopLocalCluster(options: Pick<LocalServerOptions, "home" | "env" | "spark"> = {}): Promise<{ stopped: number; pids: number[] }> {
+export async function stopLocalCluster(given: Pick<LocalServerOptions, "home" | "env" | "spark" | "matchRemote"> = {}): Promise<{ stopped: number; pids: number[] }> {
+  const { options } = await resolveMatch(given);
   const layout = clusterLayout(resolveOptions({ ...options, onProgress: () => undefined }).layout);
   return withLock(layout.lockFile, async () => {
     const state = readClusterState(layout.stateFile);
@@ -186,7 +190,8 @@ export async function stopLocalCluster(options: Pick<LocalServerOptions, "home" 
 }
 
 /** The running, healthy cluster of this home, or undefined. Never starts anything. */
-export async function localClusterStatus(options: Pick<LocalServerOptions, "home" | "env" | "spark"> = {}): Promise<LocalCluster | undefined> {
+export async function localClusterStatus(given: Pick<LocalServerOptions, "home" | "env" | "spark" | "matchRemote"> = {}): Promise<LocalCluster | undefined> {
+  const { options } = await resolveMatch(given);
   const layout = clusterLayout(resolveOptions({ ...options, onProgress: () => undefined }).layout);
   const state = readClusterState(layout.stateFile);
   return state && (await healthy(state)) ? toCluster(state, layout, true) : undefined;

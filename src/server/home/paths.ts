@@ -35,7 +35,7 @@ export function resolveHome(lookup: HomeLookup = {}): string {
 
 /** Every file the server code keeps under one home directory. */
 export interface HomeLayout {
-  /** The directory of this Spark line's server: the home itself for 4.1, `<home>/spark-3.5` for 3.5. */
+  /** The directory of this Spark line's server: the home itself for 4.1, `<home>/spark-<line>` for the others. */
   home: string;
   /** The spark-autobundle home the user chose (option, env or default), shared by all lines. */
   userHome: string;
@@ -60,10 +60,13 @@ export function sparesDirOf(stateFile: string): string {
   return path.join(path.dirname(stateFile), "spares");
 }
 
+const ROOT_LINE: SparkLine = "4.1";
+
 export function homeLayout(userHome: string, sparkLine: SparkLine = DEFAULT_SPARK_LINE): HomeLayout {
   const line = sparkLineSpec(sparkLine);
-  // Each line keeps its own venv, state, lock, token and logs, so both can run at once.
-  const home = sparkLine === DEFAULT_SPARK_LINE ? userHome : path.join(userHome, `spark-${sparkLine}`);
+  // Each line keeps its own venv, state, lock, token and logs, so all can run at once. 4.1 keeps the home
+  // itself, where it lived when it was the only line: its running server and 1 GB venv stay valid.
+  const home = sparkLine === ROOT_LINE ? userHome : path.join(userHome, `spark-${sparkLine}`);
   const venvDir = path.join(home, `venv-pyspark-${line.pysparkVersion}`);
   const logsDir = path.join(home, "logs");
   return {

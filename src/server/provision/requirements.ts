@@ -58,10 +58,10 @@ const JAVA_INSTALL_HINT =
   "macOS: `brew install openjdk@17`; Windows: `winget install EclipseAdoptium.Temurin.17.JRE` — " +
   `or set JAVA_HOME to an existing Java ${MIN_JAVA_MAJOR}+ installation.`;
 
-const PYTHON_INSTALL_HINT =
-  `Install Python ${MIN_PYTHON.join(".")} or newer — Debian/Ubuntu: \`sudo apt-get install python3 python3-venv\`; ` +
+const pythonInstallHint = (floor: readonly [number, number]) =>
+  `Install Python ${floor.join(".")} or newer — Debian/Ubuntu: \`sudo apt-get install python3 python3-venv\`; ` +
   "macOS: `brew install python@3.12`; Windows: `winget install Python.Python.3.12` — " +
-  `or set ${ENV.python} to a Python ${MIN_PYTHON.join(".")}+ executable.`;
+  `or set ${ENV.python} to a Python ${floor.join(".")}+ executable.`;
 
 /** Finds Java 17+ from `$JAVA_HOME/bin/java`, else `java` on PATH, reading only the given env. */
 /** `java -version` answers in well under a second; a JVM that hangs (a broken install, a wrapper waiting on a network mount) is an error. */
@@ -132,15 +132,19 @@ function javaHomeOf(executable: string, env: NodeJS.ProcessEnv): string {
   return path.dirname(path.dirname(fs.realpathSync(executable)));
 }
 
-/** Finds Python 3.10+: `$SPARK_AUTOBUNDLE_PYTHON`, else `python3`, else `python` on PATH. */
-export async function detectPython(env: NodeJS.ProcessEnv = process.env): Promise<DetectedPython> {
+/**
+ * Finds a Python of at least `floor` (the Spark line's, default the default line's): `$SPARK_AUTOBUNDLE_PYTHON`,
+ * else `python3`, else `python` on PATH.
+ */
+export async function detectPython(env: NodeJS.ProcessEnv = process.env, floor: readonly [number, number] = MIN_PYTHON): Promise<DetectedPython> {
+  const installHint = pythonInstallHint(floor);
   const explicit = env[ENV.python];
   let executable: string | undefined;
   if (explicit) {
     executable = path.isAbsolute(explicit) ? explicit : findOnPath(explicit, env);
     if (!executable || !isExecutableFile(executable)) {
       throw new RequirementError(
-        `${ENV.python} is set to ${explicit}, but that is not an executable file. ${PYTHON_INSTALL_HINT}`,
+        `${ENV.python} is set to ${explicit}, but that is not an executable file. ${installHint}`,
       );
     }
   } else {
@@ -148,25 +152,25 @@ export async function detectPython(env: NodeJS.ProcessEnv = process.env): Promis
     if (!executable) {
       throw new RequirementError(
         `Python was not found: neither \`python3\` nor \`python\` is on PATH and ${ENV.python} is not set. ` +
-          `The local Spark server needs Python ${MIN_PYTHON.join(".")}+ for its venv and Python workers. ${PYTHON_INSTALL_HINT}`,
+          `The local Spark server needs Python ${floor.join(".")}+ for its venv and Python workers. ${installHint}`,
       );
     }
   }
 
-  const run = await runVersionCommand(executable, "--version", env, PYTHON_INSTALL_HINT);
+  const run = await runVersionCommand(executable, "--version", env, installHint);
   // Python 2 printed its version to stderr.
   const output = `${run.stdout}\n${run.stderr}`.trim();
   const version = parsePythonVersion(output);
   if (run.exitCode !== 0 || !version) {
     throw new RequirementError(
       `\`${executable} --version\` did not report a Python version (exit code ${run.exitCode}; output: ${JSON.stringify(output.slice(0, 300))}). ` +
-        PYTHON_INSTALL_HINT,
+        installHint,
     );
   }
-  const [needMajor, needMinor] = MIN_PYTHON;
+  const [needMajor, needMinor] = floor;
   if (version.major < needMajor || (version.major === needMajor && version.minor < needMinor)) {
     throw new RequirementError(
-      `Found Python ${version.raw} at ${executable}, but pyspark needs Python ${MIN_PYTHON.join(".")} or newer. ${PYTHON_INSTALL_HINT}`,
+      `Found Python ${version.raw} at ${executable}, but this Spark line's pyspark and worker packages need Python ${floor.join(".")} or newer. ${installHint}`,
     );
   }
   return { executable, version };

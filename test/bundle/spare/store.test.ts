@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, writeFileSync, existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { homeLayout } from "../../../src/server/home/paths.js";
 import { describe, expect, it } from "vitest";
 import { putSpare, SPARE_MAX_AGE_MS, spareFile, takeSpare, unusableBecause, type SpareRecord } from "../../../src/bundle/spare/store.js";
 import { spareStateFile } from "../../../src/bundle/spare/spare.js";
@@ -42,18 +43,20 @@ describe("spare session records", () => {
 
   it("server stop removes the spares recorded beside the server's state file", async () => {
     const home = mkdtempSync(join(tmpdir(), "sab-spare-home-"));
-    const stateFile = join(home, "server.json");
+    const stateFile = homeLayout(home).stateFile;
+    mkdirSync(dirname(stateFile), { recursive: true });
     // A recorded server whose pid is not running: stop removes the state, and the spares with it.
     writeFileSync(stateFile, JSON.stringify({ schema: 1, pid: 0x7ffffff0, host: "127.0.0.1", port: 1, token: "t", logFile: "/dev/null" }));
     putSpare(stateFile, record(stateFile));
     await stopLocalServer({ home, env: {} });
-    expect(existsSync(join(home, "spares"))).toBe(false);
+    expect(existsSync(join(dirname(stateFile), "spares"))).toBe(false);
   });
 });
 
 describe("which sessions use spares", () => {
+  // Spark 3.5 reports no server-side session id: its sessions are the ones without one.
   const session = (facts: { stateFile?: string } | undefined, version = "4.1.4") =>
-    ({ serverFacts: facts, version, adoptServerSession: async () => true }) as unknown as BundleSession;
+    ({ serverFacts: facts, version, serverSessionId: version.startsWith("3.") ? undefined : "b1c2", adoptServerSession: async () => true }) as unknown as BundleSession;
   const embedded = { stateFile: "/home/server.json" };
 
   it("the embedded server on Spark 4, unless turned off", () => {

@@ -4,6 +4,7 @@ import { utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkCache } from "../../../src/cli/commands/cache-check.js";
+import { checkSparkLine, embeddedLine, lineSetting } from "../../../src/cli/commands/doctor-checks.js";
 import { DEFAULT_CACHE_MAX_BYTES } from "../../../src/bundle/archive/cache.js";
 import { tempDir } from "../../bundle/helpers.js";
 import { jsonOf, plainEnv, runMain } from "../helpers.js";
@@ -104,12 +105,13 @@ describe("doctor", () => {
     const out = jsonOf<DoctorJson>(run);
     expect(out.ok).toBe(false);
     const byId = Object.fromEntries(out.checks.map((c) => [c.id, c]));
-    expect(Object.keys(byId)).toEqual(["java", "python", "pip", "pyspark", "server", "worker-python", "cache"]);
+    expect(Object.keys(byId)).toEqual(["java", "python", "pip", "pyspark", "server", "spark-line", "worker-python", "cache"]);
     expect(byId.pip).toMatchObject({ status: "warn", message: expect.stringContaining("no local Python") });
     expect(byId.java).toMatchObject({ status: "fail", message: expect.stringContaining("Java was not found"), fix: expect.stringContaining("JAVA_HOME") });
     expect(byId.python).toMatchObject({ status: "fail", fix: expect.stringContaining("Install Python") });
     expect(byId.pyspark).toMatchObject({ status: "warn", message: expect.stringContaining("not installed") });
     expect(byId.server).toMatchObject({ status: "warn", message: expect.stringContaining("no server to check") });
+    expect(byId["spark-line"]).toMatchObject({ status: "ok", message: "the embedded server runs Spark line 4.3 (the default); no remote cluster to compare with" });
     expect(byId["worker-python"]!.status).toBe("warn");
     expect(byId.cache!.status).toBe("ok");
   });
@@ -122,6 +124,24 @@ describe("doctor", () => {
     const byId = Object.fromEntries(jsonOf<DoctorJson>(run).checks.map((c) => [c.id, c]));
     expect(byId.java).toMatchObject({ status: "warn", message: expect.stringContaining("only the embedded server needs it") });
     expect(byId.server).toMatchObject({ status: "fail", message: expect.stringContaining("Cannot reach the Spark Connect server at sc://127.0.0.1:1"), fix: expect.any(String) });
+    expect(byId["spark-line"]).toMatchObject({ status: "warn", message: "not compared: the remote did not answer", fix: "see the server check" });
+  });
+
+  it("holds Python and pyspark to the selected line: 3.10 passes for 4.1, fails for the default 4.3; the line's own venv and pin", async () => {
+    // A stand-in python reporting 3.10 (as test/server/provision/requirements.test.ts does): this machine's may be any version.
+    const bin = tempDir("sab-doctor-py310-");
+    writeFileSync(join(bin, "python3"), '#!/bin/sh\necho "Python 3.10.12"\n', { mode: 0o755 });
+    const home = tempDir("sab-doctor-home-");
+    const env = plainEnv({ SPARK_AUTOBUNDLE_HOME: home, SPARK_AUTOBUNDLE_PYTHON: join(bin, "python3") });
+    delete env.SPARK_REMOTE;
+    const checks = async (spark: string | undefined) =>
+      Object.fromEntries(jsonOf<DoctorJson>(await runMain(["doctor", "--json"], { env: { ...env, SPARK_AUTOBUNDLE_SPARK: spark } })).checks.map((c) => [c.id, c]));
+    const line41 = await checks("4.1");
+    expect(line41.python).toMatchObject({ status: "ok", message: expect.stringContaining("Python 3.10.12") });
+    expect(line41.pyspark).toMatchObject({ status: "warn", message: `pyspark 4.1.4 (Spark line 4.1) is not installed in ${join(home, "venv-pyspark-4.1.4")} yet` });
+    const line43 = await checks(undefined);
+    expect(line43.python).toMatchObject({ status: "fail", message: expect.stringContaining("need Python 3.11 or newer") });
+    expect(line43.pyspark).toMatchObject({ message: `pyspark 4.3.0 (Spark line 4.3) is not installed in ${join(home, "spark-4.3", "venv-pyspark-4.3.0")} yet` });
   });
 
   it("warns about a local Python without pip, naming it and ensurepip; ok with pip", async () => {
@@ -145,5 +165,49 @@ describe("doctor", () => {
     expect(run.stdout).toMatch(/^ +fix: Install Java/m);
     expect(run.stdout).toMatch(/^2 failed, \d warnings$/m);
     expect(run.stdout).not.toContain("\x1b[");
+  });
+});
+
+// The same check against a real remote's answer is in test/server/match.spark.test.ts; these are its cases
+// no real server here can produce (a 3.4 cluster) or that need none (no remote).
+describe("doctor's spark-line check", () => {
+  const remote = { embeddedTarget: false, remote: "sc://cluster.example.com:443/;token=<redacted>" };
+
+  it("reads the line setting: default, a line, match, or a value no line has", () => {
+    expect(lineSetting({})).toEqual({ kind: "line", line: "4.3", from: "the default" });
+    expect(lineSetting({ SPARK_AUTOBUNDLE_SPARK: "4.1.2" })).toEqual({ kind: "line", line: "4.1", from: "SPARK_AUTOBUNDLE_SPARK=4.1.2" });
+    expect(lineSetting({ SPARK_AUTOBUNDLE_SPARK: "MATCH" })).toEqual({ kind: "match" });
+    expect(lineSetting({ SPARK_AUTOBUNDLE_SPARK: "2.4" })).toEqual({ kind: "invalid", value: "2.4" });
+    // The python and pyspark checks follow the line "match" would pick, when the remote told its version.
+    expect(embeddedLine({ kind: "match" }, "4.2.1")).toBe("4.2");
+    expect([embeddedLine({ kind: "match" }, "3.4.1"), embeddedLine({ kind: "match" }, undefined), embeddedLine({ kind: "invalid", value: "x" }, "4.2.1")]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it("warns when the remote's line differs, naming both and both fixes; ok when they are the same", () => {
+    const differ = checkSparkLine({ kind: "line", line: "4.1", from: "SPARK_AUTOBUNDLE_SPARK=4.1" }, remote, "4.2.1");
+    expect(differ).toEqual({
+      id: "spark-line",
+      status: "warn",
+      message: "the remote runs Spark 4.2.1 (line 4.2), but the embedded server runs line 4.1 (SPARK_AUTOBUNDLE_SPARK=4.1): code tested locally runs on another Spark than the cluster's",
+      fix: 'set SPARK_AUTOBUNDLE_SPARK=4.2 (or =match) for remote("local") and the CLI, or start that line with `spark-autobundle server start --spark match`',
+    });
+    expect(checkSparkLine({ kind: "line", line: "4.2", from: "the default" }, remote, "4.2.1")).toMatchObject({ status: "ok", message: "the embedded server's line 4.2 (the default) is the remote's (Spark 4.2.1)" });
+    expect(checkSparkLine({ kind: "match" }, remote, "3.5.1-databricks")).toMatchObject({ status: "ok", message: expect.stringContaining("runs line 3.5 (SPARK_AUTOBUNDLE_SPARK=match)") });
+  });
+
+  it("warns, never fails, for a remote on a line the embedded server does not run, or one that did not answer", () => {
+    const old = checkSparkLine({ kind: "line", line: "4.3", from: "the default" }, remote, "3.4.1");
+    expect(old).toMatchObject({ status: "warn", message: 'the remote runs Spark 3.4.1, a line the embedded server does not run (3.5, 4.0, 4.1, 4.2, 4.3): local tests run on Spark 4.3 instead' });
+    expect(checkSparkLine({ kind: "match" }, remote, "3.4.1")).toMatchObject({ status: "warn", message: expect.stringContaining("so SPARK_AUTOBUNDLE_SPARK=match fails") });
+    expect(checkSparkLine({ kind: "match" }, remote, undefined)).toMatchObject({ status: "warn", message: "not compared: the remote did not answer (SPARK_AUTOBUNDLE_SPARK=match needs it to answer)", fix: "see the server check" });
+  });
+
+  it("with the embedded server as the target: ok for a line, fails for a setting remote(\"local\") can't use", () => {
+    const embedded = { embeddedTarget: true };
+    expect(checkSparkLine({ kind: "line", line: "4.3", from: "the default" }, embedded, undefined)).toMatchObject({ status: "ok", message: expect.stringContaining("no remote cluster to compare with") });
+    expect(checkSparkLine({ kind: "match" }, embedded, undefined)).toMatchObject({ status: "fail", fix: expect.stringContaining("set SPARK_REMOTE to the cluster's sc:// URL") });
+    expect(checkSparkLine({ kind: "invalid", value: "2.4" }, embedded, undefined)).toMatchObject({ status: "fail", message: 'SPARK_AUTOBUNDLE_SPARK=2.4 is not a Spark line the embedded server runs, so remote("local") fails' });
+    // With a cluster as the target the embedded server is optional: the same setting only warns.
+    expect(checkSparkLine({ kind: "invalid", value: "2.4" }, remote, "4.3.0").status).toBe("warn");
   });
 });

@@ -35,7 +35,7 @@ describe.skipIf(process.platform === "win32")("provisioning", () => {
     expect(error).toBeInstanceOf(ProvisionError);
     const logFile = path.join(layout.logsDir, "pip-install.log");
     expect((error as ProvisionError).logFile).toBe(logFile);
-    expect((error as Error).message).toContain("`pip install pyspark==4.1.4 pandas==");
+    expect((error as Error).message).toContain("`pip install pyspark==4.3.0 pandas==");
     expect((error as Error).message).toContain(`Full log: ${logFile}`);
     expect((error as Error).message).toMatch(/\| .*(No matching distribution|Could not find a version)/);
     expect(lines[0]).toContain("creating a Python");

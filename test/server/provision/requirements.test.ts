@@ -9,6 +9,7 @@ import {
   parseJavaVersion,
   parsePythonVersion,
   RequirementError,
+  sparkLineSpec,
 } from "../../../src/server/index.js";
 
 // Verbatim `java -version` outputs (they go to stderr) from real JDK builds.
@@ -148,7 +149,17 @@ describe.skipIf(process.platform === "win32")("detectPython", () => {
     const error = await detectPython({ PATH: dir }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RequirementError);
     expect((error as Error).message).toContain("Found Python 3.8.10");
-    expect((error as Error).message).toContain("Python 3.10 or newer");
+    expect((error as Error).message).toContain("Python 3.11 or newer");
+  });
+
+  it("checks the floor of the line asked for: 3.9 passes for 3.5 and 4.0, 3.10 does not for 4.3", async () => {
+    const py39 = fakeDir("py39", { python3: `echo "Python 3.9.18"` });
+    await expect(detectPython({ PATH: py39 }, sparkLineSpec("4.0").minPython)).resolves.toMatchObject({ version: { major: 3, minor: 9 } });
+    await expect(detectPython({ PATH: py39 }, sparkLineSpec("3.5").minPython)).resolves.toMatchObject({ version: { major: 3, minor: 9 } });
+    const py310 = fakeDir("py310", { python3: `echo "Python 3.10.12"` });
+    const error = await detectPython({ PATH: py310 }, sparkLineSpec("4.3").minPython).catch((e: unknown) => e);
+    expect((error as Error).message).toContain("Found Python 3.10.12");
+    expect((error as Error).message).toContain("need Python 3.11 or newer");
   });
 
   it("falls back to `python` and honours SPARK_AUTOBUNDLE_PYTHON first", async () => {
