@@ -47,15 +47,17 @@ export async function rerunRows(ctx: BenchContext): Promise<Row[]> {
     try {
       const script = join(tree.root, "rerun.mjs");
       writeFileSync(script, SCRIPT);
-      const phases = { ours: [] as Phases[], manual: [] as Phases[] };
+      const phases = { ours: [] as Phases[], library: [] as Phases[], manual: [] as Phases[] };
       const samples = await interleaved(ctx.plan, {
         ours: async () => {
           const value = ctx.nextProbeValue();
           writeProbe(tree.root, value);
           await sleep(EDIT_PAUSE_MS);
-          const env = { ...process.env, SAB_ENTRY: ENTRY, SAB_ROOT: tree.root, SAB_PROBE: `${PROBE_MODULE}:value` };
+          // The library's own timing lines (DEBUG=spark-autobundle:timing) split the script's phases.
+          const env = { ...process.env, SAB_ENTRY: ENTRY, SAB_ROOT: tree.root, SAB_PROBE: `${PROBE_MODULE}:value`, DEBUG: "spark-autobundle:timing" };
           const result = await run(process.execPath, [script], { cwd: tree.root, env });
           phases.ours.push(check(result.stdout, value));
+          phases.library.push(libraryTimings(result.stderr));
           return result.ms;
         },
         manual: async () => {
@@ -77,7 +79,7 @@ export async function rerunRows(ctx: BenchContext): Promise<Row[]> {
           ours: contender("spark-autobundle (spare session)", samples.ours),
           rival: contender("pyspark by hand: zipfile + addArtifacts + UDF", samples.manual),
           targetRatio: tree.files >= 1000 ? TARGET_RATIO : undefined,
-          note: `phases, median ms: ours ${summary(phases.ours)}; pyspark ${summary(phases.manual)}`,
+          note: `phases, median ms: ours ${summary(phases.ours)}; the library's timings ${summary(phases.library)}; pyspark ${summary(phases.manual)}`,
         }),
       );
     } catch (err) {
@@ -93,9 +95,26 @@ function check(stdout: string, expected: number): Phases {
   return last.phases;
 }
 
+/**
+ * The phases of one run from its `spark-autobundle:timing` lines: "imported" (since the process started),
+ * each timed phase's ms (a phase timed twice is summed), and "server" (the plan sent → its first answer).
+ */
+export function libraryTimings(stderr: string): Phases {
+  const phases: Phases = {};
+  const marks: Phases = {};
+  for (const line of stderr.split("\n")) {
+    const phase = /^spark-autobundle:timing (\S+) ([\d.]+) ms, ended at/.exec(line);
+    if (phase) phases[phase[1]!] = (phases[phase[1]!] ?? 0) + Number(phase[2]);
+    const mark = /^spark-autobundle:timing (\S+) at ([\d.]+) ms$/.exec(line);
+    if (mark) marks[mark[1]!] ??= Number(mark[2]);
+  }
+  const server = (marks["first-response"] ?? NaN) - (marks["plan-sent"] ?? NaN);
+  return { imported: marks.imported ?? NaN, ...phases, ...(Number.isFinite(server) ? { server } : {}) };
+}
+
 function summary(runs: Phases[]): string {
-  const names = Object.keys(runs[0] ?? {});
-  return names.map((name) => `${name} ${Math.round(middle(runs.map((p) => p[name]!)))}`).join(", ");
+  const names = [...new Set(runs.flatMap((run) => Object.keys(run)))];
+  return names.map((name) => `${name} ${Math.round(middle(runs.map((p) => p[name] ?? 0)))}`).join(", ");
 }
 
 function middle(values: number[]): number {

@@ -1,10 +1,14 @@
 // The public entry of spark-autobundle. Subpath "spark-autobundle/server" holds the embedded server.
 import { SparkSession } from "./connect/session.js";
-import { embeddedServerLauncher } from "./server/launcher.js";
+import { embeddedReleaseHookOf, embeddedServerLauncher } from "./server/launcher.js";
+import { timingMark } from "./shared/debug.js";
 
 // remote("local") reaches the embedded server through the launcher port the client takes (connect/
 // knows nothing of server/); this is the one place the two meet.
 SparkSession.defaultLocalLauncher ??= embeddedServerLauncher;
+SparkSession.defaultReleaseHookOf ??= embeddedReleaseHookOf;
+// Every import above has been evaluated by now: DEBUG=spark-autobundle:timing shows what importing cost.
+timingMark("imported");
 
 export { SparkSession };
 export type { PlanHook } from "./connect/session.js";

@@ -23,6 +23,7 @@ import { watchEnabled } from "./watch/watcher.js";
 import { ChangeTracker } from "./watch/tracker.js";
 import type { BundleSession } from "./session-port.js";
 import { claimSpare, spareStateFile, startSpareMaker, type SpareSeed } from "./spare/spare.js";
+import { timed } from "../shared/debug.js";
 
 export interface AutoBundleOptions extends Omit<BundleOptions, "extraEntries" | "onEvent"> {
   /** The workers' Python "major.minor"; discovered from the server when not given. */
@@ -151,7 +152,7 @@ export class AutoBundle {
   /** Claims this project's spare session, then syncs: as the session is wrapped, before the first job. */
   startEarly(): void {
     if (this.spares === undefined) return;
-    this.early = claimSpare(this.session, this.spares, this.root).then((seed) => (seed && this.seed(seed), this.sync()));
+    this.early = timed("spare-claim", () => claimSpare(this.session, this.spares!, this.root)).then((seed) => (seed && this.seed(seed), this.sync()));
     // A failed early sync is not lost: the first job syncs again and reports it.
     this.early.catch(ignore);
   }
@@ -186,7 +187,7 @@ export class AutoBundle {
   private async trackedSync(): Promise<BundleResult> {
     await this.replaceChangedJars();
     const epoch = this.sessionEpoch;
-    const bundle = await this.tracker.track(() => this.syncOnce());
+    const bundle = await this.tracker.track(() => timed("sync", () => this.syncOnce()));
     this.syncedEpoch = epoch;
     return bundle;
   }
@@ -285,8 +286,10 @@ export class AutoBundle {
   private async syncOnce(afterDamage = false): Promise<SyncedBundle> {
     // The settings as of now (package.json edits reach each build); after a small edit the archive is
     // only the difference from the session's last full upload.
-    const build = await openBuild(this.root, buildSettings(this.root, this.explicit));
-    const { bundle, plan } = await buildVersion(build, this.overlays, this.held, loaderEntries(this.projectName), this.report);
+    const { bundle, plan } = await timed("select+archive", async () => {
+      const build = await openBuild(this.root, buildSettings(this.root, this.explicit));
+      return buildVersion(build, this.overlays, this.held, loaderEntries(this.projectName), this.report);
+    });
     const pyfiles = [{ name: plan.artifact, path: bundle.zipPath }];
     const base = plan.overlay?.base;
     // Held already (so free) unless the server-side session changed since the plan was made.
@@ -297,7 +300,7 @@ export class AutoBundle {
     // Every file is checked against the hash it was stored under as it streams: a cached archive vouched
     // for by size and mtime alone may have been damaged since, and Python's zipimport checks no CRCs.
     const artifacts = [...pyfiles.map((a) => ({ ...a, sha256: archiveSha256(a.path) ?? depsZipSha12(a.path) })), ...jars];
-    const upload = () => uploadMissing(this.session.client, this.held, artifacts, this.counters, { onProgress: this.options.onUploadProgress });
+    const upload = () => timed("upload", () => uploadMissing(this.session.client, this.held, artifacts, this.counters, { onProgress: this.options.onUploadProgress }));
     const epoch = this.sessionEpoch;
     let sent: string[];
     try {

@@ -5,6 +5,7 @@ import { SparkConnectError } from "./errors.js";
 import type { RetryPolicy } from "./rpc/retry.js";
 import type { SparkSession } from "./session.js";
 import type { SessionLostPolicy } from "./session-state.js";
+import { timed } from "../shared/debug.js";
 
 /** What whoever started (or found) a local server knows about it beyond its URL. */
 export interface ServerFacts {
@@ -28,6 +29,11 @@ export interface LaunchedServer {
   facts?: ServerFacts;
   /** What to tell the user when the server stops answering (e.g. where its log is, how to restart it). */
   unreachableFix?: string;
+  /**
+   * Called after a session of this server is released, with its server-side id: the launcher may free what
+   * Spark keeps for a released session (the embedded server ends its Python daemon, which Spark never does).
+   */
+  afterRelease?: (serverSideSessionId: string) => void | Promise<void>;
 }
 
 /**
@@ -36,6 +42,12 @@ export interface LaunchedServer {
  * The package entry (src/index.ts) wires in the embedded server; SparkSessionBuilder.localLauncher() overrides it.
  */
 export type LocalServerLauncher = (request: { cores?: number | "*"; onProgress?: (line: string) => void }) => Promise<LaunchedServer>;
+
+/**
+ * For a server reached by its sc:// URL: its release hook when the URL is one the package knows (the entry
+ * wires the embedded server's, found by port and token), else undefined.
+ */
+export type ReleaseHookFinder = (config: ConnectionConfig) => LaunchedServer["afterRelease"];
 
 /** Makes the session object once the server answered (SparkSession's constructor, passed in by SparkSession.builder()). */
 export type SessionOpener = (client: SparkConnectClient, version: string, onStop: () => void, policy: SessionLostPolicy, facts: ServerFacts | undefined) => SparkSession;
@@ -57,6 +69,7 @@ export class SparkSessionBuilder {
   constructor(
     private readonly open: SessionOpener,
     private launcher: LocalServerLauncher | undefined,
+    private readonly releaseHookOf: ReleaseHookFinder | undefined = undefined,
   ) {}
 
   /**
@@ -140,7 +153,7 @@ export class SparkSessionBuilder {
         fix: 'Import SparkSession from "spark-autobundle" (its entry wires in the embedded server), or pass one with SparkSession.builder().localLauncher(...).',
       });
     }
-    this.launched = await this.launcher({ cores: resolved.cores, onProgress: this.progress });
+    this.launched = await timed("local-server", () => this.launcher!({ cores: resolved.cores, onProgress: this.progress }));
     return parseConnectionString(this.launched.url);
   }
 
@@ -156,10 +169,13 @@ export class SparkSessionBuilder {
       unreachableFix: this.launched?.unreachableFix,
     });
     try {
-      const response = await client.analyze({ case: "sparkVersion", value: {} });
+      const response = await timed("connect", () => client.analyze({ case: "sparkVersion", value: {} }));
       const version = response.result.case === "sparkVersion" ? response.result.value.version : "";
       if (!version) throw new SparkConnectError(`The server at ${config.url} did not report a Spark version; is it a Spark Connect server?`);
-      return this.open(client, version, onStop, this.lostPolicy, this.launched?.facts);
+      const session = this.open(client, version, onStop, this.lostPolicy, this.launched?.facts);
+      const afterRelease = this.launched?.afterRelease ?? this.releaseHookOf?.(config);
+      if (afterRelease) session.onReleased(afterRelease);
+      return session;
     } catch (err) {
       client.close();
       throw err;

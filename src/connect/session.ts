@@ -1,6 +1,6 @@
 import type { AnalyzePlanResponse, ExecutePlanResponse, Plan } from "../gen/spark/connect/base_pb.js";
 import type { Relation } from "../gen/spark/connect/relations_pb.js";
-import { SparkSessionBuilder, type LocalServerLauncher, type ServerFacts } from "./builder.js";
+import { SparkSessionBuilder, type LocalServerLauncher, type ReleaseHookFinder, type ServerFacts } from "./builder.js";
 import type { AnalyzeInit, SparkConnectClient, SessionChange } from "./rpc/client.js";
 import { SessionContinuity } from "./continuity.js";
 import { RuntimeConfig } from "./conf.js";
@@ -19,7 +19,7 @@ import { requireFilledPlaceholders, UDFRegistration } from "./python/udf.js";
 import { UDTFRegistration } from "./python/udtf.js";
 import { DataSourceRegistration } from "./python/datasource.js";
 import type { DataTypeInput } from "./types/datatypes.js";
-import { debugLog } from "../shared/debug.js";
+import { debugLog, timed, timingMark } from "../shared/debug.js";
 import { sessionArtifacts, splitArtifactArgs, type AddArtifactsOptions } from "./artifacts-api.js";
 
 const debug = debugLog("session");
@@ -64,9 +64,12 @@ export class SparkSession implements SessionCore {
   readonly serverFacts: ServerFacts | undefined;
   /** How remote("local") reaches a server when the builder is given none; the package entry sets the embedded server's. */
   static defaultLocalLauncher: LocalServerLauncher | undefined;
+  /** The embedded server's release hook for a session reached by its sc:// URL; the package entry sets it. */
+  static defaultReleaseHookOf: ReleaseHookFinder | undefined;
   private planIds = 0n;
   private readonly hooks: PlanHook[] = [];
   private readonly stopListeners = new Set<() => void>();
+  private readonly releasedListeners: Array<(serverSideSessionId: string) => void | Promise<void>> = [];
   private stopped = false;
   private readonly continuity: SessionContinuity;
   private readonly state = new SessionState();
@@ -93,7 +96,7 @@ export class SparkSession implements SessionCore {
   static builder(): SparkSessionBuilder {
     const open = (client: SparkConnectClient, version: string, onStop: () => void, policy: SessionLostPolicy, facts: ServerFacts | undefined) =>
       new SparkSession(client, version, onStop, policy, facts);
-    return new SparkSessionBuilder(open, SparkSession.defaultLocalLauncher);
+    return new SparkSessionBuilder(open, SparkSession.defaultLocalLauncher, SparkSession.defaultReleaseHookOf);
   }
 
   /** The client-side session id (a UUID). */
@@ -224,10 +227,12 @@ export class SparkSession implements SessionCore {
       let answered = false;
       const commandResponses: ExecutePlanResponse[] = [];
       try {
-        for (const hook of this.hooks) await hook("execute", plan);
+        if (this.hooks.length > 0) await timed("plan-hooks", async () => { for (const hook of this.hooks) await hook("execute", plan); });
         if (!this.udf.pythonEnabled) requireFilledPlaceholders(plan);
         await this.state.replayPending(this.client);
+        timingMark("plan-sent");
         for await (const response of this.client.execute(plan, options)) {
+          if (!answered) timingMark("first-response");
           answered = true;
           if (isCommand) commandResponses.push(response);
           yield response;
@@ -337,6 +342,11 @@ export class SparkSession implements SessionCore {
     return this.client.interruptAll();
   }
 
+  /** @internal After stop() released the session on the server (the builder's LaunchedServer.afterRelease). */
+  onReleased(listener: (serverSideSessionId: string) => void | Promise<void>): void {
+    this.releasedListeners.push(listener);
+  }
+
   /** Releases the session on the server and closes the channel. Safe to call twice. */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -344,11 +354,13 @@ export class SparkSession implements SessionCore {
     for (const listener of this.stopListeners) listener();
     this.forgetActive();
     this.udtf.close();
+    const serverSideSessionId = this.client.serverSessionId;
     try {
-      await this.client.releaseSession();
+      await timed("release-session", () => this.client.releaseSession());
     } finally {
       this.client.close();
     }
+    if (serverSideSessionId !== undefined) for (const listener of this.releasedListeners) await listener(serverSideSessionId);
   }
 
   private assertOpen(): void {
