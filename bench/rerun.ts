@@ -97,7 +97,7 @@ function check(stdout: string, expected: number): Phases {
 
 /**
  * The phases of one run from its `spark-autobundle:timing` lines: "imported" (since the process started),
- * each timed phase's ms (a phase timed twice is summed), and "server" (the plan sent → its first answer).
+ * each timed phase's ms (a phase timed twice is summed), and "server" (the plan sent → its last answer).
  */
 export function libraryTimings(stderr: string): Phases {
   const phases: Phases = {};
@@ -108,7 +108,7 @@ export function libraryTimings(stderr: string): Phases {
     const mark = /^spark-autobundle:timing (\S+) at ([\d.]+) ms$/.exec(line);
     if (mark) marks[mark[1]!] ??= Number(mark[2]);
   }
-  const server = (marks["first-response"] ?? NaN) - (marks["plan-sent"] ?? NaN);
+  const server = (marks["last-response"] ?? NaN) - (marks["plan-sent"] ?? NaN);
   return { imported: marks.imported ?? NaN, ...phases, ...(Number.isFinite(server) ? { server } : {}) };
 }
 

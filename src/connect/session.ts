@@ -237,6 +237,7 @@ export class SparkSession implements SessionCore {
           if (isCommand) commandResponses.push(response);
           yield response;
         }
+        timingMark("last-response");
         // Commands, and catalog calls whose choice a renewed session must get back (setCurrentDatabase).
         this.state.noteCommand(plan, commandResponses);
         return;
