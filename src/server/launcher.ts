@@ -2,6 +2,7 @@
 // the package entry (src/index.ts), and the release hook of sessions reached by its sc:// URL. Everything
 // else of server/ (provisioning, starting) loads lazily, on the first "local" session.
 import type { LaunchedServer, LocalServerLauncher, ReleaseHookFinder } from "../connect/builder.js";
+import { isLoopbackHost } from "../connect/rpc/connection.js";
 import type { LocalServer } from "./options.js";
 import { homeLayout, resolveHome } from "./home/paths.js";
 import { readState } from "./home/state.js";
@@ -28,15 +29,13 @@ export function launched(server: LocalServer, url = server.url): LaunchedServer 
   };
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
-
 /**
  * A session reached by the embedded server's sc:// URL (as `server start` prints it) gets the same release
  * hook as one from remote("local"): the server recorded in this home with that port and token, of any line.
  * A few small file reads, only for loopback URLs.
  */
 export const embeddedReleaseHookOf: ReleaseHookFinder = (config) => {
-  if (!LOOPBACK.has(config.host) || config.token === undefined) return undefined;
+  if (!isLoopbackHost(config.host) || config.token === undefined) return undefined;
   const home = resolveHome();
   for (const line of SPARK_LINES) {
     const read = readState(homeLayout(home, line).stateFile);

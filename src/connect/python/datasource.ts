@@ -3,7 +3,7 @@ import { CommonInlineUserDefinedDataSourceSchema, PythonDataSourceSchema, type C
 import type { SessionCore } from "../core.js";
 import type { DataFrame } from "../sql/dataframe/dataframe.js";
 import { SparkConnectError } from "../errors.js";
-import { runCommand } from "../sql/plans.js";
+import { runCommand, serverPredates } from "../sql/plans.js";
 import { markPlaceholder, parseFunctionRef, type PythonFunctionRef, type UDFRegistration } from "./udf.js";
 
 /** What the registration needs from its session. */
@@ -74,8 +74,7 @@ export class DataSourceRegistration {
 
 /** Python data sources arrived in Spark 4.0; 3.5 servers don't know the command. */
 function assertSupported(version: string, ref: string): void {
-  const major = Number.parseInt(version, 10);
-  if (Number.isFinite(major) && major < 4) {
+  if (serverPredates(version, "4.0")) {
     throw new SparkConnectError(`spark.dataSource.register("${ref}"): Python data sources need Spark 4.0+; this server runs Spark ${version}.`, {
       errorClass: "UNSUPPORTED_BY_SERVER_VERSION",
       messageParameters: { feature: "Python data sources", serverVersion: version, minimumVersion: "4.0" },

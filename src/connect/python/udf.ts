@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { Plan } from "../../gen/spark/connect/base_pb.js";
-import { runCommand } from "../sql/plans.js";
+import { runCommand, serverPredates } from "../sql/plans.js";
 import {
   CommonInlineUserDefinedFunctionSchema,
   PythonUDFSchema,
@@ -87,8 +87,7 @@ const SINCE_SPARK_41 = new Set([250, 251, 252, 302]);
 
 /** Refuses, before anything is sent, a placeholder whose kind the server's Spark predates. Unknown versions pass. */
 export function requireEvalTypesSupported(placeholders: ReturnType<typeof pythonUdfPlaceholders>, version: string | undefined): void {
-  const [major = NaN, minor = NaN] = (version ?? "").split(".").map((n) => Number.parseInt(n, 10));
-  if (!Number.isFinite(major) || major > 4 || (major === 4 && minor >= 1)) return;
+  if (!serverPredates(version, "4.1")) return;
   const found = placeholders.find(({ udf }) => SINCE_SPARK_41.has(udf.evalType ?? 0));
   if (!found) return;
   const feature = found.udf.evalType === 302 ? "arrow_udtf" : "arrow_udf";

@@ -64,14 +64,19 @@ export async function commandResponses(core: SessionCore, commandType: CommandTy
  */
 export function requireServerVersion(core: SessionCore, minimum: "4.0" | "4.1", feature: string): void {
   const version = core.version;
-  const [major = NaN, minor = NaN] = (version ?? "").split(".").map((n) => Number.parseInt(n, 10));
-  const [wantMajor = 0, wantMinor = 0] = minimum.split(".").map(Number);
-  if (!Number.isFinite(major) || major > wantMajor || (major === wantMajor && !(minor < wantMinor))) return;
+  if (!serverPredates(version, minimum)) return;
   throw new SparkConnectError(`${feature} needs Spark ${minimum}+; this server runs Spark ${version}.`, {
     errorClass: "UNSUPPORTED_BY_SERVER_VERSION",
     messageParameters: { feature, serverVersion: String(version), minimumVersion: minimum },
     fix: `Use a Spark ${minimum}+ server, or leave out ${feature}.`,
   });
+}
+
+/** Whether a server of `version` ("3.5.7") is older than `minimum` ("4.1"); an unknown version is not. */
+export function serverPredates(version: string | undefined, minimum: "4.0" | "4.1"): boolean {
+  const [major = NaN, minor = NaN] = (version ?? "").split(".").map((n) => Number.parseInt(n, 10));
+  const [wantMajor = 0, wantMinor = 0] = minimum.split(".").map(Number);
+  return Number.isFinite(major) && (major < wantMajor || (major === wantMajor && minor < wantMinor));
 }
 
 /** `spark.range`: one LongType column `id` from start (inclusive) to end (exclusive). */
